@@ -1,0 +1,277 @@
+// Layout: where CPython keeps each field we read, for one interpreter build.
+//
+// A Layout is pure data: byte offsets inside CPython's structs (and a few
+// sizes). It is filled from exactly one source per fact: the generated tables
+// (layouts/GeneratedTables.cpp, compiled from each version's real headers by
+// tools/layoutgen) and, on 3.13+, the target's own _Py_DebugOffsets, which
+// override the tables after validation. Nothing outside core/runtime/layouts
+// writes a number into a Layout.
+//
+// kAbsent marks a field the version does not have. Code asks Layout::has()
+// (or a Capabilities flag) instead of comparing version numbers.
+#pragma once
+
+#include <cstdint>
+
+namespace pyautopsy::runtime {
+
+using Offset = std::int32_t;
+inline constexpr Offset kAbsent = -1;
+
+constexpr bool has(Offset offset) { return offset != kAbsent; }
+
+struct RuntimeStateLayout {          // struct pyruntimestate (_PyRuntime)
+    Offset size = kAbsent;
+    Offset initialized = kAbsent;
+    Offset core_initialized = kAbsent;
+    Offset finalizing = kAbsent;        // PyThreadState* (3.8 `finalizing`, later `_finalizing`)
+    Offset finalizing_id = kAbsent;     // thread ident (3.12+)
+    Offset interpreters_head = kAbsent;
+    Offset interpreters_main = kAbsent;
+    Offset main_thread = kAbsent;       // pthread_t of the main thread
+    Offset gilstate_tstate_current = kAbsent; // <= 3.11: tstate holding the GIL
+    Offset ceval_gil = kAbsent;         // <= 3.11: struct _gil_runtime_state inside the runtime
+    Offset gc = kAbsent;                // 3.8: struct _gc_runtime_state inside the runtime
+    Offset exitfuncs = kAbsent;         // Py_AtExit C functions (array or struct)
+    Offset nexitfuncs = kAbsent;
+};
+
+struct InterpreterStateLayout {      // PyInterpreterState
+    Offset size = kAbsent;
+    Offset next = kAbsent;
+    Offset id = kAbsent;
+    Offset threads_head = kAbsent;
+    Offset threads_main = kAbsent;
+    Offset finalizing = kAbsent;        // int
+    Offset _finalizing = kAbsent;       // PyThreadState* (3.12+)
+    Offset _finalizing_id = kAbsent;
+    Offset modules = kAbsent;           // sys.modules dict
+    Offset sysdict = kAbsent;
+    Offset builtins = kAbsent;
+    Offset ceval_gil = kAbsent;         // 3.12+: pointer to struct _gil_runtime_state
+    Offset _gil = kAbsent;              // 3.12+: the interpreter's own GIL struct
+    Offset gc = kAbsent;                // struct _gc_runtime_state (3.9+)
+    Offset atexit = kAbsent;            // struct atexit_state (3.10+)
+    Offset pyexitmodule = kAbsent;      // <= 3.9: the atexit module object
+    Offset _initial_thread = kAbsent;
+};
+
+struct GilLayout {                   // struct _gil_runtime_state
+    Offset last_holder = kAbsent;
+    Offset locked = kAbsent;
+    Offset switch_number = kAbsent;
+};
+
+struct ThreadStateLayout {           // struct _ts
+    Offset size = kAbsent;
+    Offset prev = kAbsent;
+    Offset next = kAbsent;
+    Offset interp = kAbsent;
+    Offset frame = kAbsent;             // <= 3.10: PyFrameObject*
+    Offset cframe = kAbsent;            // 3.10-3.12: _PyCFrame*
+    Offset current_frame = kAbsent;     // 3.13+: _PyInterpreterFrame*
+    Offset base_frame = kAbsent;        // 3.15
+    Offset status = kAbsent;            // 3.12+ bitfield word
+    Offset holds_gil = kAbsent;         // 3.14+
+    Offset state = kAbsent;             // 3.13+: attached/detached/...
+    Offset recursion_depth = kAbsent;   // <= 3.10 (int); 3.11 recursion_remaining
+    Offset recursion_remaining = kAbsent;   // 3.11 (int), 3.12+ py_recursion_remaining
+    Offset recursion_limit = kAbsent;       // 3.11 (int), 3.12+ py_recursion_limit
+    Offset c_recursion_remaining = kAbsent; // 3.12+
+    Offset c_profilefunc = kAbsent;
+    Offset c_tracefunc = kAbsent;
+    Offset c_profileobj = kAbsent;
+    Offset c_traceobj = kAbsent;
+    Offset curexc_type = kAbsent;       // <= 3.11
+    Offset current_exception = kAbsent; // 3.12+
+    Offset exc_info = kAbsent;
+    Offset dict = kAbsent;
+    Offset thread_id = kAbsent;
+    Offset native_thread_id = kAbsent;  // 3.11+
+    Offset id = kAbsent;
+    Offset datastack_chunk = kAbsent;
+};
+
+struct CFrameLayout {                // _PyCFrame (3.10-3.12)
+    Offset use_tracing = kAbsent;
+    Offset current_frame = kAbsent;
+    Offset previous = kAbsent;
+};
+
+struct FrameObjectLayout {           // PyFrameObject (struct _frame)
+    Offset size = kAbsent;
+    Offset f_back = kAbsent;
+    Offset f_code = kAbsent;            // <= 3.10
+    Offset f_frame = kAbsent;           // 3.11+: _PyInterpreterFrame*
+    Offset f_builtins = kAbsent;        // <= 3.10
+    Offset f_globals = kAbsent;         // <= 3.10
+    Offset f_locals = kAbsent;          // <= 3.10
+    Offset f_valuestack = kAbsent;      // <= 3.9
+    Offset f_stacktop = kAbsent;        // <= 3.9
+    Offset f_stackdepth = kAbsent;      // 3.10
+    Offset f_trace = kAbsent;
+    Offset f_gen = kAbsent;             // <= 3.10
+    Offset f_lasti = kAbsent;           // <= 3.10
+    Offset f_lineno = kAbsent;
+    Offset f_localsplus = kAbsent;      // <= 3.10
+};
+
+struct InterpreterFrameLayout {      // _PyInterpreterFrame (3.11+)
+    Offset size = kAbsent;
+    Offset f_func = kAbsent;            // 3.11
+    Offset f_code = kAbsent;            // 3.11-3.12 f_code, 3.13+ f_executable
+    Offset previous = kAbsent;
+    Offset f_funcobj = kAbsent;         // 3.12+
+    Offset f_globals = kAbsent;
+    Offset f_builtins = kAbsent;
+    Offset f_locals = kAbsent;
+    Offset frame_obj = kAbsent;
+    Offset instr_ptr = kAbsent;         // 3.11-3.12 prev_instr, 3.13+ instr_ptr
+    Offset stacktop = kAbsent;          // int (<= 3.13) or stackpointer (3.14+)
+    Offset return_offset = kAbsent;
+    Offset is_entry = kAbsent;          // 3.11
+    Offset owner = kAbsent;
+    Offset localsplus = kAbsent;
+};
+
+struct CodeObjectLayout {            // PyCodeObject
+    Offset size = kAbsent;
+    Offset co_argcount = kAbsent;
+    Offset co_posonlyargcount = kAbsent;
+    Offset co_kwonlyargcount = kAbsent;
+    Offset co_nlocals = kAbsent;
+    Offset co_flags = kAbsent;
+    Offset co_firstlineno = kAbsent;
+    Offset co_code = kAbsent;           // <= 3.10 bytes object
+    Offset co_consts = kAbsent;
+    Offset co_names = kAbsent;
+    Offset co_varnames = kAbsent;       // <= 3.10
+    Offset co_freevars = kAbsent;       // <= 3.10
+    Offset co_cellvars = kAbsent;       // <= 3.10
+    Offset co_localsplusnames = kAbsent;  // 3.11+
+    Offset co_localspluskinds = kAbsent;  // 3.11+
+    Offset co_nlocalsplus = kAbsent;      // 3.11+
+    Offset co_filename = kAbsent;
+    Offset co_name = kAbsent;
+    Offset co_qualname = kAbsent;       // 3.11+
+    Offset co_linetable = kAbsent;      // 3.8-3.9 co_lnotab, 3.10+ co_linetable
+    Offset co_firsttraceable = kAbsent; // 3.11+
+    Offset co_code_adaptive = kAbsent;  // 3.11+
+};
+
+struct GenObjectLayout {             // PyGenObject (and coroutines, async generators)
+    Offset gi_frame = kAbsent;          // <= 3.10
+    Offset gi_code = kAbsent;           // <= 3.11
+    Offset gi_name = kAbsent;
+    Offset gi_qualname = kAbsent;
+    Offset gi_frame_state = kAbsent;    // 3.11+ (int8)
+    Offset gi_iframe = kAbsent;         // 3.11+ (embedded _PyInterpreterFrame)
+};
+
+struct TypeObjectLayout {            // PyTypeObject / PyHeapTypeObject
+    Offset tp_name = kAbsent;
+    Offset tp_basicsize = kAbsent;
+    Offset tp_itemsize = kAbsent;
+    Offset tp_flags = kAbsent;
+    Offset tp_base = kAbsent;
+    Offset tp_dict = kAbsent;
+    Offset tp_dictoffset = kAbsent;
+    Offset tp_mro = kAbsent;
+    Offset ht_cached_keys = kAbsent;
+    Offset ht_module = kAbsent;
+};
+
+struct ObjectLayouts {               // the builtin object types we decode
+    Offset ob_refcnt = kAbsent;
+    Offset ob_type = kAbsent;
+    Offset ob_size = kAbsent;
+    // str
+    Offset unicode_length = kAbsent;
+    Offset unicode_hash = kAbsent;
+    Offset unicode_state = kAbsent;
+    Offset unicode_ascii_size = kAbsent;    // sizeof(PyASCIIObject): compact ASCII data
+    Offset unicode_compact_size = kAbsent;  // sizeof(PyCompactUnicodeObject)
+    Offset unicode_wstr = kAbsent;          // <= 3.11
+    Offset unicode_wstr_length = kAbsent;   // <= 3.11
+    Offset unicode_data_any = kAbsent;      // non-compact data pointer
+    // int
+    Offset long_size = kAbsent;             // ob_size (<= 3.11) or lv_tag (3.12+)
+    Offset long_digits = kAbsent;
+    // float, complex
+    Offset float_value = kAbsent;
+    Offset complex_value = kAbsent;
+    // bytes
+    Offset bytes_size = kAbsent;
+    Offset bytes_sval = kAbsent;
+    // tuple, list
+    Offset tuple_size = kAbsent;
+    Offset tuple_items = kAbsent;
+    Offset list_size = kAbsent;
+    Offset list_items = kAbsent;
+    // dict
+    Offset dict_used = kAbsent;
+    Offset dict_keys = kAbsent;
+    Offset dict_values = kAbsent;
+    Offset dictkeys_size = kAbsent;         // <= 3.10 dk_size; 3.11+ dk_log2_size (u8)
+    Offset dictkeys_log2_index_bytes = kAbsent;  // 3.11+
+    Offset dictkeys_kind = kAbsent;         // 3.11+
+    Offset dictkeys_nentries = kAbsent;
+    Offset dictkeys_indices = kAbsent;
+    Offset dictvalues_values = kAbsent;     // 3.13+: values[] inside struct _dictvalues
+    // set
+    Offset set_fill = kAbsent;
+    Offset set_used = kAbsent;
+    Offset set_mask = kAbsent;
+    Offset set_table = kAbsent;
+    // module, cell, function
+    Offset module_dict = kAbsent;
+    Offset module_state = kAbsent;
+    Offset cell_ref = kAbsent;
+    Offset func_code = kAbsent;
+    Offset func_qualname = kAbsent;
+    Offset func_module = kAbsent;
+};
+
+struct GcLayout {                    // struct _gc_runtime_state
+    Offset size = kAbsent;
+    Offset enabled = kAbsent;
+    Offset debug = kAbsent;
+    Offset generations = kAbsent;       // struct gc_generation[3]
+    Offset generation_size = kAbsent;   // sizeof(struct gc_generation)
+    Offset generation_threshold = kAbsent;
+    Offset generation_count = kAbsent;
+    Offset young = kAbsent;             // 3.14.0 incremental GC
+    Offset old = kAbsent;
+    Offset permanent_generation = kAbsent;
+    Offset collecting = kAbsent;
+    Offset frame = kAbsent;             // 3.15
+    Offset garbage = kAbsent;
+    Offset callbacks = kAbsent;
+};
+
+struct AtexitLayout {                // struct atexit_state (3.10+) / module state (<= 3.9)
+    Offset callbacks = kAbsent;         // atexit_callback** (<= 3.13) or list (3.14+)
+    Offset ncallbacks = kAbsent;
+    Offset callback_len = kAbsent;
+    Offset callback_func = kAbsent;     // inside one atexit_callback
+    Offset callback_args = kAbsent;
+    Offset callback_kwargs = kAbsent;
+};
+
+struct Layout {
+    RuntimeStateLayout runtime;
+    InterpreterStateLayout interpreter;
+    GilLayout gil;
+    ThreadStateLayout thread;
+    CFrameLayout cframe;
+    FrameObjectLayout frameObject;
+    InterpreterFrameLayout interpreterFrame;
+    CodeObjectLayout code;
+    GenObjectLayout gen;
+    TypeObjectLayout type;
+    ObjectLayouts object;
+    GcLayout gc;
+    AtexitLayout atexit;
+};
+
+}  // namespace pyautopsy::runtime

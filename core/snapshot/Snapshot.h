@@ -1,0 +1,93 @@
+// Snapshot: what pyautopsy learned about one process, as plain typed facts.
+//
+// The runtime layer fills a Snapshot; diagnosis rules and reports only read it.
+// No pointers into the target survive here except as numbers for evidence, and
+// every fact that could not be read is an empty optional, never a placeholder.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pyautopsy::snapshot {
+
+struct Signal {
+    int number = 0;
+    std::string name;                       // "SIGABRT"
+    int code = 0;
+    std::optional<std::uint64_t> address;   // fault address
+    std::optional<int> senderPid;
+};
+
+struct TargetFacts {
+    std::string kind;                       // "core" | "process" | debugger name
+    std::optional<int> pid;
+    std::optional<int> ppid;
+    std::string executable;
+    std::string command;
+    std::string corePath;                   // cores only
+    std::optional<Signal> signal;
+};
+
+struct PythonFacts {
+    std::string version;                    // "3.11.2"
+    std::uint32_t hexVersion = 0;           // PY_VERSION_HEX, when known
+    bool debug = false;
+    std::uint64_t runtimeAddress = 0;       // &_PyRuntime
+    std::string runtimeFoundBy;             // "symbol", ".PyRuntime section", "debug offsets cookie"
+    std::string layoutSource;               // where the offsets came from
+    std::vector<std::string> layoutNotes;   // e.g. _Py_DebugOffsets disagreeing with the tables
+};
+
+enum class FrameKind { Python, Native };
+
+struct Local {
+    std::string name;
+    std::string repr;
+};
+
+struct Frame {
+    FrameKind kind = FrameKind::Python;
+    std::string function;                   // co_name, or the native symbol
+    std::optional<std::string> qualname;    // co_qualname (3.11+)
+    std::string file;                       // co_filename, or the native module's path
+    std::optional<int> line;                // as frame.f_lineno reports it
+    std::optional<std::uint64_t> address;   // the frame (Python) or pc (native)
+    std::optional<std::uint64_t> codeAddress;
+    bool entry = false;                     // first Python frame of a C-level eval call
+    std::optional<std::uint64_t> symbolOffset;  // native: pc - symbol start
+    std::vector<Local> locals;
+};
+
+enum class ThreadStatus { Unknown, RunningPython, WaitingForGil, InCCall, Idle };
+
+struct Thread {
+    std::optional<std::uint64_t> threadId;  // threading.get_ident()
+    std::optional<std::int64_t> nativeId;   // Linux TID
+    std::optional<std::string> name;        // threading.Thread.name
+    std::optional<bool> daemon;
+    bool main = false;
+    std::optional<bool> holdsGil;
+    bool crashed = false;
+    std::int64_t interpreterId = 0;
+    std::uint64_t threadStateAddress = 0;
+    std::vector<Frame> frames;              // innermost first
+    std::vector<std::string> notes;         // why a walk stopped early, etc.
+};
+
+struct Interpreter {
+    std::int64_t id = 0;
+    std::uint64_t address = 0;
+    bool main = false;
+};
+
+struct Snapshot {
+    TargetFacts target;
+    PythonFacts python;
+    std::vector<Interpreter> interpreters;
+    std::vector<Thread> threads;            // every interpreter's threads, main interpreter first
+    std::vector<std::string> warnings;      // problems reading the target (build-id mismatch, ...)
+};
+
+}  // namespace pyautopsy::snapshot

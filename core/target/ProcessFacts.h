@@ -1,0 +1,57 @@
+// Plain facts a Target reports about its process: mappings, threads and their
+// registers, and how the process ended (for cores). Data only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pyautopsy::target {
+
+// x86_64 general-purpose registers, in the order of the kernel's user_regs_struct
+// (which is also the order inside NT_PRSTATUS and PTRACE_GETREGS).
+struct Registers {
+    std::uint64_t r15, r14, r13, r12, rbp, rbx, r11, r10, r9, r8, rax, rcx, rdx, rsi, rdi,
+        orig_rax, rip, cs, eflags, rsp, ss, fs_base, gs_base, ds, es, fs, gs;
+};
+static_assert(sizeof(Registers) == 27 * 8, "Registers must match user_regs_struct");
+
+struct ThreadInfo {
+    std::int32_t tid = 0;                    // kernel thread id (LWP)
+    std::optional<Registers> registers;      // absent when the target cannot tell
+    std::string name;                        // /proc comm or debugger's name; may be empty
+    std::optional<int> pendingSignal;        // from NT_PRSTATUS pr_cursig, when non-zero
+};
+
+struct SignalInfo {
+    int number = 0;                          // e.g. 6 for SIGABRT
+    int code = 0;                            // si_code
+    int errnoValue = 0;                      // si_errno
+    std::optional<std::uint64_t> faultAddress;  // si_addr, for SIGSEGV/SIGBUS/SIGILL/SIGFPE
+    std::optional<int> senderPid;            // si_pid, for signals sent by kill()/tgkill()
+    std::optional<int> senderUid;
+};
+
+struct ProcessInfo {
+    std::optional<int> pid;
+    std::optional<int> ppid;
+    std::string executable;                  // path of the main executable, when known
+    std::string command;                     // command line (psinfo pr_psargs or /proc cmdline)
+    std::optional<SignalInfo> signal;        // the signal that killed a core's process
+    std::optional<std::int32_t> crashedTid;  // the thread that received it
+    std::optional<std::uint64_t> auxvEntry;  // AT_ENTRY: main executable's entry point
+    std::optional<std::uint64_t> auxvPhdr;   // AT_PHDR
+};
+
+struct Mapping {
+    std::uint64_t start = 0;
+    std::uint64_t end = 0;                   // exclusive
+    std::uint64_t fileOffset = 0;            // offset into `path` of `start`
+    std::string path;                        // empty for anonymous memory
+    bool readable = true;
+    bool writable = false;
+    bool executable = false;
+};
+
+}  // namespace pyautopsy::target

@@ -1,0 +1,49 @@
+// Target: the bytes and facts of one process, wherever they come from.
+//
+// Everything above this layer (the CPython walker, diagnosis, reports) sees a
+// process only through this interface, so a core file, a live process, and the
+// processes LLDB and GDB hold all read the same way. An implementation answers
+// four questions: what memory says at an address, which files are mapped where,
+// which threads exist (with their registers), and what is known about the
+// process itself. It never interprets CPython.
+//
+// Contract for implementers:
+//  - read() never throws and never writes to the target; it returns how many
+//    bytes it could copy from the start of the range (0 for unmapped memory).
+//  - mappings() lists the address space in ascending order; file-backed
+//    mappings carry the path the target knows them by.
+//  - Anything unknown stays empty (std::optional, empty string); nothing is invented.
+#pragma once
+
+#include "target/ProcessFacts.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pyautopsy::target {
+
+class Target {
+public:
+    virtual ~Target() = default;
+
+    // "core", "process", or the name of the debugger adapter ("lldb", "gdb").
+    virtual std::string_view kind() const = 0;
+
+    // Copies up to `size` bytes at `address` into `out`; returns the number of
+    // bytes copied from the start of the range.
+    virtual std::size_t read(std::uint64_t address, void* out, std::size_t size) = 0;
+
+    virtual const ProcessInfo& process() const = 0;
+    virtual const std::vector<ThreadInfo>& threads() const = 0;
+    virtual const std::vector<Mapping>& mappings() const = 0;
+
+    // Where the target knows the on-disk ELF file of a mapped module (a core's
+    // NT_FILE path after --sysroot/--exe substitution, /proc/PID/map_files, a
+    // debugger's module list), the path to open; otherwise the mapping's own path.
+    virtual std::string resolveModulePath(const std::string& mappedPath) const { return mappedPath; }
+};
+
+}  // namespace pyautopsy::target
