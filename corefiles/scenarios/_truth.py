@@ -171,7 +171,7 @@ class Truth(object):
 
     # -- recording -----------------------------------------------------------
 
-    def _collect(self, delta, frame):
+    def _collect(self, delta, frame, final):
         me = threading.get_ident()
         frames = sys._current_frames()
         stacks = {}
@@ -195,7 +195,7 @@ class Truth(object):
                 "daemon": t.daemon,
                 "main": t is main,
                 "stack_final": (t.ident in self._final
-                                or (t.ident == me and delta is not None)),
+                                or (t.ident == me and final)),
             })
 
         facts = {
@@ -242,6 +242,8 @@ class Truth(object):
 
     def _write(self):
         record = dict(self._record)
+        record["applicable"] = self.applicable
+        record["why"] = self.why
         record["after"] = dict(self.after)
         data = self._dumps(record, indent=1, sort_keys=True,
                            ensure_ascii=False).encode("utf-8")
@@ -255,17 +257,22 @@ class Truth(object):
             f.close()
         self._replace(tmp, self.path)
 
-    def commit(self, delta=1, frame=None):
+    def commit(self, delta=1, frame=None, final=None):
         """Record every thread now and write the truth file.
 
         ``delta`` is the distance, in lines, from the caller's commit() line
         to the call that kills or blocks this thread; the caller's innermost
         frame is recorded on that line.  Pass ``delta=None`` when this thread
-        goes on running (its stack is then recorded as not final).
+        goes on running.  ``final`` says whether this thread's recorded stack
+        is the one a core will show; by default it is when ``delta`` is given
+        (pass final=False when the call on that line goes deeper first, as a
+        runaway recursion does).
         """
         if frame is None:
             frame = sys._getframe(1)
-        self._record = self._collect(delta, frame)
+        if final is None:
+            final = delta is not None
+        self._record = self._collect(delta, frame, final)
         del frame
         self._write()
 
