@@ -194,6 +194,7 @@ def ensure_sid_root(sid_dir, archive_uri, signed_by, minors=SID_MINORS,
     _log(quiet, "updating package lists for suite sid from %s" % archive_uri)
     _run(apt + ["update"])
     _log(quiet, "downloading %s and their dependencies" % " ".join(packages))
+    phase = time.monotonic()
     _run(apt + ["-y", "--download-only", "install"] + packages)
     debs = sorted(glob.glob(os.path.join(apt_dir, "cache", "archives", "*.deb")))
     if not debs:
@@ -203,17 +204,26 @@ def ensure_sid_root(sid_dir, archive_uri, signed_by, minors=SID_MINORS,
     # leaves a half-populated root behind a valid stamp.
     if os.path.exists(stamp_path):
         os.remove(stamp_path)
+    for leftover in glob.glob(os.path.join(sid_dir, "root.*")):
+        shutil.rmtree(leftover, ignore_errors=True)  # from an interrupted run
     staging = tempfile.mkdtemp(prefix="root.", dir=sid_dir)
-    _log(quiet, "unpacking %d packages" % len(debs))
+    _log(quiet, "downloaded %d packages (%.0f MB) in %.1f s; unpacking" % (
+        len(debs), sum(os.path.getsize(d) for d in debs) / 1e6, time.monotonic() - phase))
+    phase = time.monotonic()
     # Parallel extraction into one tree is safe: packages of one closure do not
     # share files, and tar tolerates directories that another tar created.
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
-        list(pool.map(lambda deb: _unpack(deb, staging), debs))
+    try:
+        with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 2) as pool:
+            list(pool.map(lambda deb: _unpack(deb, staging), debs))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     if os.path.exists(root):
         shutil.rmtree(root)
     os.rename(staging, root)
     os.chmod(root, 0o755)
 
+    _log(quiet, "unpacked in %.1f s" % (time.monotonic() - phase))
     patched, loader, rpath = _patch_interpreters(root, minors)
     if not patched:
         raise SidError("no interpreter binaries found in %s/usr/bin after unpacking" % root)
