@@ -1,0 +1,208 @@
+#include "target/ElfImage.h"
+
+#include "target/ElfFile.h"
+#include "target/ElfNotes.h"
+
+#include <algorithm>
+#include <cstring>
+#include <mutex>
+#include <unordered_map>
+
+namespace pyautopsy::target {
+
+namespace {
+
+// One symbol table (.dynsym or .symtab). The name index is built on the first
+// lookup: the first lookup then costs one pass over the table (the same as a
+// linear search), and every later lookup is a hash probe.
+struct SymbolTable {
+    Elf_Data* data = nullptr;
+    std::size_t count = 0;
+    std::size_t stringSection = 0;
+    std::once_flag indexed;
+    std::unordered_map<std::string_view, std::size_t> byName;
+};
+
+struct FunctionEntry {
+    std::uint64_t value;
+    std::uint64_t size;
+    std::string_view name;
+};
+
+bool isFunctionType(unsigned type) { return type == STT_FUNC || type == STT_GNU_IFUNC; }
+
+}  // namespace
+
+struct ElfImage::Impl {
+    explicit Impl(const std::string& path) : file(path) {}
+
+    ElfFile file;
+    std::vector<ElfSegment> loads;
+    std::vector<ElfSection> sections;
+    std::optional<std::string> buildId;
+    SymbolTable dynsym, symtab;
+    std::once_flag functionsSorted;
+    std::vector<FunctionEntry> functions;
+
+    std::string_view nameOf(const SymbolTable& table, const GElf_Sym& sym) const
+    {
+        const char* name = elf_strptr(file.elf(), table.stringSection, sym.st_name);
+        return name != nullptr ? std::string_view(name) : std::string_view();
+    }
+
+    void indexTable(SymbolTable& table) const
+    {
+        table.byName.reserve(table.count);
+        for (std::size_t i = 1; i < table.count; ++i) {
+            GElf_Sym sym;
+            if (gelf_getsym(table.data, static_cast<int>(i), &sym) == nullptr) continue;
+            if (sym.st_shndx == SHN_UNDEF || sym.st_name == 0) continue;
+            std::string_view name = nameOf(table, sym);
+            if (name.empty()) continue;
+            auto [it, inserted] = table.byName.emplace(name, i);
+            // Several static symbols may share a name in .symtab: a global wins.
+            if (!inserted && GELF_ST_BIND(sym.st_info) != STB_LOCAL) it->second = i;
+        }
+    }
+
+    std::optional<ElfSymbol> lookup(SymbolTable& table, std::string_view name) const
+    {
+        if (table.data == nullptr) return std::nullopt;
+        std::call_once(table.indexed, [&] { indexTable(table); });
+        auto it = table.byName.find(name);
+        if (it == table.byName.end()) return std::nullopt;
+        GElf_Sym sym;
+        gelf_getsym(table.data, static_cast<int>(it->second), &sym);
+        return ElfSymbol{std::string(name), sym.st_value, sym.st_size,
+                         isFunctionType(GELF_ST_TYPE(sym.st_info))};
+    }
+
+    void collectFunctions(const SymbolTable& table)
+    {
+        for (std::size_t i = 1; i < table.count; ++i) {
+            GElf_Sym sym;
+            if (gelf_getsym(table.data, static_cast<int>(i), &sym) == nullptr) continue;
+            if (!isFunctionType(GELF_ST_TYPE(sym.st_info)) || sym.st_shndx == SHN_UNDEF
+                || sym.st_value == 0)
+                continue;
+            std::string_view name = nameOf(table, sym);
+            if (!name.empty()) functions.push_back({sym.st_value, sym.st_size, name});
+        }
+    }
+
+    void sortFunctions()
+    {
+        collectFunctions(symtab);
+        collectFunctions(dynsym);
+        // Equal addresses: keep the entry with a size (aliases often lack one).
+        std::sort(functions.begin(), functions.end(), [](const auto& a, const auto& b) {
+            return a.value != b.value ? a.value < b.value : a.size > b.size;
+        });
+        functions.erase(std::unique(functions.begin(), functions.end(),
+                                    [](const auto& a, const auto& b) { return a.value == b.value; }),
+                        functions.end());
+    }
+};
+
+ElfImage::ElfImage(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+ElfImage::~ElfImage() = default;
+
+std::shared_ptr<ElfImage> ElfImage::open(const std::string& path)
+{
+    auto impl = std::make_unique<Impl>(path);
+    Elf* elf = impl->file.elf();
+
+    std::size_t phdrCount = 0;
+    if (elf_getphdrnum(elf, &phdrCount) == 0) {
+        for (std::size_t i = 0; i < phdrCount; ++i) {
+            GElf_Phdr phdr;
+            if (gelf_getphdr(elf, static_cast<int>(i), &phdr) == nullptr) continue;
+            if (phdr.p_type == PT_LOAD) {
+                impl->loads.push_back({phdr.p_vaddr, phdr.p_memsz, phdr.p_offset, phdr.p_filesz,
+                                       (phdr.p_flags & PF_W) != 0, (phdr.p_flags & PF_X) != 0});
+            } else if (phdr.p_type == PT_NOTE && !impl->buildId) {
+                impl->buildId = findBuildId(impl->file.slice(phdr.p_offset, phdr.p_filesz), phdr.p_align);
+            }
+        }
+    }
+
+    std::size_t namesIndex = 0;
+    if (elf_getshdrstrndx(elf, &namesIndex) == 0) {
+        for (Elf_Scn* scn = elf_nextscn(elf, nullptr); scn != nullptr; scn = elf_nextscn(elf, scn)) {
+            GElf_Shdr shdr;
+            if (gelf_getshdr(scn, &shdr) == nullptr) continue;
+            const char* name = elf_strptr(elf, namesIndex, shdr.sh_name);
+            impl->sections.push_back({name != nullptr ? name : "", shdr.sh_addr, shdr.sh_offset,
+                                      shdr.sh_size, shdr.sh_type != SHT_NOBITS});
+            if (shdr.sh_type == SHT_NOTE && !impl->buildId) {
+                impl->buildId = findBuildId(impl->file.slice(shdr.sh_offset, shdr.sh_size), shdr.sh_addralign);
+            }
+            if (shdr.sh_type == SHT_DYNSYM || shdr.sh_type == SHT_SYMTAB) {
+                SymbolTable& table = shdr.sh_type == SHT_DYNSYM ? impl->dynsym : impl->symtab;
+                table.data = elf_getdata(scn, nullptr);
+                table.count = shdr.sh_entsize != 0 ? shdr.sh_size / shdr.sh_entsize : 0;
+                table.stringSection = shdr.sh_link;
+                if (table.data == nullptr) table.count = 0;
+            }
+        }
+    }
+    return std::shared_ptr<ElfImage>(new ElfImage(std::move(impl)));
+}
+
+const std::string& ElfImage::path() const { return m_impl->file.path(); }
+bool ElfImage::isExecutable() const { return m_impl->file.header().e_type == ET_EXEC; }
+bool ElfImage::isSharedObject() const { return m_impl->file.header().e_type == ET_DYN; }
+const std::vector<ElfSegment>& ElfImage::loadSegments() const { return m_impl->loads; }
+const std::optional<std::string>& ElfImage::buildId() const { return m_impl->buildId; }
+
+std::optional<ElfSymbol> ElfImage::findSymbol(std::string_view name) const
+{
+    if (auto found = m_impl->lookup(m_impl->dynsym, name)) return found;
+    return m_impl->lookup(m_impl->symtab, name);
+}
+
+std::optional<ElfSymbol> ElfImage::symbolize(std::uint64_t vaddr) const
+{
+    std::call_once(m_impl->functionsSorted, [&] { m_impl->sortFunctions(); });
+    const auto& functions = m_impl->functions;
+    auto it = std::upper_bound(functions.begin(), functions.end(), vaddr,
+                               [](std::uint64_t address, const FunctionEntry& f) { return address < f.value; });
+    if (it == functions.begin()) return std::nullopt;
+    --it;
+    if (it->size != 0 && vaddr - it->value >= it->size) return std::nullopt;
+    return ElfSymbol{std::string(it->name), it->value, it->size, true};
+}
+
+std::optional<ElfSection> ElfImage::findSection(std::string_view name) const
+{
+    for (const ElfSection& section : m_impl->sections) {
+        if (section.name == name) return section;
+    }
+    return std::nullopt;
+}
+
+std::size_t ElfImage::readVirtual(std::uint64_t vaddr, void* out, std::size_t size) const
+{
+    auto* dest = static_cast<std::uint8_t*>(out);
+    std::size_t copied = 0;
+    while (copied < size) {
+        const std::uint64_t address = vaddr + copied;
+        const ElfSegment* segment = nullptr;
+        for (const ElfSegment& load : m_impl->loads) {
+            if (address >= load.vaddr && address - load.vaddr < load.filesz) {
+                segment = &load;
+                break;
+            }
+        }
+        if (segment == nullptr) break;
+        const std::uint64_t within = address - segment->vaddr;
+        auto bytes = m_impl->file.slice(segment->offset + within,
+                                        std::min<std::uint64_t>(size - copied, segment->filesz - within));
+        if (bytes.empty()) break;
+        std::memcpy(dest + copied, bytes.data(), bytes.size());
+        copied += bytes.size();
+    }
+    return copied;
+}
+
+}  // namespace pyautopsy::target
