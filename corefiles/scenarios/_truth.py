@@ -169,6 +169,25 @@ class Truth(object):
                                    % (ident, functions))
             time.sleep(interval)
 
+    def commit_when_blocked(self, ident, functions):
+        """Commit from a watcher thread once thread ``ident`` is blocked in
+        one of ``functions`` (see wait_blocked).
+
+        For a thread that blocks in library code and so cannot commit from
+        its own frame (a main thread in join(), or in atexit's waitpid).
+        The watcher, a daemon thread named "truth-watcher", then parks on
+        the line after its own commit, so its stack is final too.
+        """
+        def watch():
+            self.wait_blocked(ident, functions)
+            lock = held_lock()
+            self.commit()
+            lock.acquire()
+        t = threading.Thread(target=watch, name="truth-watcher")
+        t.daemon = True
+        t.start()
+        return t
+
     # -- recording -----------------------------------------------------------
 
     def _collect(self, delta, frame, final):
