@@ -1,0 +1,518 @@
+#!/usr/bin/env python3
+"""layoutgen: compile CPython's own headers into pyautopsy's layout tables.
+
+For every header set of the test bed (the provisioner's manifest, pyenv's
+builds, Debian's /usr/include/python3.X[d]) it writes a C probe that prints
+offsetof()/sizeof() for each Layout field (the expressions are in fields.py),
+compiles it with gcc against that header set with Py_BUILD_CORE (and Py_DEBUG
+for the debug variant), runs it, and writes
+core/runtime/layouts/GeneratedTables.cpp: one LayoutTableEntry per
+(version, build kind), in a stable order, each value commented with the C
+expression it came from.
+
+    layoutgen.py            regenerate GeneratedTables.cpp
+    layoutgen.py --check    exit 1 if regenerating would change the committed
+                            file, 77 (skip) if some of its header sets are
+                            not on this machine
+    layoutgen.py --list     show the header sets that were found
+
+Python 3 standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import dataclasses
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+LAYOUT_H = REPO / "core/runtime/layouts/Layout.h"
+OUTPUT = REPO / "core/runtime/layouts/GeneratedTables.cpp"
+MIN_MINOR, MAX_MINOR = 8, 15
+EXIT_SKIP = 77
+
+sys.path.insert(0, str(HERE))
+import fields as fieldspec  # noqa: E402
+
+
+# --------------------------------------------------------------------------
+# Layout.h: which fields exist, in declaration order
+# --------------------------------------------------------------------------
+
+def parse_layout_h(path: Path) -> list[tuple[str, list[str]]]:
+    """[(member of struct Layout, [its Offset fields in order])]."""
+    text = re.sub(r"//[^\n]*", "", path.read_text())
+    structs: dict[str, list[str]] = {}
+    for m in re.finditer(r"struct\s+(\w+)\s*\{(.*?)\};", text, re.S):
+        structs[m.group(1)] = re.findall(r"Offset\s+(\w+)\s*=", m.group(2))
+    if "Layout" not in structs:
+        sys.exit(f"layoutgen: no struct Layout in {path}")
+    body = re.search(r"struct\s+Layout\s*\{(.*?)\};", text, re.S).group(1)
+    groups = []
+    for type_name, member in re.findall(r"(\w+)\s+(\w+)\s*;", body):
+        if type_name not in structs:
+            sys.exit(f"layoutgen: Layout member {member} has unknown type {type_name}")
+        groups.append((member, structs[type_name]))
+    return groups
+
+
+# --------------------------------------------------------------------------
+# Version ranges of fields.py
+# --------------------------------------------------------------------------
+
+def _parse_version(text: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in text.split("."))
+
+
+def range_matches(spec: str, version: tuple[int, int, int]) -> tuple[bool, bool]:
+    """(does the range cover version, is the member optional there)."""
+    optional = spec.endswith("?")
+    spec = spec.rstrip("?")
+    if spec.endswith("+"):
+        low, high = _parse_version(spec[:-1]), None
+    elif "-" in spec:
+        a, b = spec.split("-")
+        low, high = _parse_version(a), _parse_version(b)
+    else:
+        low = high = _parse_version(spec)
+    if version[: len(low)] < low:
+        return False, optional
+    if high is not None and version[: len(high)] > high:
+        return False, optional
+    return True, optional
+
+
+@dataclasses.dataclass
+class Row:
+    field: str          # "runtime.finalizing"
+    expr: str
+    optional: bool
+    mirror: bool
+
+
+def rows_for(version: tuple[int, int, int], known: set[str]) -> list[Row]:
+    rows: dict[str, Row] = {}
+    for entry in fieldspec.FIELDS:
+        field, spec, expr = entry[:3]
+        if field not in known:
+            sys.exit(f"layoutgen: fields.py names {field}, which Layout.h does not have")
+        covered, optional = range_matches(spec, version)
+        if not covered:
+            continue
+        if field in rows:
+            sys.exit(f"layoutgen: fields.py has two rows for {field} covering {version}")
+        rows[field] = Row(field, expr, optional, fieldspec.MIRROR in entry[3:])
+    return list(rows.values())
+
+
+# --------------------------------------------------------------------------
+# Header sets
+# --------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class HeaderSet:
+    origin: str                 # "pyenv", "debian", or the manifest's source
+    include_dir: Path
+    debug: bool
+    pyconfig: Path | None = None     # a debug pyconfig.h to force-include
+    define_debug: bool = False       # no debug pyconfig: compile with -DPy_DEBUG
+    version: tuple[int, int, int] = (0, 0, 0)
+    release_level: str = "final"
+
+    def describe(self) -> str:
+        how = "release"
+        if self.debug:
+            how = "debug via -DPy_DEBUG" if self.define_debug else "debug"
+        if self.pyconfig is not None:
+            how += f", pyconfig {pretty_path(self.pyconfig)}"
+        ver = ".".join(map(str, self.version))
+        if self.release_level != "final":
+            ver += f" ({self.release_level})"
+        return f"{self.origin} {ver} headers {pretty_path(self.include_dir)} ({how})"
+
+
+def pretty_path(path: Path) -> str:
+    """Machine-independent spelling, so the generated file does not depend on $HOME."""
+    text = str(path)
+    cache = str(cache_dir()).rstrip("/")
+    if text.startswith(cache + "/"):
+        return "${PYAUTOPSY_CACHE}" + text[len(cache):]
+    home = str(Path.home())
+    if text.startswith(home + "/"):
+        return "~" + text[len(home):]
+    return text
+
+
+def read_version(include_dir: Path) -> tuple[tuple[int, int, int], str] | None:
+    patch = include_dir / "patchlevel.h"
+    if not patch.is_file():
+        return None
+    text = patch.read_text(errors="replace")
+    nums = {}
+    for key in ("MAJOR", "MINOR", "MICRO"):
+        m = re.search(rf"#define\s+PY_{key}_VERSION\s+(\d+)", text)
+        if not m:
+            return None
+        nums[key] = int(m.group(1))
+    level = re.search(r"#define\s+PY_RELEASE_LEVEL\s+PY_RELEASE_LEVEL_(\w+)", text)
+    return (nums["MAJOR"], nums["MINOR"], nums["MICRO"]), (level.group(1).lower() if level else "final")
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("PYAUTOPSY_CACHE") or Path.home() / ".cache/pyautopsy")
+
+
+def find_debug_pyconfig(entry: dict, include_dir: Path) -> Path | None:
+    for key in ("pyconfig_dir", "pyconfig"):
+        value = entry.get(key)
+        if not value:
+            continue
+        p = Path(value).expanduser()
+        if p.is_dir():
+            p = p / "pyconfig.h"
+        if p.is_file():
+            return p
+    return None
+
+
+def from_manifest(path: Path) -> list[HeaderSet]:
+    if not path.is_file():
+        return []
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        print(f"layoutgen: ignoring unreadable manifest {path}: {exc}", file=sys.stderr)
+        return []
+    sets = []
+    for entry in data.get("interpreters", []):
+        inc = entry.get("include_dir")
+        if not inc or not Path(inc).expanduser().is_dir():
+            continue
+        include_dir = Path(inc).expanduser()
+        debug = bool(entry.get("debug"))
+        pyconfig = find_debug_pyconfig(entry, include_dir)
+        # A release entry's pyconfig is the one next to its headers anyway.
+        hs = HeaderSet(origin=str(entry.get("source") or "testbed"), include_dir=include_dir,
+                       debug=debug, pyconfig=pyconfig if debug else None)
+        if debug and not _pyconfig_defines_debug(hs):
+            hs.define_debug = True
+        sets.append(hs)
+    return sets
+
+
+def _pyconfig_defines_debug(hs: HeaderSet) -> bool:
+    candidates = [hs.pyconfig] if hs.pyconfig else []
+    candidates.append(hs.include_dir / "pyconfig.h")
+    for c in candidates:
+        text = c.read_text(errors="replace") if c and c.is_file() else ""
+        if re.search(r"^#define\s+Py_DEBUG\s+1", text, re.M):
+            return True
+        inner = re.search(r"#\s*include\s*<(x86_64-linux-gnu/[^>]+)>", text)
+        if inner:
+            for base in (hs.include_dir.parent, Path("/usr/include")):
+                p = base / inner.group(1)
+                if p.is_file() and re.search(r"^#define\s+Py_DEBUG\s+1",
+                                             p.read_text(errors="replace"), re.M):
+                    return True
+    return False
+
+
+def from_pyenv() -> list[HeaderSet]:
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    sets = []
+    if root.is_dir():
+        for d in sorted(root.iterdir()):
+            m = re.fullmatch(r"3\.(\d+)\.(\d+)", d.name)
+            if m and MIN_MINOR <= int(m.group(1)) <= MAX_MINOR:
+                inc = d / "include" / f"python3.{m.group(1)}"
+                if inc.is_dir():
+                    sets.append(HeaderSet("pyenv", inc, debug=False))
+    return sets
+
+
+def from_system() -> list[HeaderSet]:
+    sets = []
+    for minor in range(MIN_MINOR, MAX_MINOR + 1):
+        for suffix, debug in (("", False), ("d", True)):
+            inc = Path(f"/usr/include/python3.{minor}{suffix}")
+            if (inc / "Python.h").is_file():
+                arch_pyconfig = Path(f"/usr/include/x86_64-linux-gnu/python3.{minor}{suffix}/pyconfig.h")
+                # Same description as the provisioner's manifest gives these headers.
+                hs = HeaderSet("debian", inc, debug=debug,
+                               pyconfig=arch_pyconfig if debug and arch_pyconfig.is_file() else None)
+                if debug and not _pyconfig_defines_debug(hs):
+                    hs.define_debug = True
+                sets.append(hs)
+    return sets
+
+
+def discover(manifest: Path, use_pyenv: bool, use_system: bool) -> list[HeaderSet]:
+    """Every header set once per (version, build kind). Earlier sources win:
+    the manifest, then pyenv, then the system; a real debug pyconfig wins over
+    a -DPy_DEBUG variant of the release headers."""
+    found = from_manifest(manifest)
+    if use_pyenv:
+        found += from_pyenv()
+    if use_system:
+        found += from_system()
+    for hs in found:
+        v = read_version(hs.include_dir)
+        if v:
+            hs.version, hs.release_level = v
+    found = [hs for hs in found if hs.version[:1] == (3,) and MIN_MINOR <= hs.version[1] <= MAX_MINOR]
+    chosen: dict[tuple, HeaderSet] = {}
+    for hs in found:
+        chosen.setdefault((hs.version, hs.debug), hs)
+    # Release headers without a real debug counterpart get a -DPy_DEBUG variant.
+    for (version, debug), hs in list(chosen.items()):
+        if not debug and (version, True) not in chosen:
+            chosen[(version, True)] = dataclasses.replace(hs, debug=True, define_debug=True)
+    return [chosen[k] for k in sorted(chosen)]
+
+
+# --------------------------------------------------------------------------
+# The probe
+# --------------------------------------------------------------------------
+
+class ProbeError(Exception):
+    pass
+
+
+def probe_source(hs: HeaderSet, rows: list[Row]) -> tuple[str, dict[int, Row]]:
+    lines = [
+        "/* layoutgen probe (generated) */",
+        "#define Py_BUILD_CORE 1",
+        '#include "Python.h"',
+    ]
+    for header in fieldspec.HEADERS:
+        if (hs.include_dir / header).is_file():
+            lines.append(f'#include "{header}"')
+    lines += [
+        '#include "mirrors.h"',
+        "#include <stddef.h>",
+        "#include <stdio.h>",
+        "int main(void) {",
+    ]
+    by_line: dict[int, Row] = {}
+    for row in rows:
+        lines.append(f'    printf("%s=%ld\\n", "{row.field}", (long)({row.expr}));')
+        by_line[len(lines)] = row
+    lines += ["    return 0;", "}", ""]
+    return "\n".join(lines), by_line
+
+
+def compiler_flags(hs: HeaderSet) -> list[str]:
+    flags = ["-std=gnu11", "-w", "-O0",
+             f"-I{hs.include_dir}", f"-I{hs.include_dir / 'internal'}",
+             # Debian's pyconfig.h is a wrapper around <x86_64-linux-gnu/python3.X/pyconfig.h>;
+             # searched last, so an unpacked tree's libc headers never replace the host's.
+             "-idirafter", str(hs.include_dir.parent),
+             f"-I{HERE}"]
+    if hs.pyconfig is not None:
+        flags += ["-include", str(hs.pyconfig)]
+    if hs.define_debug:
+        flags.append("-DPy_DEBUG")
+    return flags
+
+
+def run_probe(hs: HeaderSet, rows: list[Row], cc: str, workdir: Path) -> tuple[dict[str, int], list[str]]:
+    """{field: value} and the optional fields the headers do not have."""
+    rows = list(rows)
+    dropped: list[str] = []
+    src, exe = workdir / "probe.c", workdir / "probe"
+    for _ in range(len(rows) + 1):
+        text, by_line = probe_source(hs, rows)
+        src.write_text(text)
+        proc = subprocess.run([cc, *compiler_flags(hs), str(src), "-o", str(exe)],
+                              capture_output=True, text=True)
+        if proc.returncode == 0:
+            break
+        failed_lines = {int(n) for n in re.findall(rf"^{re.escape(str(src))}:(\d+):\d+: error", proc.stderr, re.M)}
+        failed = [by_line[n] for n in sorted(failed_lines) if n in by_line]
+        hard = [r for r in failed if not r.optional]
+        if not failed or hard or len(failed) != len(failed_lines):
+            raise ProbeError(f"probe for {hs.describe()} does not compile:\n{proc.stderr[-4000:]}")
+        for r in failed:
+            rows.remove(r)
+            dropped.append(r.field)
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout
+    values = {}
+    for line in out.splitlines():
+        name, _, value = line.partition("=")
+        values[name] = int(value)
+    return values, dropped
+
+
+# --------------------------------------------------------------------------
+# GeneratedTables.cpp
+# --------------------------------------------------------------------------
+
+HEADER = """\
+// generated by tools/layoutgen, do not edit.
+//
+// Every number below is offsetof()/sizeof() compiled by tools/layoutgen against
+// the CPython headers named in the entry's .source (Py_BUILD_CORE; Py_DEBUG for
+// debug builds); the comment on each value is the C expression that produced it.
+// Values marked "mirror" come from tools/layoutgen/mirrors.h, our restatement of
+// a struct CPython keeps in a .c file (it is not in the installed headers).
+// kAbsent: the version does not have the field (see tools/layoutgen/fields.py).
+//
+// Regenerate:  python3 tools/layoutgen/layoutgen.py
+// Verify:      python3 tools/layoutgen/layoutgen.py --check
+#include "runtime/layouts/LayoutTables.h"
+
+namespace pyautopsy::runtime {
+namespace {
+
+// clang-format off
+constexpr LayoutTableEntry kGeneratedTables[] = {
+"""
+
+FOOTER = """\
+};
+// clang-format on
+
+}  // namespace
+
+std::span<const LayoutTableEntry> generatedLayoutTables() {
+    return kGeneratedTables;
+}
+
+}  // namespace pyautopsy::runtime
+"""
+
+
+def cpp_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render(groups, results) -> str:
+    out = [HEADER]
+    for hs, rows, values in results:
+        major, minor, micro = hs.version
+        by_field = {r.field: r for r in rows}
+        out.append("    {\n")
+        out.append(f"        .major = {major}, .minor = {minor}, .micro = {micro}, "
+                   f".debug = {'true' if hs.debug else 'false'},\n")
+        out.append(f"        .source = {cpp_string(hs.describe())},\n")
+        out.append("        .layout = {\n")
+        for member, names in groups:
+            out.append(f"            .{member} = {{\n")
+            for name in names:
+                key = f"{member}.{name}"
+                if key in values:
+                    row = by_field[key]
+                    note = f"  // {row.expr}" + ("  [mirror]" if row.mirror else "")
+                    out.append(f"                .{name} = {values[key]},{note}\n")
+                else:
+                    out.append(f"                .{name} = kAbsent,\n")
+            out.append("            },\n")
+        out.append("        },\n")
+        out.append("    },\n")
+    out.append(FOOTER)
+    return "".join(out)
+
+
+def generate(sets: list[HeaderSet], cc: str, verbose: bool) -> str:
+    groups = parse_layout_h(LAYOUT_H)
+    known = {f"{member}.{name}" for member, names in groups for name in names}
+    def one(index_hs):
+        index, hs = index_hs
+        workdir = Path(tmp) / str(index)
+        workdir.mkdir()
+        rows = rows_for(hs.version, known)
+        values, dropped = run_probe(hs, rows, cc, workdir)
+        return hs, [r for r in rows if r.field not in dropped], values, dropped
+
+    with tempfile.TemporaryDirectory(prefix="layoutgen.") as tmp:
+        # The probes are independent; map() keeps the results in `sets` order.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 4) as pool:
+            done = list(pool.map(one, enumerate(sets)))
+    results = []
+    for hs, rows, values, dropped in done:
+        if verbose:
+            extra = f"; not in these headers: {', '.join(dropped)}" if dropped else ""
+            print(f"layoutgen: {hs.describe()}: {len(values)} fields{extra}", file=sys.stderr)
+        results.append((hs, rows, values))
+    unmapped = sorted(known - {r[0] for r in fieldspec.FIELDS})
+    if unmapped and verbose:
+        print(f"layoutgen: fields with no row in fields.py (always kAbsent): {', '.join(unmapped)}",
+              file=sys.stderr)
+    return render(groups, results)
+
+
+def entries_of(text: str) -> dict[str, str]:
+    """{source: the entry's text}, for comparing a partial regeneration."""
+    body = text.split("\n};\n", 1)[0]      # the array, without the footer
+    blocks = re.split(r"^    \{\n", body, flags=re.M)[1:]
+    out = {}
+    for block in blocks:
+        m = re.search(r'^\s*\.source = "((?:[^"\\]|\\.)*)",', block, re.M)
+        if m:
+            out[m.group(1)] = block.rstrip()
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="compare with the committed file instead of writing it")
+    ap.add_argument("--list", action="store_true", help="list the header sets found and exit")
+    ap.add_argument("--output", type=Path, default=OUTPUT)
+    ap.add_argument("--manifest", type=Path, default=cache_dir() / "testbed/manifest.json")
+    ap.add_argument("--no-pyenv", action="store_true")
+    ap.add_argument("--no-system", action="store_true")
+    ap.add_argument("--cc", default=os.environ.get("CC") or "gcc")
+    ap.add_argument("-q", "--quiet", action="store_true")
+    args = ap.parse_args()
+
+    if shutil.which(args.cc) is None:
+        print(f"layoutgen: no C compiler {args.cc!r}", file=sys.stderr)
+        return EXIT_SKIP if args.check else 2
+    sets = discover(args.manifest, not args.no_pyenv, not args.no_system)
+    if args.list:
+        for hs in sets:
+            print(hs.describe())
+        return 0
+    if not sets:
+        print("layoutgen: no CPython header sets found", file=sys.stderr)
+        return EXIT_SKIP if args.check else 2
+    try:
+        text = generate(sets, args.cc, verbose=not args.quiet)
+    except ProbeError as exc:
+        print(f"layoutgen: {exc}", file=sys.stderr)
+        return 1
+
+    if not args.check:
+        args.output.write_text(text)
+        print(f"layoutgen: wrote {len(sets)} tables to {args.output}", file=sys.stderr)
+        return 0
+
+    committed = args.output.read_text() if args.output.is_file() else ""
+    if committed == text:
+        print(f"layoutgen: {args.output} is up to date ({len(sets)} tables)", file=sys.stderr)
+        return 0
+    have, want = entries_of(text), entries_of(committed)
+    if set(have) < set(want) and all(have[s] == want[s] for s in have):
+        # What this machine can regenerate agrees; the rest cannot be checked here.
+        print("layoutgen: cannot check, these header sets are not on this machine:\n  "
+              + "\n  ".join(sorted(set(want) - set(have))), file=sys.stderr)
+        return EXIT_SKIP
+    import difflib
+    diff = difflib.unified_diff(committed.splitlines(True), text.splitlines(True),
+                                str(args.output), "regenerated")
+    sys.stderr.writelines(list(diff)[:200])
+    print(f"layoutgen: {args.output} is out of date; run tools/layoutgen/layoutgen.py", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
