@@ -1,0 +1,58 @@
+// Capabilities: how a CPython version organises what we read, as named models.
+//
+// Walkers ask these questions ("are frames interpreter frames?", "how is the
+// instruction offset stored?") instead of comparing version numbers, so each
+// version fact about behaviour (not layout) lives here, in one place.
+#pragma once
+
+#include "runtime/LineTable.h"
+#include "runtime/PythonVersion.h"
+
+#include <optional>
+
+namespace pyautopsy::runtime {
+
+enum class FrameModel {
+    FrameObjects,          // <= 3.10: PyFrameObject chain from tstate->frame
+    CFrameInterpreter,     // 3.11-3.12: tstate->cframe->current_frame, _PyInterpreterFrame chain
+    Interpreter,           // 3.13+: tstate->current_frame
+};
+
+enum class LastiModel {
+    FrameLastiBytes,       // 3.8-3.9: f_lasti counts bytes
+    FrameLastiUnits,       // 3.10: f_lasti counts 2-byte code units
+    PrevInstr,             // 3.11-3.12: prev_instr points at the last started instruction
+    InstrPtr,              // 3.13+: instr_ptr points at the current instruction
+};
+
+enum class GilModel {
+    RuntimeGil,            // <= 3.11: _PyRuntime.ceval.gil
+    InterpreterGilPointer, // 3.12-3.13: interp->ceval.gil -> struct _gil_runtime_state
+    ThreadHoldsGil,        // 3.14+: tstate->holds_gil
+};
+
+enum class CodeRefModel {
+    Pointer,               // a plain PyObject*
+    StackRef,              // 3.14+: _PyStackRef, low bit is a tag
+};
+
+struct Capabilities {
+    FrameModel frames;
+    LastiModel lasti;
+    LineTableFormat lineTable;
+    GilModel gil;
+    CodeRefModel codeRef;
+    std::optional<int> shimOwner;     // owner value of entry/shim frames to skip (3.12+)
+    bool shimOwnerOrAbove = false;    // 3.14+: every owner >= shimOwner is a shim
+    bool hasEntryFlag = false;        // 3.11: _PyInterpreterFrame.is_entry
+    bool fLinenoWhenTraced = false;   // <= 3.9: f_lineno is valid only while f_trace is set
+    bool immortalObjects = false;     // 3.12+: None, True, small ints ... never die
+    bool longTag = false;             // 3.12+: int size and sign live in lv_tag
+    bool unicodeWstr = false;         // <= 3.11: str may be a legacy wstr-only object
+    bool debugOffsets = false;        // 3.13+: _Py_DebugOffsets at _PyRuntime+0
+};
+
+// The capabilities of a supported version; nullopt for versions outside 3.8-3.15.
+std::optional<Capabilities> capabilitiesFor(const PythonVersion& version);
+
+}  // namespace pyautopsy::runtime

@@ -1,0 +1,191 @@
+#include "runtime/SnapshotBuilder.h"
+
+#include "runtime/FrameWalker.h"
+#include "runtime/ObjectReader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <unordered_set>
+
+namespace pyautopsy::runtime {
+namespace {
+
+std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
+
+std::string signalName(int number)
+{
+    if (const char* abbrev = sigabbrev_np(number)) return std::string("SIG") + abbrev;
+    return fmt::format("signal {}", number);
+}
+
+snapshot::TargetFacts targetFacts(const target::Target& target)
+{
+    const auto& p = target.process();
+    snapshot::TargetFacts facts;
+    facts.kind = std::string(target.kind());
+    facts.pid = p.pid;
+    facts.ppid = p.ppid;
+    facts.executable = p.executable;
+    facts.command = p.command;
+    if (p.signal) {
+        snapshot::Signal s;
+        s.number = p.signal->number;
+        s.name = signalName(p.signal->number);
+        s.code = p.signal->code;
+        s.address = p.signal->faultAddress;
+        s.senderPid = p.signal->senderPid;
+        facts.signal = s;
+    }
+    return facts;
+}
+
+// On x86_64 glibc a pthread_t is the thread's TCB address, which is also the
+// thread's fs_base; the registers therefore map idents to kernel TIDs on the
+// versions whose thread states do not record the TID (<= 3.10).
+std::map<std::uint64_t, std::int32_t> tidsByPthread(const target::Target& target)
+{
+    std::map<std::uint64_t, std::int32_t> result;
+    for (const auto& thread : target.threads()) {
+        if (thread.registers && thread.registers->fs_base != 0) result[thread.registers->fs_base] = thread.tid;
+    }
+    return result;
+}
+
+// The tstate holding the GIL, where the version keeps it in one place.
+std::optional<std::uint64_t> gilHolder(const target::Memory& memory, const Runtime& rt, std::uint64_t interp)
+{
+    const auto& g = rt.layout.gil;
+    std::uint64_t gil = 0;
+    if (rt.caps.gil == GilModel::RuntimeGil && has(rt.layout.runtime.ceval_gil)) {
+        gil = at(rt.address, rt.layout.runtime.ceval_gil);
+    } else if (rt.caps.gil == GilModel::InterpreterGilPointer && has(rt.layout.interpreter.ceval_gil)) {
+        gil = memory.readPointer(at(interp, rt.layout.interpreter.ceval_gil));
+    }
+    if (gil == 0 || !has(g.locked) || !has(g.last_holder)) return std::nullopt;
+    // last_holder is never cleared on release: it names the holder only while locked.
+    if (memory.read<std::int32_t>(at(gil, g.locked)) == 0) return std::uint64_t{0};
+    return memory.readPointer(at(gil, g.last_holder));
+}
+
+}  // namespace
+
+snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::ModuleIndex& modules,
+                                 const Runtime& rt, const SnapshotOptions& options)
+{
+    const auto& target = memory.target();
+    const auto& L = rt.layout;
+    snapshot::Snapshot snap;
+    snap.target = targetFacts(target);
+    snap.python.version = rt.version.str();
+    snap.python.hexVersion = rt.version.hex;
+    snap.python.debug = rt.version.debug;
+    snap.python.runtimeAddress = rt.address;
+    snap.python.runtimeFoundBy = rt.foundBy;
+    snap.python.layoutSource = rt.layoutSource;
+    snap.python.layoutNotes = rt.notes;
+    snap.warnings = modules.warnings();
+
+    ObjectReader reader(memory, rt, options.limits);
+    FrameWalker walker(reader);
+    const auto tids = tidsByPthread(target);
+    const auto crashedTid = target.process().crashedTid;
+
+    std::optional<std::uint64_t> mainIdent;
+    if (has(L.runtime.main_thread)) {
+        std::uint64_t ident = 0;
+        if (memory.readSome(at(rt.address, L.runtime.main_thread), &ident, sizeof ident) == sizeof ident)
+            mainIdent = ident;
+    }
+
+    std::vector<std::uint64_t> interps;
+    std::unordered_set<std::uint64_t> seenInterps;
+    try {
+        for (std::uint64_t interp = memory.readPointer(at(rt.address, L.runtime.interpreters_head)); interp != 0;
+             interp = memory.readPointer(at(interp, L.interpreter.next))) {
+            if (!seenInterps.insert(interp).second) {
+                snap.warnings.push_back(fmt::format("interpreter list loops back to {:#x}", interp));
+                break;
+            }
+            if (interps.size() >= options.limits.maxInterpreters) {
+                snap.warnings.push_back("too many interpreters; list cut short");
+                break;
+            }
+            interps.push_back(interp);
+        }
+    } catch (const target::MemoryFault& fault) {
+        snap.warnings.push_back(fmt::format("interpreter list unreadable: {}", fault.what()));
+    }
+    std::reverse(interps.begin(), interps.end());   // newest first in memory; main first for people
+
+    for (std::uint64_t interp : interps) {
+        snapshot::Interpreter info;
+        info.address = interp;
+        try {
+            info.id = memory.read<std::int64_t>(at(interp, L.interpreter.id));
+        } catch (const target::MemoryFault&) {
+        }
+        info.main = info.id == 0;
+        snap.interpreters.push_back(info);
+
+        std::optional<std::uint64_t> holder;
+        try {
+            holder = gilHolder(memory, rt, interp);
+        } catch (const target::MemoryFault&) {
+        }
+
+        std::vector<std::uint64_t> tstates;
+        std::unordered_set<std::uint64_t> seen;
+        try {
+            for (std::uint64_t ts = memory.readPointer(at(interp, L.interpreter.threads_head)); ts != 0;
+                 ts = memory.readPointer(at(ts, L.thread.next))) {
+                if (!seen.insert(ts).second) {
+                    snap.warnings.push_back(fmt::format("thread list of interpreter {} loops back", info.id));
+                    break;
+                }
+                if (tstates.size() >= options.limits.maxThreadsPerInterpreter) {
+                    snap.warnings.push_back(fmt::format("interpreter {}: too many threads; list cut short", info.id));
+                    break;
+                }
+                tstates.push_back(ts);
+            }
+        } catch (const target::MemoryFault& fault) {
+            snap.warnings.push_back(fmt::format("thread list of interpreter {} unreadable: {}", info.id, fault.what()));
+        }
+        std::reverse(tstates.begin(), tstates.end());
+
+        for (std::uint64_t ts : tstates) {
+            snapshot::Thread thread;
+            thread.interpreterId = info.id;
+            thread.threadStateAddress = ts;
+            try {
+                thread.threadId = memory.read<std::uint64_t>(at(ts, L.thread.thread_id));
+                if (has(L.thread.native_thread_id)) {
+                    thread.nativeId = memory.read<std::int64_t>(at(ts, L.thread.native_thread_id));
+                } else if (auto it = tids.find(*thread.threadId); it != tids.end()) {
+                    thread.nativeId = it->second;
+                }
+                if (rt.caps.gil == GilModel::ThreadHoldsGil && has(L.thread.holds_gil)) {
+                    thread.holdsGil = memory.read<std::int32_t>(at(ts, L.thread.holds_gil)) != 0;
+                } else if (holder) {
+                    thread.holdsGil = *holder == ts;
+                }
+            } catch (const target::MemoryFault& fault) {
+                thread.notes.push_back(fmt::format("thread state {:#x} unreadable: {}", ts, fault.what()));
+            }
+            thread.main = info.main && mainIdent && thread.threadId == mainIdent;
+            thread.crashed = crashedTid && thread.nativeId && *thread.nativeId == *crashedTid;
+            FrameWalk walk = walker.walkThread(ts);
+            thread.frames = std::move(walk.frames);
+            thread.notes.insert(thread.notes.end(), walk.notes.begin(), walk.notes.end());
+            snap.threads.push_back(std::move(thread));
+        }
+    }
+    // The main thread first, the others in the order they started.
+    std::stable_partition(snap.threads.begin(), snap.threads.end(), [](const auto& t) { return t.main; });
+    return snap;
+}
+
+}  // namespace pyautopsy::runtime
