@@ -1,0 +1,93 @@
+#include "report/JsonReport.h"
+
+namespace pyautopsy::report {
+namespace {
+
+template <typename T>
+nlohmann::json orNull(const std::optional<T>& value)
+{
+    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
+}
+
+nlohmann::json frameJson(const snapshot::Frame& frame)
+{
+    nlohmann::json j;
+    j["kind"] = frame.kind == snapshot::FrameKind::Python ? "python" : "native";
+    j["function"] = frame.function;
+    j["qualname"] = orNull(frame.qualname);
+    j["file"] = frame.file;
+    j["line"] = orNull(frame.line);
+    if (frame.kind == snapshot::FrameKind::Native) {
+        j["address"] = orNull(frame.address);
+        j["offset"] = orNull(frame.symbolOffset);
+    } else {
+        j["entry"] = frame.entry;
+    }
+    if (!frame.locals.empty()) {
+        nlohmann::json locals = nlohmann::json::object();
+        for (const auto& local : frame.locals) locals[local.name] = local.repr;
+        j["locals"] = std::move(locals);
+    }
+    return j;
+}
+
+nlohmann::json threadJson(const snapshot::Thread& thread)
+{
+    nlohmann::json j;
+    j["thread_id"] = orNull(thread.threadId);
+    j["native_id"] = orNull(thread.nativeId);
+    j["name"] = orNull(thread.name);
+    j["daemon"] = orNull(thread.daemon);
+    j["main"] = thread.main;
+    j["holds_gil"] = orNull(thread.holdsGil);
+    j["crashed"] = thread.crashed;
+    j["interpreter_id"] = thread.interpreterId;
+    j["frames"] = nlohmann::json::array();
+    for (const auto& frame : thread.frames) j["frames"].push_back(frameJson(frame));
+    j["notes"] = thread.notes;
+    return j;
+}
+
+}  // namespace
+
+nlohmann::json toJson(const snapshot::Snapshot& s)
+{
+    nlohmann::json j;
+    j["schema"] = kJsonSchema;
+
+    nlohmann::json target;
+    target["kind"] = s.target.kind;
+    target["pid"] = orNull(s.target.pid);
+    target["ppid"] = orNull(s.target.ppid);
+    target["executable"] = s.target.executable.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.target.executable);
+    target["command"] = s.target.command.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.target.command);
+    target["core"] = s.target.corePath.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.target.corePath);
+    if (s.target.signal) {
+        const auto& sig = *s.target.signal;
+        target["signal"] = {{"number", sig.number},
+                            {"name", sig.name},
+                            {"code", sig.code},
+                            {"address", orNull(sig.address)},
+                            {"sender_pid", orNull(sig.senderPid)}};
+    } else {
+        target["signal"] = nullptr;
+    }
+    j["target"] = std::move(target);
+
+    j["python"] = {{"version", s.python.version},
+                   {"debug", s.python.debug},
+                   {"runtime_address", s.python.runtimeAddress},
+                   {"runtime_found_by", s.python.runtimeFoundBy},
+                   {"layout_source", s.python.layoutSource}};
+
+    j["interpreters"] = nlohmann::json::array();
+    for (const auto& interp : s.interpreters)
+        j["interpreters"].push_back({{"id", interp.id}, {"address", interp.address}, {"main", interp.main}});
+
+    j["threads"] = nlohmann::json::array();
+    for (const auto& thread : s.threads) j["threads"].push_back(threadJson(thread));
+    j["warnings"] = s.warnings;
+    return j;
+}
+
+}  // namespace pyautopsy::report

@@ -1,0 +1,106 @@
+#include "report/TextReport.h"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+namespace pyautopsy::report {
+namespace {
+
+struct Palette {
+    const char* bold = "";
+    const char* dim = "";
+    const char* red = "";
+    const char* green = "";
+    const char* yellow = "";
+    const char* reset = "";
+};
+
+Palette palette(const TextOptions& options)
+{
+    if (!options.color) return {};
+    return {"\x1b[1m", "\x1b[2m", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[0m"};
+}
+
+}  // namespace
+
+std::string formatProcessHeader(const snapshot::Snapshot& s, const TextOptions& options)
+{
+    const Palette p = palette(options);
+    std::string out;
+    std::string what = s.target.kind == "core" ? "Core file " + s.target.corePath + " of process" : "Process";
+    out += fmt::format("{}{} {}{}", p.bold, what, s.target.pid ? std::to_string(*s.target.pid) : "?", p.reset);
+    if (!s.target.executable.empty()) out += fmt::format(": {}", s.target.executable);
+    out += "\n";
+    if (!s.target.command.empty()) out += fmt::format("Command: {}\n", s.target.command);
+    out += fmt::format("Python {}{}\n", s.python.version, s.python.debug ? " (debug build)" : "");
+    if (s.target.signal) {
+        const auto& sig = *s.target.signal;
+        out += fmt::format("{}Killed by {} ({}){}", p.red, sig.name, sig.number, p.reset);
+        if (sig.address) out += fmt::format(" at address {:#x}", *sig.address);
+        if (sig.senderPid) out += fmt::format(", sent by pid {}", *sig.senderPid);
+        out += "\n";
+    }
+    for (const auto& warning : s.warnings) out += fmt::format("{}warning:{} {}\n", p.yellow, p.reset, warning);
+    return out;
+}
+
+std::string formatThreadHeader(const snapshot::Thread& t, const TextOptions& options)
+{
+    const Palette p = palette(options);
+    std::vector<std::string> facts;
+    if (t.nativeId) facts.push_back(fmt::format("native {}", *t.nativeId));
+    if (t.name) facts.push_back(fmt::format("\"{}\"", *t.name));
+    if (t.main) facts.push_back("main thread");
+    if (t.daemon && *t.daemon) facts.push_back("daemon");
+    if (t.interpreterId != 0) facts.push_back(fmt::format("interpreter {}", t.interpreterId));
+    if (t.holdsGil && *t.holdsGil) facts.push_back(fmt::format("{}holds the GIL{}", p.green, p.reset));
+    if (t.crashed) facts.push_back(fmt::format("{}crashed{}", p.red, p.reset));
+    std::string ident = t.threadId ? fmt::format("{:#x}", *t.threadId) : std::string("?");
+    return fmt::format("{}Thread {}{} ({})\n", p.bold, ident, p.reset, fmt::join(facts, ", "));
+}
+
+std::string formatFrame(const snapshot::Frame& f, const TextOptions& options)
+{
+    const Palette p = palette(options);
+    if (f.kind == snapshot::FrameKind::Native) {
+        std::string where = f.function.empty() ? "??" : f.function;
+        if (f.symbolOffset && !f.function.empty()) where += fmt::format("+{:#x}", *f.symbolOffset);
+        return fmt::format("  {}{:#018x} {} ({}){}\n", p.dim, f.address.value_or(0), where,
+                           f.file.empty() ? "??" : f.file, p.reset);
+    }
+    std::string line = f.line ? std::to_string(*f.line) : std::string("?");
+    std::string out = fmt::format("  File \"{}\", line {}, in {}{}{}\n", f.file, line, p.bold, f.function, p.reset);
+    for (const auto& local : f.locals) out += fmt::format("      {} = {}\n", local.name, local.repr);
+    return out;
+}
+
+std::string formatThread(const snapshot::Thread& t, const TextOptions& options)
+{
+    std::string out = formatThreadHeader(t, options);
+    if (t.frames.empty()) {
+        out += "  (no Python frames)\n";
+    } else {
+        out += options.mostRecentLast ? "Traceback (most recent call last):\n" : "Stack (most recent call first):\n";
+        if (options.mostRecentLast) {
+            for (auto it = t.frames.rbegin(); it != t.frames.rend(); ++it) out += formatFrame(*it, options);
+        } else {
+            for (const auto& frame : t.frames) out += formatFrame(frame, options);
+        }
+    }
+    for (const auto& note : t.notes) out += fmt::format("  note: {}\n", note);
+    return out;
+}
+
+std::string formatSnapshot(const snapshot::Snapshot& s, const TextOptions& options)
+{
+    std::string out = formatProcessHeader(s, options);
+    for (const auto& thread : s.threads) {
+        out += "\n";
+        out += formatThread(thread, options);
+    }
+    if (s.threads.empty()) out += "\nNo Python threads.\n";
+    return out;
+}
+
+}  // namespace pyautopsy::report
