@@ -1,0 +1,111 @@
+// pyautopsy: the command-line front end.
+//
+// Thin by design: parse arguments, open a Target, ask the engine for a
+// Snapshot, print it. Exit codes: 0 ok, 1 bad input or system error,
+// 2 usage, 3 no (supported) CPython runtime in the target.
+#include "engine/Engine.h"
+#include "report/JsonReport.h"
+#include "report/TextReport.h"
+#include "support/Error.h"
+#include "target/CoreFileTarget.h"
+#include "target/LiveProcessTarget.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <unistd.h>
+
+namespace {
+
+using namespace pyautopsy;
+
+struct OutputOptions {
+    bool json = false;
+};
+
+bool useColor()
+{
+    const char* noColor = std::getenv("NO_COLOR");
+    return isatty(STDOUT_FILENO) && (noColor == nullptr || noColor[0] == '\0');
+}
+
+void print(const snapshot::Snapshot& snapshot, const OutputOptions& output)
+{
+    if (output.json) {
+        std::cout << report::toJson(snapshot).dump(2) << "\n";
+    } else {
+        report::TextOptions text;
+        text.color = useColor();
+        std::cout << report::formatSnapshot(snapshot, text);
+    }
+}
+
+int runCore(const std::string& corePath, const target::CoreOptions& coreOptions, const OutputOptions& output)
+{
+    auto core = target::CoreFileTarget::open(corePath, coreOptions);
+    snapshot::Snapshot snapshot = engine::analyze(*core);
+    snapshot.target.corePath = corePath;
+    for (const auto& warning : core->warnings()) snapshot.warnings.push_back(warning);
+    print(snapshot, output);
+    return 0;
+}
+
+int runPid(int pid, const target::LiveOptions& liveOptions, const OutputOptions& output)
+{
+    snapshot::Snapshot snapshot;
+    {
+        // The process is stopped only for the lifetime of `process`: release it
+        // before printing, which may block on a slow terminal.
+        auto process = target::LiveProcessTarget::attach(pid, liveOptions);
+        snapshot = engine::analyze(*process);
+    }
+    print(snapshot, output);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    CLI::App app{"pyautopsy: why did this Python process crash or hang?"};
+    app.require_subcommand(1);
+    OutputOptions output;
+
+    auto* core = app.add_subcommand("core", "Analyse a core file");
+    std::string corePath;
+    target::CoreOptions coreOptions;
+    core->add_option("CORE", corePath, "core file")->required();
+    core->add_option("--exe", coreOptions.executable, "the executable that dumped the core, if not where it was");
+    core->add_option("--sysroot", coreOptions.sysroot, "look up the core's mapped files under this directory");
+    core->add_flag("--json", output.json, "print JSON (docs/json-schema.md)");
+
+    auto* pid = app.add_subcommand("pid", "Analyse a running process (read-only)");
+    int pidNumber = 0;
+    bool nonblocking = false;
+    pid->add_option("PID", pidNumber, "process id")->required();
+    pid->add_flag("--nonblocking", nonblocking, "read without stopping the process (the snapshot may be torn)");
+    pid->add_flag("--json", output.json, "print JSON (docs/json-schema.md)");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e);
+        return code == 0 ? 0 : 2;
+    }
+
+    try {
+        if (*core) return runCore(corePath, coreOptions, output);
+        target::LiveOptions liveOptions;
+        liveOptions.stopThreads = !nonblocking;
+        return runPid(pidNumber, liveOptions, output);
+    } catch (const Error& e) {
+        std::cerr << "pyautopsy: " << e.what() << "\n";
+        return e.exitCode();
+    } catch (const std::exception& e) {
+        std::cerr << "pyautopsy: internal error: " << e.what() << "\n";
+        return 1;
+    }
+}

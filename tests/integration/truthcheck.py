@@ -1,0 +1,88 @@
+"""Compare what pyautopsy reports with what a process recorded about itself.
+
+A scenario (corefiles/scenarios) writes truth.json just before it dies: every
+thread's ident, native id, name and stack as sys._current_frames() saw it.
+These helpers check pyautopsy's JSON against it the way a user would: the
+right function, file and line, in the right thread, in the right order.
+"""
+
+import json
+import subprocess
+
+
+class Mismatch(Exception):
+    pass
+
+
+def run_pyautopsy(binary, args, timeout=60):
+    """Runs pyautopsy with --json and returns (exit code, parsed JSON or None, stderr)."""
+    proc = subprocess.run([binary] + list(args) + ["--json"], capture_output=True, timeout=timeout)
+    report = None
+    if proc.returncode == 0:
+        report = json.loads(proc.stdout.decode("utf-8"))
+    return proc.returncode, report, proc.stderr.decode("utf-8", "replace")
+
+
+def load_truth(path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _describe(frame):
+    return "%s (%s:%s)" % (frame.get("function"), frame.get("file"), frame.get("line"))
+
+
+def compare_frames(expected, actual, check_qualname):
+    """Both innermost first. Raises Mismatch with the first difference."""
+    if len(expected) != len(actual):
+        raise Mismatch("expected %d frames, got %d; innermost expected %s, got %s" % (
+            len(expected), len(actual),
+            _describe(expected[0]) if expected else "-",
+            _describe(actual[0]) if actual else "-"))
+    for depth, (want, got) in enumerate(zip(expected, actual)):
+        keys = ["function", "file", "line"]
+        if check_qualname and want.get("qualname") is not None:
+            keys.append("qualname")
+        for key in keys:
+            if want.get(key) != got.get(key):
+                raise Mismatch("frame %d: %s is %r, expected %r (expected %s, got %s)" % (
+                    depth, key, got.get(key), want.get(key), _describe(want), _describe(got)))
+
+
+def compare_report(truth, report, extra_innermost=None):
+    """Checks every thread whose recorded stack is final.
+
+    extra_innermost: for live runs where os.abort() was replaced by a parking
+    function, the name of that function, expected as one extra innermost
+    frame of the committing thread.
+    Returns the number of threads checked; raises Mismatch on a difference.
+    """
+    by_ident = {}
+    for thread in report["threads"]:
+        if thread.get("thread_id") is not None:
+            by_ident[thread["thread_id"]] = thread
+    checked = 0
+    for info in truth["threads"]:
+        ident = info["ident"]
+        got = by_ident.get(ident)
+        if got is None:
+            raise Mismatch("thread %#x (%s) missing from the report" % (ident, info["name"]))
+        if info.get("native_id") is not None and got.get("native_id") != info["native_id"]:
+            raise Mismatch("thread %s: native id %r, expected %r" % (info["name"], got.get("native_id"),
+                                                                     info["native_id"]))
+        if got.get("main") != info["main"]:
+            raise Mismatch("thread %s: main is %r, expected %r" % (info["name"], got.get("main"), info["main"]))
+        if not info.get("stack_final"):
+            continue
+        frames = got["frames"]
+        if extra_innermost is not None and ident == truth["committing_thread"]:
+            if not frames or frames[0]["function"] != extra_innermost:
+                raise Mismatch("thread %s: expected the parking frame %s innermost" % (info["name"], extra_innermost))
+            frames = frames[1:]
+        try:
+            compare_frames(truth["stacks"][str(ident)], [f for f in frames if f["kind"] == "python"],
+                           check_qualname=truth["hexversion"] >= 0x030B0000)
+        except Mismatch as e:
+            raise Mismatch("thread %s (%#x): %s" % (info["name"], ident, e))
+        checked += 1
+    return checked
