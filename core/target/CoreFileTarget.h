@@ -1,0 +1,52 @@
+// CoreFileTarget: a Target over an x86_64 Linux ELF core file, from the kernel
+// or from gdb's `gcore`.
+//
+// Memory comes from the core's PT_LOAD segments; the bytes a core leaves out
+// of file-backed mappings (read-only code and .rodata, which the kernel does
+// not dump by default) are read from the mapped files on disk, found through
+// resolveModulePath(). Threads come from NT_PRSTATUS, the mappings from
+// NT_FILE merged with PT_LOAD, the process facts from NT_PRPSINFO, NT_SIGINFO
+// and NT_AUXV.
+//
+// open() throws pyautopsy::Error(BadInput) when the file is missing, not ELF,
+// not a core, or too truncated to hold its own program headers. A core cut
+// short in its segments still opens: the lost bytes read as unmapped and
+// warnings() says so.
+#pragma once
+
+#include "target/Target.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace pyautopsy::target {
+
+struct CoreOptions {
+    std::string executable;  // --exe: the main executable to use instead of the mapped path
+    std::string sysroot;     // --sysroot: prefix for every mapped path, when the file exists there
+};
+
+class CoreFileTarget : public Target {
+public:
+    static std::unique_ptr<CoreFileTarget> open(const std::string& corePath, const CoreOptions& options);
+    ~CoreFileTarget() override;
+
+    std::string_view kind() const override { return "core"; }
+    std::size_t read(std::uint64_t address, void* out, std::size_t size) override;
+    const ProcessInfo& process() const override;
+    const std::vector<ThreadInfo>& threads() const override;
+    const std::vector<Mapping>& mappings() const override;
+    std::string resolveModulePath(const std::string& mappedPath) const override;
+
+    const std::string& path() const;
+    // Problems that limit what the core can tell (truncation, unreadable notes).
+    const std::vector<std::string>& warnings() const;
+
+private:
+    struct Impl;
+    explicit CoreFileTarget(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace pyautopsy::target
