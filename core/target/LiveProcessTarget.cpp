@@ -1,0 +1,141 @@
+#include "target/LiveProcessTarget.h"
+
+#include "support/Error.h"
+#include "target/ProcMaps.h"
+#include "target/ProcessMemory.h"
+#include "target/ProcessStopper.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace pyautopsy::target {
+
+namespace {
+
+std::string readWholeFile(const std::string& path)
+{
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+std::string trimNewline(std::string text)
+{
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.pop_back();
+    return text;
+}
+
+// /proc/PID/stat: "pid (comm) state ppid ...", where comm may hold spaces and parens.
+std::optional<int> parentPid(int pid)
+{
+    const std::string stat = readWholeFile(fmt::format("/proc/{}/stat", pid));
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos) return std::nullopt;
+    std::istringstream fields(stat.substr(close + 1));
+    std::string state;
+    int ppid = 0;
+    if (!(fields >> state >> ppid)) return std::nullopt;
+    return ppid;
+}
+
+}  // namespace
+
+struct LiveProcessTarget::Impl {
+    explicit Impl(int p) : pid(p), memory(p) {}
+
+    int pid;
+    ProcessMemory memory;
+    std::unique_ptr<ProcessStopper> stopper;
+    ProcessInfo process;
+    std::vector<ThreadInfo> threads;
+    std::vector<Mapping> mappings;
+};
+
+LiveProcessTarget::LiveProcessTarget(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+
+LiveProcessTarget::~LiveProcessTarget() { resume(); }
+
+std::unique_ptr<LiveProcessTarget> LiveProcessTarget::attach(int pid, const LiveOptions& options)
+{
+    const std::string proc = fmt::format("/proc/{}", pid);
+    std::error_code ignored;
+    if (pid <= 0 || !std::filesystem::exists(proc, ignored))
+        throw Error(ErrorKind::System, fmt::format("cannot attach to PID {}: no such process", pid));
+
+    auto impl = std::make_unique<Impl>(pid);
+    if (options.stopThreads) {
+        impl->stopper = std::make_unique<ProcessStopper>(pid);
+        impl->memory.enableCache(true);
+    }
+
+    impl->mappings = parseProcMaps(readWholeFile(proc + "/maps"));
+    if (impl->mappings.empty())
+        throw Error(ErrorKind::System, fmt::format("cannot attach to PID {}: cannot read {}/maps", pid, proc));
+
+    ProcessInfo& info = impl->process;
+    info.pid = pid;
+    info.ppid = parentPid(pid);
+    info.executable = std::filesystem::read_symlink(proc + "/exe", ignored).string();
+    std::string command = trimNewline(readWholeFile(proc + "/cmdline"));
+    std::replace(command.begin(), command.end(), '\0', ' ');
+    info.command = command;
+
+    std::vector<int> tids;
+    if (impl->stopper) {
+        tids = impl->stopper->stoppedThreads();
+    } else {
+        for (const auto& entry : std::filesystem::directory_iterator(proc + "/task", ignored)) {
+            int tid = std::atoi(entry.path().filename().c_str());
+            if (tid > 0) tids.push_back(tid);
+        }
+    }
+    std::sort(tids.begin(), tids.end());  // the leader (tid == pid) first
+    for (int tid : tids) {
+        ThreadInfo thread;
+        thread.tid = tid;
+        thread.name = trimNewline(readWholeFile(fmt::format("{}/task/{}/comm", proc, tid)));
+        if (impl->stopper) thread.registers = impl->stopper->registers(tid);
+        impl->threads.push_back(std::move(thread));
+    }
+    return std::unique_ptr<LiveProcessTarget>(new LiveProcessTarget(std::move(impl)));
+}
+
+void LiveProcessTarget::resume()
+{
+    if (!m_impl->stopper) return;
+    m_impl->memory.enableCache(false);
+    m_impl->stopper.reset();
+}
+
+std::size_t LiveProcessTarget::read(std::uint64_t address, void* out, std::size_t size)
+{
+    return m_impl->memory.read(address, out, size);
+}
+
+const ProcessInfo& LiveProcessTarget::process() const { return m_impl->process; }
+const std::vector<ThreadInfo>& LiveProcessTarget::threads() const { return m_impl->threads; }
+const std::vector<Mapping>& LiveProcessTarget::mappings() const { return m_impl->mappings; }
+
+std::string LiveProcessTarget::resolveModulePath(const std::string& mappedPath) const
+{
+    std::error_code ignored;
+    if (mappedPath.empty() || mappedPath.front() != '/') return mappedPath;
+    if (std::filesystem::exists(mappedPath, ignored)) return mappedPath;
+    std::string viaRoot = fmt::format("/proc/{}/root{}", m_impl->pid, mappedPath);
+    if (std::filesystem::exists(viaRoot, ignored)) return viaRoot;
+    // A deleted or replaced file is still reachable through its mapping.
+    for (const Mapping& mapping : m_impl->mappings) {
+        if (mapping.path == mappedPath && mapping.fileOffset == 0) {
+            std::string viaMap = fmt::format("/proc/{}/map_files/{:x}-{:x}", m_impl->pid, mapping.start, mapping.end);
+            if (std::filesystem::exists(viaMap, ignored)) return viaMap;
+        }
+    }
+    return mappedPath;
+}
+
+}  // namespace pyautopsy::target

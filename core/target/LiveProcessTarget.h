@@ -1,0 +1,49 @@
+// LiveProcessTarget: a Target over a running Linux process, read through /proc
+// and ptrace and never written.
+//
+// With stopThreads (the default) every thread is held stopped by a
+// ProcessStopper from attach() until the target is destroyed, so memory,
+// registers and threads form one consistent snapshot and reads go through a
+// page cache. With stopThreads=false the process keeps running: no registers,
+// no cache, and each read sees the memory of its own moment (CPython
+// structures may then be torn; walkers must expect that).
+#pragma once
+
+#include "target/Target.h"
+
+#include <memory>
+
+namespace pyautopsy::target {
+
+struct LiveOptions {
+    bool stopThreads = true;
+};
+
+class LiveProcessTarget : public Target {
+public:
+    // Throws pyautopsy::Error(System, "cannot attach to PID: ...") when the
+    // process does not exist or may not be traced.
+    static std::unique_ptr<LiveProcessTarget> attach(int pid, const LiveOptions& options);
+    ~LiveProcessTarget() override;  // resumes the process
+
+    std::string_view kind() const override { return "process"; }
+    std::size_t read(std::uint64_t address, void* out, std::size_t size) override;
+    const ProcessInfo& process() const override;
+    const std::vector<ThreadInfo>& threads() const override;
+    const std::vector<Mapping>& mappings() const override;
+    // The mapped path if it exists here; else the process's own view of it
+    // (/proc/PID/root/<path> for another mount namespace, then
+    // /proc/PID/map_files/<range> for a deleted or replaced file).
+    std::string resolveModulePath(const std::string& mappedPath) const override;
+
+    // Lets the process run again now (before destruction); reads still work,
+    // uncached, and registers stay as they were captured.
+    void resume();
+
+private:
+    struct Impl;
+    explicit LiveProcessTarget(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace pyautopsy::target

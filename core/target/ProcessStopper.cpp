@@ -1,0 +1,246 @@
+#include "target/ProcessStopper.h"
+
+#include "support/Error.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <dirent.h>
+#include <mutex>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <thread>
+
+namespace pyautopsy::target {
+
+namespace {
+
+static_assert(sizeof(user_regs_struct) == sizeof(Registers), "Registers must match user_regs_struct");
+
+// Every thread any stopper holds, readable from a signal handler: a plain
+// array of atomics, no allocation, no locks.
+struct Slot {
+    std::atomic<int> tid{0};
+    std::atomic<int> signal{0};  // handed back on detach
+};
+Slot g_slots[ProcessStopper::kMaxThreads];
+
+constexpr int kGuardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+struct sigaction g_previous[NSIG];
+bool g_installed[NSIG];
+std::mutex g_installMutex;
+int g_liveStoppers = 0;
+
+constexpr int kMaxListRounds = 100;  // threads created while we stop others
+
+long detachThread(int tid, int signal)
+{
+    return ::ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<std::intptr_t>(signal)));
+}
+
+// Async-signal-safe: atomics and the ptrace syscall only.
+void detachEverything()
+{
+    for (Slot& slot : g_slots) {
+        int tid = slot.tid.exchange(0);
+        if (tid > 0) detachThread(tid, slot.signal.load());
+    }
+}
+
+extern "C" void onTerminatingSignal(int signal)
+{
+    const int savedErrno = errno;
+    detachEverything();
+    // Hand the signal to whoever had it before us (by default: terminate).
+    ::sigaction(signal, &g_previous[signal], nullptr);
+    ::raise(signal);
+    errno = savedErrno;
+}
+
+extern "C" void onExit() { detachEverything(); }
+
+void installGuards()
+{
+    std::lock_guard lock(g_installMutex);
+    if (g_liveStoppers++ > 0) return;
+    static const bool atexitRegistered = std::atexit(onExit) == 0;
+    (void)atexitRegistered;
+    for (int signal : kGuardedSignals) {
+        struct sigaction current {};
+        ::sigaction(signal, nullptr, &current);
+        // An ignored signal ends nothing, so it needs no guard (and must stay ignored).
+        if (current.sa_handler == SIG_IGN) continue;
+        struct sigaction guard {};
+        guard.sa_handler = onTerminatingSignal;
+        sigemptyset(&guard.sa_mask);
+        guard.sa_flags = SA_RESTART;
+        ::sigaction(signal, &guard, &g_previous[signal]);
+        g_installed[signal] = true;
+    }
+}
+
+void removeGuards()
+{
+    std::lock_guard lock(g_installMutex);
+    if (--g_liveStoppers > 0) return;
+    for (int signal : kGuardedSignals) {
+        if (!g_installed[signal]) continue;
+        ::sigaction(signal, &g_previous[signal], nullptr);
+        g_installed[signal] = false;
+    }
+}
+
+Slot* registerThread(int tid)
+{
+    for (Slot& slot : g_slots) {
+        int expected = 0;
+        if (slot.tid.compare_exchange_strong(expected, tid)) {
+            slot.signal.store(0);
+            return &slot;
+        }
+    }
+    return nullptr;  // more threads than slots: the kernel's detach-on-exit still covers them
+}
+
+Slot* slotOf(int tid)
+{
+    for (Slot& slot : g_slots) {
+        if (slot.tid.load() == tid) return &slot;
+    }
+    return nullptr;
+}
+
+std::vector<int> listThreads(int pid)
+{
+    std::vector<int> tids;
+    DIR* dir = ::opendir(fmt::format("/proc/{}/task", pid).c_str());
+    if (dir == nullptr) return tids;
+    while (dirent* entry = ::readdir(dir)) {
+        int tid = std::atoi(entry->d_name);
+        if (tid > 0) tids.push_back(tid);
+    }
+    ::closedir(dir);
+    std::sort(tids.begin(), tids.end());
+    return tids;
+}
+
+enum class StopResult { Stopped, Gone, Timeout };
+
+// Waits for the stop PTRACE_INTERRUPT asked for, polling so a thread stuck in
+// uninterruptible sleep cannot hang us.
+StopResult waitForStop(int tid, Slot* slot, std::chrono::steady_clock::time_point deadline)
+{
+    auto pause = std::chrono::microseconds(10);
+    while (true) {
+        int status = 0;
+        pid_t got = ::waitpid(tid, &status, __WALL | WNOHANG);
+        if (got < 0 && errno == EINTR) continue;
+        if (got < 0) return StopResult::Gone;
+        if (got == tid) {
+            if (WIFEXITED(status) || WIFSIGNALED(status)) return StopResult::Gone;
+            const int event = status >> 16;
+            // Not an interrupt/group stop: a signal was being delivered. Keep it
+            // for the detach so the target still receives it.
+            if (WIFSTOPPED(status) && event != PTRACE_EVENT_STOP && slot != nullptr)
+                slot->signal.store(WSTOPSIG(status));
+            return StopResult::Stopped;
+        }
+        if (std::chrono::steady_clock::now() > deadline) return StopResult::Timeout;
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::microseconds(1000));
+    }
+}
+
+}  // namespace
+
+ProcessStopper::ProcessStopper(int pid) : m_pid(pid)
+{
+    if (pid <= 0 || listThreads(pid).empty())
+        throw Error(ErrorKind::System, fmt::format("cannot attach to PID {}: no such process", pid));
+
+    installGuards();
+    std::vector<int> seized;
+    const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
+    for (int round = 0; round < kMaxListRounds; ++round) {
+        std::vector<int> fresh;
+        for (int tid : listThreads(pid)) {
+            if (std::find(seized.begin(), seized.end(), tid) == seized.end()) fresh.push_back(tid);
+        }
+        if (fresh.empty()) break;
+
+        // Seize and interrupt all new threads first, then wait: they stop in parallel.
+        std::vector<int> interrupted;
+        for (int tid : fresh) {
+            if (::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
+                if (errno == ESRCH) continue;  // the thread exited meanwhile
+                const int error = errno;
+                detach();
+                removeGuards();
+                throw Error(ErrorKind::System,
+                            fmt::format("cannot attach to PID {}: {} (ptrace needs the same user and "
+                                        "/proc/sys/kernel/yama/ptrace_scope at 0 or 1, or CAP_SYS_PTRACE)",
+                                        pid, std::strerror(error)));
+            }
+            seized.push_back(tid);
+            registerThread(tid);
+            if (::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) interrupted.push_back(tid);
+        }
+        for (int tid : interrupted) {
+            switch (waitForStop(tid, slotOf(tid), deadline)) {
+            case StopResult::Stopped: m_stopped.push_back(tid); break;
+            case StopResult::Timeout: m_seizedRunning.push_back(tid); break;
+            case StopResult::Gone:
+                if (Slot* slot = slotOf(tid)) slot->tid.store(0);
+                break;
+            }
+        }
+    }
+}
+
+ProcessStopper::~ProcessStopper()
+{
+    detach();
+    removeGuards();
+}
+
+void ProcessStopper::detach()
+{
+    for (int tid : m_stopped) {
+        Slot* slot = slotOf(tid);
+        if (slot == nullptr) continue;  // a signal handler detached it already
+        const int signal = slot->signal.load();
+        slot->tid.store(0);
+        detachThread(tid, signal);
+    }
+    // A thread that never stopped cannot be detached with PTRACE_DETACH; give it
+    // a last short chance to reach its stop, then let it go.
+    for (int tid : m_seizedRunning) {
+        Slot* slot = slotOf(tid);
+        if (waitForStop(tid, slot, std::chrono::steady_clock::now() + std::chrono::milliseconds(100))
+            == StopResult::Stopped) {
+            detachThread(tid, slot != nullptr ? slot->signal.load() : 0);
+        }
+        if (slot != nullptr) slot->tid.store(0);
+    }
+    m_stopped.clear();
+    m_seizedRunning.clear();
+}
+
+std::optional<Registers> ProcessStopper::registers(int tid) const
+{
+    if (std::find(m_stopped.begin(), m_stopped.end(), tid) == m_stopped.end()) return std::nullopt;
+    user_regs_struct regs;
+    if (::ptrace(PTRACE_GETREGS, tid, nullptr, &regs) != 0) return std::nullopt;
+    Registers out;
+    std::memcpy(&out, &regs, sizeof out);
+    return out;
+}
+
+}  // namespace pyautopsy::target

@@ -1,0 +1,51 @@
+// ProcessStopper: holds every thread of a live process stopped while we read it,
+// and guarantees it runs again afterwards.
+//
+// Attaches with PTRACE_SEIZE + PTRACE_INTERRUPT (no SIGSTOP is sent, so the
+// target never sees a signal), re-listing /proc/PID/task until no new thread
+// appears. A signal that arrives while a thread is being stopped is handed
+// back to it on detach. The destructor detaches every thread.
+//
+// The target is never left stopped: while any stopper is alive, handlers for
+// SIGINT, SIGTERM, SIGHUP, SIGQUIT and SIGPIPE (and an atexit hook) detach all
+// threads before the previous disposition runs; if pyautopsy dies any other
+// way (SIGKILL, a crash) the kernel detaches its tracees and they resume.
+// ptrace is per tracer thread: create, use and destroy a stopper on one thread.
+#pragma once
+
+#include "target/ProcessFacts.h"
+
+#include <chrono>
+#include <optional>
+#include <vector>
+
+namespace pyautopsy::target {
+
+class ProcessStopper {
+public:
+    // Throws pyautopsy::Error(System, "cannot attach to PID: ...") when the
+    // process does not exist or ptrace is refused.
+    explicit ProcessStopper(int pid);
+    ~ProcessStopper();
+    ProcessStopper(const ProcessStopper&) = delete;
+    ProcessStopper& operator=(const ProcessStopper&) = delete;
+
+    int pid() const { return m_pid; }
+    // Threads held stopped, in the order they were found.
+    const std::vector<int>& stoppedThreads() const { return m_stopped; }
+    // Registers of a stopped thread (PTRACE_GETREGS).
+    std::optional<Registers> registers(int tid) const;
+    // Resumes the process now; the destructor then has nothing left to do.
+    void detach();
+
+    static constexpr int kMaxThreads = 8192;
+    // A thread in uninterruptible sleep may not stop at once; we wait this long.
+    static constexpr std::chrono::milliseconds kStopTimeout{2000};
+
+private:
+    int m_pid;
+    std::vector<int> m_stopped;
+    std::vector<int> m_seizedRunning;  // seized but did not stop within kStopTimeout
+};
+
+}  // namespace pyautopsy::target

@@ -1,0 +1,147 @@
+#include "target/LiveProcessTarget.h"
+
+#include "TestProcesses.h"
+#include "support/Error.h"
+#include "target/Memory.h"
+#include "target/ModuleIndex.h"
+#include "target/ProcessStopper.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+using namespace pyautopsy;
+using namespace pyautopsy::target;
+using namespace pyautopsy::target::testing;
+
+namespace {
+
+const char* kFiveThreads =
+    "import threading, time\n"
+    "for _ in range(5): threading.Thread(target=time.sleep, args=(600,), daemon=True).start()\n"
+    "print('ready', flush=True)\n"
+    "time.sleep(600)\n";
+
+// Waits (bounded) until the process leaves the traced-stop state.
+bool runsAgain(int pid)
+{
+    for (int i = 0; i < 200; ++i) {
+        char state = processState(pid);
+        if (state != 't' && state != 'T') return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST(LiveProcessTarget, StoppedTargetShowsThreadsRegistersAndMemory)
+{
+    PythonChild child(kFiveThreads);
+    ASSERT_TRUE(child.ready());
+    {
+        auto live = LiveProcessTarget::attach(child.pid(), {});
+        EXPECT_EQ(live->kind(), "process");
+        EXPECT_EQ(processState(child.pid()), 't');
+        EXPECT_EQ(live->process().pid, child.pid());
+        EXPECT_EQ(live->process().ppid, ::getpid());
+        EXPECT_EQ(live->process().executable, kPython);
+        EXPECT_NE(live->process().command.find("threading"), std::string::npos);
+
+        const auto& threads = live->threads();
+        ASSERT_EQ(threads.size(), 6u);
+        EXPECT_EQ(threads[0].tid, child.pid());
+        EXPECT_EQ(threads[0].name, "python3.11");
+        for (const ThreadInfo& thread : threads) {
+            ASSERT_TRUE(thread.registers) << thread.tid;
+            EXPECT_NE(thread.registers->rip, 0u);
+        }
+
+        ModuleIndex modules(*live);
+        ASSERT_NE(modules.mainExecutable(), nullptr);
+        EXPECT_EQ(modules.mainExecutable()->path, kPython);
+        auto runtime = modules.findSymbol("_PyRuntime");
+        ASSERT_TRUE(runtime);
+        Memory memory(*live);
+        EXPECT_EQ(memory.read<std::int32_t>(*runtime), 1);        // _initialized
+        EXPECT_EQ(memory.read<std::int32_t>(*runtime + 16), 1);   // initialized
+        EXPECT_EQ(memory.readCString(0x400001, 3), "ELF");
+        EXPECT_TRUE(modules.warnings().empty()) << modules.warnings().front();
+        EXPECT_THROW(memory.readPointer(0), MemoryFault);
+    }
+    EXPECT_TRUE(runsAgain(child.pid())) << "state " << processState(child.pid());
+}
+
+TEST(LiveProcessTarget, WithoutStoppingThereAreNoRegisters)
+{
+    PythonChild child(kFiveThreads);
+    ASSERT_TRUE(child.ready());
+    auto live = LiveProcessTarget::attach(child.pid(), {.stopThreads = false});
+    EXPECT_NE(processState(child.pid()), 't');
+    EXPECT_EQ(live->threads().size(), 6u);
+    for (const ThreadInfo& thread : live->threads()) EXPECT_FALSE(thread.registers);
+    Memory memory(*live);
+    EXPECT_EQ(memory.readCString(0x400001, 3), "ELF");
+}
+
+TEST(LiveProcessTarget, ResumeLetsTheProcessRunBeforeDestruction)
+{
+    PythonChild child(kFiveThreads);
+    ASSERT_TRUE(child.ready());
+    auto live = LiveProcessTarget::attach(child.pid(), {});
+    EXPECT_EQ(processState(child.pid()), 't');
+    live->resume();
+    EXPECT_TRUE(runsAgain(child.pid()));
+    EXPECT_EQ(Memory(*live).readCString(0x400001, 3), "ELF");
+}
+
+TEST(LiveProcessTarget, MissingProcessIsASystemError)
+{
+    try {
+        LiveProcessTarget::attach(999999999, {});
+        FAIL() << "attached to a missing process";
+    } catch (const Error& error) {
+        EXPECT_EQ(error.kind(), ErrorKind::System);
+        EXPECT_NE(std::string(error.what()).find("cannot attach to PID 999999999"), std::string::npos);
+    }
+}
+
+// The promise that a target is never left stopped, tested the hard way: a
+// tracer that holds the target stopped is killed, and the target must run.
+class KilledTracer : public ::testing::TestWithParam<int> {};
+
+TEST_P(KilledTracer, TargetResumesWhenTheTracerDies)
+{
+    PythonChild child(kFiveThreads);
+    ASSERT_TRUE(child.ready());
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    pid_t tracer = ::fork();
+    if (tracer == 0) {
+        ::close(fds[0]);
+        ProcessStopper stopper(child.pid());
+        char ok = stopper.stoppedThreads().size() == 6 ? 'y' : 'n';
+        (void)!::write(fds[1], &ok, 1);
+        while (true) ::pause();
+    }
+    ::close(fds[1]);
+    char ok = 0;
+    ASSERT_EQ(::read(fds[0], &ok, 1), 1);
+    ::close(fds[0]);
+    EXPECT_EQ(ok, 'y');
+    EXPECT_EQ(processState(child.pid()), 't');
+
+    ::kill(tracer, GetParam());
+    int status = 0;
+    ::waitpid(tracer, &status, 0);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == GetParam());
+    EXPECT_TRUE(runsAgain(child.pid())) << "state " << processState(child.pid());
+    EXPECT_EQ(::kill(child.pid(), 0), 0) << "the target must survive its tracer";
+}
+
+INSTANTIATE_TEST_SUITE_P(Signals, KilledTracer, ::testing::Values(SIGKILL, SIGTERM, SIGINT, SIGHUP),
+                         [](const ::testing::TestParamInfo<int>& param) { return "signal" + std::to_string(param.param); });
