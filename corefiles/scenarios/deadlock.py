@@ -11,7 +11,7 @@ The truth names which thread holds which lock and which lock it waits for.
 The main thread blocks in Thread.join(), inside threading's own code, so a
 watcher thread commits the truth once main is seen blocked there.
 """
-# corefile-capture: gcore
+# corefile-capture: abort
 
 import os
 import sys

@@ -13,7 +13,7 @@ both.  The child writes truth.<pid>.json; the parent's truth.json is
 committed by a watcher thread once the main thread is seen blocked in
 multiprocessing's Popen.poll (os.waitpid) during exit.
 """
-# corefile-capture: gcore
+# corefile-capture: abort
 
 import multiprocessing
 import os
