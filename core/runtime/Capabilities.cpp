@@ -12,7 +12,7 @@ std::optional<Capabilities> capabilitiesFor(const PythonVersion& v)
               : m == 10 ? LastiModel::FrameLastiUnits
               : m <= 12 ? LastiModel::PrevInstr
                         : LastiModel::InstrPtr;
-    c.lineTable = m <= 9 ? LineTableFormat::Lnotab38 : m == 10 ? LineTableFormat::Linetable310 : LineTableFormat::Locations311;
+    c.lineTable = *lineTableFormatFor(v.major, v.minor);
     c.gil = m <= 11 ? GilModel::RuntimeGil : m <= 13 ? GilModel::InterpreterGilPointer : GilModel::ThreadHoldsGil;
     c.codeRef = m >= 14 ? CodeRefModel::StackRef : CodeRefModel::Pointer;
     if (m >= 12) c.shimOwner = 3;   // FRAME_OWNED_BY_CSTACK, renamed INTERPRETER in 3.14

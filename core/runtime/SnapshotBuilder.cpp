@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <set>
 #include <unordered_set>
 
 namespace pyautopsy::runtime {
@@ -54,6 +55,32 @@ std::map<std::uint64_t, std::int32_t> tidsByPthread(const target::Target& target
     return result;
 }
 
+// Without registers (a live process read without stopping it), find the TID
+// inside glibc's struct pthread instead: its offset is not public, so look for
+// the one offset at which every thread's TCB holds one of the process's TIDs.
+void addTidsFromThreadControlBlocks(const target::Memory& memory, const target::Target& target,
+                                    const std::vector<std::uint64_t>& pthreads,
+                                    std::map<std::uint64_t, std::int32_t>& tids)
+{
+    constexpr std::size_t kScan = 1024;
+    std::set<std::int32_t> known;
+    for (const auto& thread : target.threads()) known.insert(thread.tid);
+    if (known.empty() || pthreads.empty()) return;
+    std::map<std::size_t, int> votes;
+    std::map<std::uint64_t, std::vector<std::int32_t>> blocks;
+    for (std::uint64_t pthread : pthreads) {
+        std::vector<std::int32_t> block(kScan / 4);
+        if (memory.readSome(pthread, block.data(), kScan) != kScan) continue;
+        for (std::size_t i = 0; i < block.size(); ++i)
+            if (known.count(block[i])) ++votes[i];
+        blocks[pthread] = std::move(block);
+    }
+    auto best = std::max_element(votes.begin(), votes.end(),
+                                 [](const auto& a, const auto& b) { return a.second < b.second; });
+    if (best == votes.end() || best->second < static_cast<int>(blocks.size())) return;
+    for (const auto& [pthread, block] : blocks) tids.emplace(pthread, block[best->first]);
+}
+
 // The tstate holding the GIL, where the version keeps it in one place.
 std::optional<std::uint64_t> gilHolder(const target::Memory& memory, const Runtime& rt, std::uint64_t interp)
 {
@@ -90,7 +117,8 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
 
     ObjectReader reader(memory, rt, options.limits);
     FrameWalker walker(reader);
-    const auto tids = tidsByPthread(target);
+    auto tids = tidsByPthread(target);
+    bool scanThreadControlBlocks = !has(L.thread.native_thread_id) && tids.empty();
     const auto crashedTid = target.process().crashedTid;
 
     std::optional<std::uint64_t> mainIdent;
@@ -155,6 +183,16 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             snap.warnings.push_back(fmt::format("thread list of interpreter {} unreadable: {}", info.id, fault.what()));
         }
         std::reverse(tstates.begin(), tstates.end());
+
+        if (scanThreadControlBlocks) {
+            std::vector<std::uint64_t> pthreads;
+            for (std::uint64_t ts : tstates) {
+                std::uint64_t ident = 0;
+                if (memory.readSome(at(ts, L.thread.thread_id), &ident, sizeof ident) == sizeof ident)
+                    pthreads.push_back(ident);
+            }
+            addTidsFromThreadControlBlocks(memory, target, pthreads, tids);
+        }
 
         for (std::uint64_t ts : tstates) {
             snapshot::Thread thread;
