@@ -26,6 +26,12 @@ struct OutputOptions {
     bool json = false;
 };
 
+void addAnalysisFlags(CLI::App* command, engine::AnalysisOptions& analysis)
+{
+    command->add_flag("--locals", analysis.snapshot.locals, "show each Python frame's locals and arguments");
+    command->add_flag("--native", analysis.snapshot.native, "interleave native frames with the Python frames");
+}
+
 bool useColor()
 {
     const char* noColor = std::getenv("NO_COLOR");
@@ -43,24 +49,26 @@ void print(const snapshot::Snapshot& snapshot, const OutputOptions& output)
     }
 }
 
-int runCore(const std::string& corePath, const target::CoreOptions& coreOptions, const OutputOptions& output)
+int runCore(const std::string& corePath, const target::CoreOptions& coreOptions, const engine::AnalysisOptions& analysis,
+            const OutputOptions& output)
 {
     auto core = target::CoreFileTarget::open(corePath, coreOptions);
-    snapshot::Snapshot snapshot = engine::analyze(*core);
+    snapshot::Snapshot snapshot = engine::analyze(*core, analysis);
     snapshot.target.corePath = corePath;
     for (const auto& warning : core->warnings()) snapshot.warnings.push_back(warning);
     print(snapshot, output);
     return 0;
 }
 
-int runPid(int pid, const target::LiveOptions& liveOptions, const OutputOptions& output)
+int runPid(int pid, const target::LiveOptions& liveOptions, const engine::AnalysisOptions& analysis,
+           const OutputOptions& output)
 {
     snapshot::Snapshot snapshot;
     {
         // The process is stopped only for the lifetime of `process`: release it
         // before printing, which may block on a slow terminal.
         auto process = target::LiveProcessTarget::attach(pid, liveOptions);
-        snapshot = engine::analyze(*process);
+        snapshot = engine::analyze(*process, analysis);
     }
     print(snapshot, output);
     return 0;
@@ -73,6 +81,7 @@ int main(int argc, char** argv)
     CLI::App app{"pyautopsy: why did this Python process crash or hang?"};
     app.require_subcommand(1);
     OutputOptions output;
+    engine::AnalysisOptions analysis;
 
     auto* core = app.add_subcommand("core", "Analyse a core file");
     std::string corePath;
@@ -81,6 +90,7 @@ int main(int argc, char** argv)
     core->add_option("--exe", coreOptions.executable, "the executable that dumped the core, if not where it was");
     core->add_option("--sysroot", coreOptions.sysroot, "look up the core's mapped files under this directory");
     core->add_flag("--json", output.json, "print JSON (docs/json-schema.md)");
+    addAnalysisFlags(core, analysis);
 
     auto* pid = app.add_subcommand("pid", "Analyse a running process (read-only)");
     int pidNumber = 0;
@@ -88,6 +98,7 @@ int main(int argc, char** argv)
     pid->add_option("PID", pidNumber, "process id")->required();
     pid->add_flag("--nonblocking", nonblocking, "read without stopping the process (the snapshot may be torn)");
     pid->add_flag("--json", output.json, "print JSON (docs/json-schema.md)");
+    addAnalysisFlags(pid, analysis);
 
     try {
         app.parse(argc, argv);
@@ -97,10 +108,10 @@ int main(int argc, char** argv)
     }
 
     try {
-        if (*core) return runCore(corePath, coreOptions, output);
+        if (*core) return runCore(corePath, coreOptions, analysis, output);
         target::LiveOptions liveOptions;
         liveOptions.stopThreads = !nonblocking;
-        return runPid(pidNumber, liveOptions, output);
+        return runPid(pidNumber, liveOptions, analysis, output);
     } catch (const Error& e) {
         std::cerr << "pyautopsy: " << e.what() << "\n";
         return e.exitCode();

@@ -13,6 +13,8 @@ namespace pyautopsy::runtime {
 
 struct SnapshotOptions {
     Limits limits = kDefaultLimits;
+    bool locals = false;    // each Python frame's locals and arguments, as reprs
+    bool native = false;    // native frames, unwound from the registers, interleaved
 };
 
 snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::ModuleIndex& modules,
