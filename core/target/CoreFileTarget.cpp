@@ -19,6 +19,7 @@ namespace {
 
 struct Segment {
     std::uint64_t vaddr, memsz, offset, filesz;  // filesz already clipped to the file
+    std::uint64_t dumpedSize;                    // p_filesz: what the core should hold
     std::uint32_t flags;
 };
 
@@ -74,6 +75,7 @@ struct CoreFileTarget::Impl {
     }
     std::unordered_map<std::string, std::string> resolved;
 
+    bool truncated = false;
     std::optional<core_notes::PrPsInfo> psinfo;
     core_notes::AuxvFacts auxv;
 };
@@ -104,10 +106,11 @@ void CoreFileTarget::Impl::readProgramHeaders()
         if (phdr.p_type == PT_NOTE) {
             readNotes(file.slice(phdr.p_offset, filesz), phdr.p_align);
         } else if (phdr.p_type == PT_LOAD && phdr.p_memsz > 0) {
-            segments.push_back({phdr.p_vaddr, phdr.p_memsz, phdr.p_offset, filesz, phdr.p_flags});
+            segments.push_back({phdr.p_vaddr, phdr.p_memsz, phdr.p_offset, filesz, phdr.p_filesz, phdr.p_flags});
         }
     }
     std::sort(segments.begin(), segments.end(), [](const auto& a, const auto& b) { return a.vaddr < b.vaddr; });
+    truncated = clipped > 0;
     if (clipped > 0) {
         warnings.push_back(fmt::format(
             "{}: truncated core file ({} bytes, needs {}): {} segment(s) cut short; their missing bytes read as "
@@ -274,6 +277,9 @@ std::size_t CoreFileTarget::read(std::uint64_t address, void* out, std::size_t s
                 copied += bytes.size();
                 continue;
             }
+            // Bytes the core should hold but lost to truncation are unavailable: the
+            // file on disk has the values from before the process wrote them.
+            if (within < segment->dumpedSize) break;
             limit = segment->vaddr + segment->memsz;  // the rest of this segment is not in the core
         }
         const std::size_t chunk = static_cast<std::size_t>(std::min<std::uint64_t>(want, limit - at));
@@ -284,6 +290,8 @@ std::size_t CoreFileTarget::read(std::uint64_t address, void* out, std::size_t s
     }
     return copied;
 }
+
+bool CoreFileTarget::truncated() const { return m_impl->truncated; }
 
 const ProcessInfo& CoreFileTarget::process() const { return m_impl->process; }
 const std::vector<ThreadInfo>& CoreFileTarget::threads() const { return m_impl->threads; }

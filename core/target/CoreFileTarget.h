@@ -42,6 +42,9 @@ public:
     const std::string& path() const;
     // Problems that limit what the core can tell (truncation, unreadable notes).
     const std::vector<std::string>& warnings() const;
+    // Whether the file is shorter than its program headers say (a core cut
+    // short by a full disk or a size limit): whatever is read is partial.
+    bool truncated() const;
 
 private:
     struct Impl;
