@@ -57,6 +57,10 @@ int runCore(const std::string& corePath, const target::CoreOptions& coreOptions,
     snapshot.target.corePath = corePath;
     for (const auto& warning : core->warnings()) snapshot.warnings.push_back(warning);
     print(snapshot, output);
+    if (core->truncated()) {
+        std::cerr << "pyautopsy: " << corePath << ": the core file is truncated; the report above is partial\n";
+        return 1;
+    }
     return 0;
 }
 
@@ -102,9 +106,13 @@ int main(int argc, char** argv)
 
     try {
         app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        int code = app.exit(e);
-        return code == 0 ? 0 : 2;
+        std::cerr << "pyautopsy: " << e.what() << " (see pyautopsy --help)\n";
+        return 2;
     }
 
     try {

@@ -1,5 +1,7 @@
 #include "report/TextReport.h"
 
+#include "report/ProcessStateText.h"
+
 #include <fmt/format.h>
 
 #include <vector>
@@ -22,6 +24,18 @@ Palette palette(const TextOptions& options)
     return {"\x1b[1m", "\x1b[2m", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[0m"};
 }
 
+const char* statusText(snapshot::ThreadStatus status)
+{
+    switch (status) {
+    case snapshot::ThreadStatus::RunningPython: return "running Python";
+    case snapshot::ThreadStatus::WaitingForGil: return "waiting for the GIL";
+    case snapshot::ThreadStatus::InCCall: return "in a C call";
+    case snapshot::ThreadStatus::Idle: return "idle";
+    case snapshot::ThreadStatus::Unknown: break;
+    }
+    return nullptr;
+}
+
 }  // namespace
 
 std::string formatProcessHeader(const snapshot::Snapshot& s, const TextOptions& options)
@@ -36,7 +50,12 @@ std::string formatProcessHeader(const snapshot::Snapshot& s, const TextOptions& 
     out += fmt::format("Python {}{}\n", s.python.version, s.python.debug ? " (debug build)" : "");
     if (s.target.signal) {
         const auto& sig = *s.target.signal;
-        out += fmt::format("{}Killed by {} ({}){}", p.red, sig.name, sig.number, p.reset);
+        bool stopped = sig.name == "SIGSTOP" || sig.name == "SIGTSTP" || sig.name == "SIGTRAP";
+        if (stopped)
+            out += fmt::format("Dumped while stopped by {} ({}): a debugger's core (e.g. gcore), not a crash",
+                               sig.name, sig.number);
+        else
+            out += fmt::format("{}Killed by {} ({}){}", p.red, sig.name, sig.number, p.reset);
         if (sig.address) out += fmt::format(" at address {:#x}", *sig.address);
         if (sig.senderPid) out += fmt::format(", sent by pid {}", *sig.senderPid);
         out += "\n";
@@ -56,6 +75,8 @@ std::string formatThreadHeader(const snapshot::Thread& t, const TextOptions& opt
     if (t.interpreterId != 0) facts.push_back(fmt::format("interpreter {}", t.interpreterId));
     if (t.holdsGil && *t.holdsGil) facts.push_back(fmt::format("{}holds the GIL{}", p.green, p.reset));
     if (t.crashed) facts.push_back(fmt::format("{}crashed{}", p.red, p.reset));
+    if (const char* status = statusText(t.status)) facts.push_back(status);
+    if (t.threadStateAddress == 0) facts.push_back("no Python thread state");
     std::string ident = t.threadId ? fmt::format("{:#x}", *t.threadId) : std::string("?");
     return fmt::format("{}Thread {}{} ({})\n", p.bold, ident, p.reset, fmt::join(facts, ", "));
 }
@@ -95,6 +116,7 @@ std::string formatThread(const snapshot::Thread& t, const TextOptions& options)
 std::string formatSnapshot(const snapshot::Snapshot& s, const TextOptions& options)
 {
     std::string out = formatProcessHeader(s, options);
+    out += formatProcessState(s);
     for (const auto& thread : s.threads) {
         out += "\n";
         out += formatThread(thread, options);

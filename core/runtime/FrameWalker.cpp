@@ -165,7 +165,17 @@ void FrameWalker::walkInterpreterFrames(std::uint64_t frame, FrameWalk& out)
             }
             std::uint64_t code = codeOfInterpreterFrame(frame);
             const CodeInfo* info = codeInfo(code);
-            if (info == nullptr) continue;   // e.g. 3.13's f_executable = None on a shim
+            if (info == nullptr) {
+                if (code == 0 && next == 0 && owner == 0) {
+                    // An all-zero frame is not something CPython links; the memory
+                    // holding it is missing (seen in gdb gcore cores of 3.14+).
+                    out.notes.push_back(fmt::format(
+                        "frame chain ends at a zeroed frame at {:#x}: that memory is missing from the target, "
+                        "outer frames are lost",
+                        frame));
+                }
+                continue;   // e.g. 3.13's f_executable = None on a shim
+            }
 
             std::uint64_t instr = memory.readPointer(at(frame, f.instr_ptr));
             // CPython hides frames that have not reached their first traceable

@@ -1,11 +1,19 @@
 #include "runtime/SnapshotBuilder.h"
 
 #include "runtime/FrameWalker.h"
+#include "runtime/LocalsReader.h"
+#include "runtime/MixedStack.h"
 #include "runtime/ObjectReader.h"
+#include "runtime/ObjectRepr.h"
+#include "runtime/ProcessStateReader.h"
+#include "runtime/ThreadingState.h"
+#include "runtime/TraceHooks.h"
+#include "runtime/ThreadStatus.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <map>
 #include <set>
@@ -117,9 +125,15 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
 
     ObjectReader reader(memory, rt, options.limits);
     FrameWalker walker(reader);
+    ObjectRepr reprs(reader);
+    LocalsReader locals(reader, reprs);
     auto tids = tidsByPthread(target);
     bool scanThreadControlBlocks = !has(L.thread.native_thread_id) && tids.empty();
-    const auto crashedTid = target.process().crashedTid;
+    // A core taken by a debugger (gcore) records the stop signal: nothing crashed.
+    const auto& signal = target.process().signal;
+    const bool stoppedNotKilled = signal && (signal->number == SIGSTOP || signal->number == SIGTSTP ||
+                                             signal->number == SIGTRAP);
+    const std::int32_t crashedTid = stoppedNotKilled ? 0 : target.process().crashedTid.value_or(0);
 
     std::optional<std::uint64_t> mainIdent;
     if (has(L.runtime.main_thread)) {
@@ -147,6 +161,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
         snap.warnings.push_back(fmt::format("interpreter list unreadable: {}", fault.what()));
     }
     std::reverse(interps.begin(), interps.end());   // newest first in memory; main first for people
+    snap.runtime = readProcessRuntimeState(reader, modules, interps.empty() ? 0 : interps.front());
 
     for (std::uint64_t interp : interps) {
         snapshot::Interpreter info;
@@ -156,6 +171,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
         } catch (const target::MemoryFault&) {
         }
         info.main = info.id == 0;
+        info.state = readInterpreterRuntimeState(reader, walker, interp, info.main, snap.runtime);
         snap.interpreters.push_back(info);
 
         std::optional<std::uint64_t> holder;
@@ -194,6 +210,8 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             addTidsFromThreadControlBlocks(memory, target, pthreads, tids);
         }
 
+        const ThreadingState threading = readThreadingState(reader, interp);
+        snap.warnings.insert(snap.warnings.end(), threading.notes.begin(), threading.notes.end());
         for (std::uint64_t ts : tstates) {
             snapshot::Thread thread;
             thread.interpreterId = info.id;
@@ -214,12 +232,22 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
                 thread.notes.push_back(fmt::format("thread state {:#x} unreadable: {}", ts, fault.what()));
             }
             thread.main = info.main && mainIdent && thread.threadId == mainIdent;
-            thread.crashed = crashedTid && thread.nativeId && *thread.nativeId == *crashedTid;
+            thread.crashed = crashedTid != 0 && thread.nativeId == crashedTid;
+            thread.hooks = readThreadHooks(reader, modules, ts);
             FrameWalk walk = walker.walkThread(ts);
             thread.frames = std::move(walk.frames);
             thread.notes.insert(thread.notes.end(), walk.notes.begin(), walk.notes.end());
+            applyThreadIdentity(threading, thread);
+            if (options.locals) locals.addTo(thread);
             snap.threads.push_back(std::move(thread));
         }
+    }
+    for (auto& thread : snap.threads) thread.status = statusFromRuntime(thread);
+    if (options.native) {
+        // Last, so that the native frames interleave with finished Python frames.
+        MixedStackBuilder mixed(memory.target(), modules, rt.caps, options.limits);
+        for (auto& thread : snap.threads) mixed.addNativeFrames(thread);
+        mixed.addThreadsWithoutPython(snap, crashedTid);
     }
     // The main thread first, the others in the order they started.
     std::stable_partition(snap.threads.begin(), snap.threads.end(), [](const auto& t) { return t.main; });
