@@ -154,9 +154,20 @@ bool ObjectReader::isCodeObject(std::uint64_t object) const
         sizeof type)
         return false;
     if (m_runtime.objects.codeType) return type == *m_runtime.objects.codeType;
-    // Without the binary we cannot know &PyCode_Type; fall back to the type's name.
-    auto name = typeName(type);
-    return name && *name == "code";
+    // Without the binary we cannot know &PyCode_Type; the type's name is in the
+    // binary's .rodata too, so it may be unreadable. Then judge by shape: a code
+    // object's name and filename are str objects.
+    if (auto name = typeName(type)) return *name == "code";
+    const auto& c = m_runtime.layout.code;
+    try {
+        auto isStr = [&](Offset field) {
+            std::uint64_t value = m_memory.readPointer(object + static_cast<std::uint64_t>(field));
+            return value != 0 && (typeFlags(typeOf(value)) & kTpFlagsUnicodeSubclass) != 0;
+        };
+        return isStr(c.co_name) && isStr(c.co_filename);
+    } catch (const target::MemoryFault&) {
+        return false;
+    }
 }
 
 }  // namespace pyautopsy::runtime

@@ -307,11 +307,9 @@ std::string CoreFileTarget::resolveModulePath(const std::string& mappedPath) con
 std::string CoreFileTarget::Impl::resolveUncached(const std::string& mappedPath) const
 {
     if (!options.executable.empty() && mappedPath == process.executable) return options.executable;
-    if (!options.sysroot.empty()) {
-        std::string candidate = options.sysroot + mappedPath;
-        std::error_code ignored;
-        if (std::filesystem::exists(candidate, ignored)) return candidate;
-    }
+    // Like a debugger's sysroot, --sysroot is the only place files are looked
+    // for: a file missing there is missing, not silently taken from this host.
+    if (!options.sysroot.empty()) return options.sysroot + mappedPath;
     return mappedPath;
 }
 

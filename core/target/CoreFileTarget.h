@@ -24,7 +24,7 @@ namespace pyautopsy::target {
 
 struct CoreOptions {
     std::string executable;  // --exe: the main executable to use instead of the mapped path
-    std::string sysroot;     // --sysroot: prefix for every mapped path, when the file exists there
+    std::string sysroot;     // --sysroot: the only place mapped paths are looked up (DIR + path)
 };
 
 class CoreFileTarget : public Target {

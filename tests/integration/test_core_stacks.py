@@ -11,6 +11,7 @@ import argparse
 import glob
 import os
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import truthcheck  # noqa: E402
@@ -29,6 +30,7 @@ def main():
 
     failures = 0
     checked_cores = 0
+    empty_root = tempfile.mkdtemp(prefix="pyautopsy-no-binaries-")
     for scenario in EXACT_SCENARIOS:
         directory = os.path.join(args.cache, "cores", args.interpreter, scenario)
         cores = sorted(glob.glob(os.path.join(directory, "core.*")))
@@ -40,21 +42,29 @@ def main():
             continue
         truth = truthcheck.load_truth(truth_path)
         core = cores[0]
-        code, report, stderr = truthcheck.run_pyautopsy(args.pyautopsy, ["core", core])
-        if code != 0:
-            print("FAIL %s/%s: pyautopsy exited %d: %s" % (args.interpreter, scenario, code, stderr.strip()))
-            failures += 1
-            continue
-        try:
-            threads = truthcheck.compare_report(truth, report)
-            frames = sum(len(truth["stacks"][str(t["ident"])]) for t in truth["threads"] if t.get("stack_final"))
-            print("ok   %s/%s: %d threads, %d frames match (%s)" % (args.interpreter, scenario, threads, frames,
-                                                                    os.path.basename(core)))
-            checked_cores += 1
-        except truthcheck.Mismatch as e:
-            print("FAIL %s/%s: %s" % (args.interpreter, scenario, e))
-            failures += 1
-    print("%s: %d cores checked, %d failures" % (args.interpreter, checked_cores, failures))
+        runs = [("", [])]
+        if truth["hexversion"] >= 0x030D0000:
+            # 3.13+ cores carry _Py_DebugOffsets: they must read without any binary.
+            runs.append((" without binaries", ["--sysroot", empty_root]))
+        for label, extra in runs:
+            code, report, stderr = truthcheck.run_pyautopsy(args.pyautopsy, ["core", core] + extra)
+            if code != 0:
+                print("FAIL %s/%s%s: pyautopsy exited %d: %s" % (args.interpreter, scenario, label, code,
+                                                                 stderr.strip()))
+                failures += 1
+                continue
+            try:
+                threads = truthcheck.compare_report(truth, report)
+                frames = sum(len(truth["stacks"][str(t["ident"])]) for t in truth["threads"]
+                             if t.get("stack_final"))
+                print("ok   %s/%s%s: %d threads, %d frames match (%s)" % (args.interpreter, scenario, label,
+                                                                          threads, frames, os.path.basename(core)))
+                checked_cores += 1
+            except truthcheck.Mismatch as e:
+                print("FAIL %s/%s%s: %s" % (args.interpreter, scenario, label, e))
+                failures += 1
+    os.rmdir(empty_root)
+    print("%s: %d core runs checked, %d failures" % (args.interpreter, checked_cores, failures))
     return 1 if failures else 0
 
 
