@@ -1,0 +1,398 @@
+#include "Commands.h"
+
+#include "Session.h"
+#include "SourceListing.h"
+
+#include "report/JsonReport.h"
+#include "report/TextReport.h"
+#include "support/Error.h"
+#include "target/Memory.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace pyautopsy::lldbplugin {
+namespace {
+
+constexpr std::size_t kMaxArguments = 64;
+constexpr std::uint32_t kMaxNativeFrames = 1 << 16;  // LLDB frames searched for an eval loop
+
+Session& session()
+{
+    static Session instance;
+    return instance;
+}
+
+// ---- arguments ----------------------------------------------------------
+
+struct Arguments {
+    std::vector<std::string> flags;       // "-a", "--all", ...
+    std::vector<std::string> positional;
+};
+
+Arguments parseArguments(char** command)
+{
+    Arguments args;
+    for (std::size_t i = 0; command != nullptr && command[i] != nullptr; ++i) {
+        if (i >= kMaxArguments) throw Error(ErrorKind::Usage, "too many arguments");
+        std::string arg = command[i];
+        (arg.size() > 1 && arg[0] == '-' ? args.flags : args.positional).push_back(std::move(arg));
+    }
+    return args;
+}
+
+// Checks that every flag is one of `known` (each entry a list of spellings),
+// and reports which were given.
+std::vector<bool> takeFlags(const Arguments& args, const std::vector<std::vector<std::string>>& known,
+                            const char* command)
+{
+    std::vector<bool> given(known.size(), false);
+    for (const auto& flag : args.flags) {
+        bool matched = false;
+        for (std::size_t k = 0; k < known.size() && !matched; ++k) {
+            for (const auto& spelling : known[k]) {
+                if (flag == spelling) given[k] = matched = true;
+            }
+        }
+        if (!matched) throw Error(ErrorKind::Usage, fmt::format("unknown option {} (see `help {}`)", flag, command));
+    }
+    return given;
+}
+
+void requireNoPositional(const Arguments& args, const char* command)
+{
+    if (!args.positional.empty())
+        throw Error(ErrorKind::Usage, fmt::format("unexpected argument '{}' (see `help {}`)", args.positional[0], command));
+}
+
+std::size_t parseCount(const Arguments& args, const char* command)
+{
+    if (args.positional.empty()) return 1;
+    if (args.positional.size() > 1) throw Error(ErrorKind::Usage, fmt::format("{} takes one count", command));
+    const std::string& text = args.positional[0];
+    std::size_t count = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), count);
+    if (error != std::errc() || end != text.data() + text.size() || count == 0)
+        throw Error(ErrorKind::Usage, fmt::format("{}: '{}' is not a positive count", command, text));
+    return count;
+}
+
+// ---- selection ------------------------------------------------------------
+
+report::TextOptions debuggerTextOptions(lldb::SBDebugger& debugger)
+{
+    report::TextOptions options;
+    options.color = debugger.GetUseColor();
+    options.mostRecentLast = false;  // debugger order, like `bt`
+    return options;
+}
+
+struct Selected {
+    lldb::SBThread lldbThread;
+    const snapshot::Thread* thread = nullptr;
+    std::int64_t tid = 0;
+};
+
+Selected selectedThread(lldb::SBTarget target, const snapshot::Snapshot& snap)
+{
+    Selected selected;
+    selected.lldbThread = target.GetProcess().GetSelectedThread();
+    if (!selected.lldbThread.IsValid()) throw Error(ErrorKind::Usage, "no thread is selected (thread select N)");
+    selected.tid = static_cast<std::int64_t>(selected.lldbThread.GetThreadID());
+    for (const auto& thread : snap.threads) {
+        if (thread.nativeId && *thread.nativeId == selected.tid) {
+            selected.thread = &thread;
+            return selected;
+        }
+    }
+    throw Error(ErrorKind::NoRuntime,
+                fmt::format("thread #{} (tid {}) has no Python thread state: it runs no Python code "
+                            "(py-bt --all shows the threads that do)",
+                            selected.lldbThread.GetIndexID(), selected.tid));
+}
+
+std::vector<const snapshot::Frame*> pythonFrames(const snapshot::Thread& thread)
+{
+    std::vector<const snapshot::Frame*> frames;
+    for (const auto& frame : thread.frames) {
+        if (frame.kind == snapshot::FrameKind::Python) frames.push_back(&frame);
+    }
+    return frames;
+}
+
+struct SelectedFrame {
+    Selected thread;
+    std::size_t index = 0;                  // among the thread's Python frames, 0 = innermost
+    const snapshot::Frame* frame = nullptr;
+};
+
+SelectedFrame selectedPythonFrame(lldb::SBTarget target, const snapshot::Snapshot& snap)
+{
+    SelectedFrame selected;
+    selected.thread = selectedThread(target, snap);
+    auto frames = pythonFrames(*selected.thread.thread);
+    if (frames.empty())
+        throw Error(ErrorKind::NoRuntime, fmt::format("thread {} has no Python frames", selected.thread.tid));
+    selected.index = std::min(session().selectedPythonFrame(selected.thread.tid), frames.size() - 1);
+    selected.frame = frames[selected.index];
+    return selected;
+}
+
+std::string describeFrame(std::size_t index, const snapshot::Frame& frame, const report::TextOptions& options)
+{
+    return fmt::format("#{}{}", index, report::formatFrame(frame, options));
+}
+
+// Where the snapshot has native frames, selects in LLDB the eval-loop frame
+// that runs Python frame `pythonIndex`: the first native frame outward of it.
+// Returns LLDB's frame index, or -1 when there is nothing to select.
+long selectEvalLoopFrame(lldb::SBThread& lldbThread, const snapshot::Thread& thread, std::size_t pythonIndex)
+{
+    std::size_t seen = 0;
+    std::size_t position = thread.frames.size();
+    for (std::size_t i = 0; i < thread.frames.size(); ++i) {
+        if (thread.frames[i].kind != snapshot::FrameKind::Python) continue;
+        if (seen++ == pythonIndex) {
+            position = i;
+            break;
+        }
+    }
+    for (std::size_t i = position + 1; i < thread.frames.size(); ++i) {
+        const auto& frame = thread.frames[i];
+        if (frame.kind != snapshot::FrameKind::Native || !frame.address) continue;
+        const std::uint32_t count = std::min(lldbThread.GetNumFrames(), kMaxNativeFrames);
+        for (std::uint32_t f = 0; f < count; ++f) {
+            if (lldbThread.GetFrameAtIndex(f).GetPC() == *frame.address) {
+                lldbThread.SetSelectedFrame(f);
+                return static_cast<long>(f);
+            }
+        }
+        return -1;
+    }
+    return -1;
+}
+
+// ---- command plumbing -----------------------------------------------------
+
+using Body = std::function<std::string(lldb::SBDebugger&, const Arguments&)>;
+
+// One LLDB command: parses, runs `body` under the session lock, prints its
+// text, and turns every exception into one error line.
+class Command : public lldb::SBCommandPluginInterface {
+public:
+    Command(std::string name, Body body) : m_name(std::move(name)), m_body(std::move(body)) {}
+
+    bool DoExecute(lldb::SBDebugger debugger, char** command, lldb::SBCommandReturnObject& result) override
+    {
+        try {
+            std::lock_guard lock(session().lock());
+            const std::string text = m_body(debugger, parseArguments(command));
+            result.PutCString(text.c_str(), static_cast<int>(text.size()));
+            result.SetStatus(lldb::eReturnStatusSuccessFinishResult);
+            return true;
+        } catch (const Error& e) {
+            result.SetError(fmt::format("{}: {}", m_name, e.what()).c_str());
+        } catch (const target::MemoryFault& e) {
+            result.SetError(fmt::format("{}: {}", m_name, e.what()).c_str());
+        } catch (const std::exception& e) {
+            result.SetError(fmt::format("{}: internal error: {}", m_name, e.what()).c_str());
+        } catch (...) {
+            result.SetError(fmt::format("{}: internal error", m_name).c_str());
+        }
+        return false;
+    }
+
+private:
+    std::string m_name;
+    Body m_body;
+};
+
+engine::AnalysisOptions analysisOptions(bool locals, bool native)
+{
+    engine::AnalysisOptions options;
+    options.snapshot.locals = locals;
+    options.snapshot.native = native;
+    return options;
+}
+
+// ---- the commands ---------------------------------------------------------
+
+Body backtrace(const char* name, bool full)
+{
+    return [name, full](lldb::SBDebugger& debugger, const Arguments& args) {
+        requireNoPositional(args, name);
+        const auto given = takeFlags(args, {{"-a", "--all"}, {"-n", "--native"}}, name);
+        lldb::SBTarget target = debugger.GetSelectedTarget();
+        const auto& snap = session().snapshot(target, analysisOptions(full, given[1]));
+        const report::TextOptions options = debuggerTextOptions(debugger);
+        if (!given[0]) return report::formatThread(*selectedThread(target, snap).thread, options);
+        std::string out;
+        for (const auto& thread : snap.threads) {
+            if (!out.empty()) out += "\n";
+            out += report::formatThread(thread, options);
+        }
+        return out.empty() ? std::string("No Python threads.\n") : out;
+    };
+}
+
+std::string pyList(lldb::SBDebugger& debugger, const Arguments& args)
+{
+    requireNoPositional(args, "py-list");
+    takeFlags(args, {}, "py-list");
+    lldb::SBTarget target = debugger.GetSelectedTarget();
+    const auto& snap = session().snapshot(target, analysisOptions(false, false));
+    const SelectedFrame selected = selectedPythonFrame(target, snap);
+    if (!selected.frame->line)
+        throw Error(ErrorKind::NoRuntime, fmt::format("the line of {} is unknown", selected.frame->function));
+    return describeFrame(selected.index, *selected.frame, debuggerTextOptions(debugger)) +
+           listSource(selected.frame->file, *selected.frame->line);
+}
+
+std::string pyLocals(lldb::SBDebugger& debugger, const Arguments& args)
+{
+    requireNoPositional(args, "py-locals");
+    takeFlags(args, {}, "py-locals");
+    lldb::SBTarget target = debugger.GetSelectedTarget();
+    const auto& snap = session().snapshot(target, analysisOptions(true, false));
+    const SelectedFrame selected = selectedPythonFrame(target, snap);
+    const report::TextOptions options = debuggerTextOptions(debugger);
+    // formatFrame prints the locals under the frame line, as py-bt-full does.
+    std::string out = describeFrame(selected.index, *selected.frame, options);
+    if (selected.frame->locals.empty()) out += "  (no locals recorded for this frame)\n";
+    return out;
+}
+
+std::string pyPrint(lldb::SBDebugger& debugger, const Arguments& args)
+{
+    takeFlags(args, {}, "py-print");
+    if (args.positional.size() != 1) throw Error(ErrorKind::Usage, "usage: py-print NAME");
+    const std::string& name = args.positional[0];
+    lldb::SBTarget target = debugger.GetSelectedTarget();
+    const auto& snap = session().snapshot(target, analysisOptions(true, false));
+    const SelectedFrame selected = selectedPythonFrame(target, snap);
+    for (const auto& local : selected.frame->locals) {
+        if (local.name == name) return fmt::format("{} = {}\n", local.name, local.repr);
+    }
+    throw Error(ErrorKind::Usage,
+                fmt::format("'{}' is not among the locals recorded for {} (py-locals lists them)", name,
+                            selected.frame->function));
+}
+
+Body move(const char* name, bool older)
+{
+    return [name, older](lldb::SBDebugger& debugger, const Arguments& args) {
+        takeFlags(args, {}, name);
+        const std::size_t count = parseCount(args, name);
+        lldb::SBTarget target = debugger.GetSelectedTarget();
+        // Native frames, where the engine provides them, tie each Python frame
+        // to the eval loop running it, so LLDB's selected frame can follow.
+        const auto& snap = session().snapshot(target, analysisOptions(false, true));
+        SelectedFrame selected = selectedPythonFrame(target, snap);
+        const std::size_t total = pythonFrames(*selected.thread.thread).size();
+        std::size_t index = selected.index;
+        if (older) {
+            if (index + 1 >= total) throw Error(ErrorKind::Usage, "already at the oldest Python frame");
+            index = std::min(total - 1, index + count);
+        } else {
+            if (index == 0) throw Error(ErrorKind::Usage, "already at the newest Python frame");
+            index = count >= index ? 0 : index - count;
+        }
+        session().selectPythonFrame(selected.thread.tid, index);
+        const report::TextOptions options = debuggerTextOptions(debugger);
+        std::string out = describeFrame(index, *pythonFrames(*selected.thread.thread)[index], options);
+        const long native = selectEvalLoopFrame(selected.thread.lldbThread, *selected.thread.thread, index);
+        if (native >= 0) out += fmt::format("  (LLDB frame #{} selected: the eval loop running it)\n", native);
+        return out;
+    };
+}
+
+std::string threads(lldb::SBDebugger& debugger, const Arguments& args)
+{
+    requireNoPositional(args, "pyautopsy threads");
+    takeFlags(args, {}, "pyautopsy threads");
+    lldb::SBTarget target = debugger.GetSelectedTarget();
+    const auto& snap = session().snapshot(target, analysisOptions(false, false));
+    lldb::SBThread current = target.GetProcess().GetSelectedThread();
+    const std::int64_t currentTid = current.IsValid() ? static_cast<std::int64_t>(current.GetThreadID()) : -1;
+    const report::TextOptions options = debuggerTextOptions(debugger);
+    std::string out;
+    for (const auto& thread : snap.threads) {
+        out += thread.nativeId && *thread.nativeId == currentTid ? "* " : "  ";
+        out += report::formatThreadHeader(thread, options);
+    }
+    return out.empty() ? std::string("No Python threads.\n") : out;
+}
+
+std::string fullReport(lldb::SBDebugger& debugger, const Arguments& args)
+{
+    requireNoPositional(args, "pyautopsy report");
+    const auto given = takeFlags(args, {{"--json"}, {"--locals"}, {"--native"}}, "pyautopsy report");
+    lldb::SBTarget target = debugger.GetSelectedTarget();
+    const auto& snap = session().snapshot(target, analysisOptions(given[1], given[2]));
+    if (given[0]) return report::toJson(snap).dump(2) + "\n";
+    report::TextOptions options;
+    options.color = debugger.GetUseColor();  // traceback order, as the CLI prints it
+    return report::formatSnapshot(snap, options);
+}
+
+Body notYet(const char* what)
+{
+    return [what](lldb::SBDebugger&, const Arguments&) {
+        return fmt::format("pyautopsy {}: not available yet\n", what);
+    };
+}
+
+// LLDB keeps the raw pointers it is given for the life of the process; the
+// plugin can never be unloaded, so the commands live as long.
+lldb::SBCommandPluginInterface* keep(std::string name, Body body) { return new Command(std::move(name), std::move(body)); }
+
+}  // namespace
+
+bool registerCommands(lldb::SBDebugger debugger)
+{
+    lldb::SBCommandInterpreter interpreter = debugger.GetCommandInterpreter();
+    bool ok = true;
+    auto add = [&](const char* name, Body body, const char* help, const char* syntax) {
+        ok = interpreter.AddCommand(name, keep(name, std::move(body)), help, syntax).IsValid() && ok;
+    };
+    add("py-bt", backtrace("py-bt", false),
+        "Python backtrace of the selected thread, most recent call first (no debug symbols needed). "
+        "-a/--all: every Python thread, each with a header (ident, native id, name, GIL holder). "
+        "--native: interleave the native frames.",
+        "py-bt [-a|--all] [--native]");
+    add("py-bt-full", backtrace("py-bt-full", true),
+        "Like py-bt, with the locals and arguments of each Python frame.", "py-bt-full [-a|--all] [--native]");
+    add("py-list", pyList, "Source lines around the selected Python frame's current line, when the file is readable.",
+        "py-list");
+    add("py-locals", pyLocals, "Locals and arguments of the selected Python frame.", "py-locals");
+    add("py-print", pyPrint, "The value (repr) of one local of the selected Python frame.", "py-print NAME");
+    add("py-up", move("py-up", true),
+        "Select an older Python frame (the caller) of the selected thread; LLDB's selected frame follows to the "
+        "eval loop running it when native frames are known.",
+        "py-up [N]");
+    add("py-down", move("py-down", false),
+        "Select a newer Python frame (the callee) of the selected thread; see py-up.", "py-down [N]");
+
+    lldb::SBCommand root =
+        interpreter.AddMultiwordCommand("pyautopsy", "pyautopsy: CPython state of this process or core (see subcommands).");
+    if (!root.IsValid()) return false;
+    auto sub = [&](const char* name, Body body, const char* help, const char* syntax) {
+        ok = root.AddCommand(name, keep(std::string("pyautopsy ") + name, std::move(body)), help, syntax).IsValid() && ok;
+    };
+    sub("threads", threads, "Every Python thread: ident, native id, name, GIL holder; * marks LLDB's selected thread.",
+        "pyautopsy threads");
+    sub("report", fullReport,
+        "The full report the pyautopsy CLI prints for this process or core; --json for the JSON contract "
+        "(docs/json-schema.md).",
+        "pyautopsy report [--json] [--locals] [--native]");
+    sub("gc", notYet("gc"), "Garbage collector state (not available yet).", "pyautopsy gc");
+    sub("runtime", notYet("runtime"), "Runtime and finalization state (not available yet).", "pyautopsy runtime");
+    sub("diagnose", notYet("diagnose"), "Why the process crashed or hung (not available yet).", "pyautopsy diagnose");
+    return ok;
+}
+
+}  // namespace pyautopsy::lldbplugin

@@ -1,0 +1,45 @@
+#include "Session.h"
+
+#include "LldbTarget.h"
+
+namespace pyautopsy::lldbplugin {
+
+void Session::forgetIfMoved(lldb::SBProcess process)
+{
+    const std::uint32_t processId = process.GetUniqueID();
+    const std::uint32_t stopId = process.GetStopID();
+    if (m_valid && processId == m_processId && stopId == m_stopId) return;
+    m_cache.clear();
+    m_selected.clear();
+    m_processId = processId;
+    m_stopId = stopId;
+    m_valid = true;
+}
+
+const snapshot::Snapshot& Session::snapshot(lldb::SBTarget target, const engine::AnalysisOptions& options)
+{
+    LldbTarget::requireStoppedProcess(target);
+    forgetIfMoved(target.GetProcess());
+    for (const Cached& cached : m_cache) {
+        if (cached.locals == options.snapshot.locals && cached.native == options.snapshot.native)
+            return cached.snapshot;
+    }
+    LldbTarget adapter(target);
+    Cached entry;
+    entry.locals = options.snapshot.locals;
+    entry.native = options.snapshot.native;
+    entry.snapshot = engine::analyze(adapter, options);
+    if (adapter.isCore()) entry.snapshot.target.corePath = adapter.corePath();
+    m_cache.push_back(std::move(entry));
+    return m_cache.back().snapshot;
+}
+
+std::size_t Session::selectedPythonFrame(std::int64_t tid) const
+{
+    auto it = m_selected.find(tid);
+    return it != m_selected.end() ? it->second : 0;
+}
+
+void Session::selectPythonFrame(std::int64_t tid, std::size_t index) { m_selected[tid] = index; }
+
+}  // namespace pyautopsy::lldbplugin

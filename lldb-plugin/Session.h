@@ -1,0 +1,54 @@
+// Session: what the plugin remembers between commands.
+//
+// One analysis per stop: the snapshot of the selected target's process is
+// built by engine::analyze on first use and reused until the process runs
+// again (its stop id changes) or another process is selected, so py-up,
+// py-down, py-list and py-print after a py-bt cost nothing. Each distinct set
+// of engine options (locals, native frames) gets its own cached snapshot.
+// The selected Python frame of each thread lives here too, and resets with
+// the stop. Not thread-safe by itself: the plugin's commands take its lock.
+#pragma once
+
+#include "engine/Engine.h"
+#include "snapshot/Snapshot.h"
+
+#include <lldb/API/LLDB.h>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace pyautopsy::lldbplugin {
+
+class Session {
+public:
+    // The snapshot of `target`'s process as it is now. Throws pyautopsy::Error
+    // when there is no stopped process or no readable CPython in it.
+    const snapshot::Snapshot& snapshot(lldb::SBTarget target, const engine::AnalysisOptions& options);
+
+    // Index (0 = innermost) of the Python frame py-up/py-down/py-list work on
+    // in the thread with kernel id `tid`; valid for the last snapshot's stop.
+    std::size_t selectedPythonFrame(std::int64_t tid) const;
+    void selectPythonFrame(std::int64_t tid, std::size_t index);
+
+    std::mutex& lock() { return m_lock; }
+
+private:
+    struct Cached {
+        bool locals = false;
+        bool native = false;
+        snapshot::Snapshot snapshot;
+    };
+
+    void forgetIfMoved(lldb::SBProcess process);
+
+    std::mutex m_lock;
+    std::uint32_t m_processId = 0;   // SBProcess::GetUniqueID of the cached stop
+    std::uint32_t m_stopId = 0;
+    bool m_valid = false;
+    std::vector<Cached> m_cache;
+    std::map<std::int64_t, std::size_t> m_selected;
+};
+
+}  // namespace pyautopsy::lldbplugin
