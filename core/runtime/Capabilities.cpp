@@ -23,6 +23,11 @@ std::optional<Capabilities> capabilitiesFor(const PythonVersion& v)
     c.longTag = m >= 12;
     c.unicodeWstr = m <= 11;
     c.debugOffsets = m >= 13;
+    c.dict = m <= 10 ? DictModel::Classic : m <= 12 ? DictModel::KindedKeys : DictModel::DictValues;
+    c.managedDict = m <= 10   ? ManagedDictModel::None
+                    : m == 11 ? ManagedDictModel::ValuesBeforeHeader
+                    : m == 12 ? ManagedDictModel::TaggedWord
+                              : ManagedDictModel::InlineValues;
     return c;
 }
 

@@ -36,6 +36,19 @@ enum class CodeRefModel {
     StackRef,              // 3.14+: _PyStackRef, low bit is a tag
 };
 
+enum class DictModel {
+    Classic,               // <= 3.10: dk_size, 24-byte entries, split values a plain array
+    KindedKeys,            // 3.11-3.12: dk_log2_size/dk_kind; split values' order bytes before the array
+    DictValues,            // 3.13+: split values in struct _dictvalues, order bytes after it
+};
+
+enum class ManagedDictModel {
+    None,                  // <= 3.10: instance dicts only through tp_dictoffset
+    ValuesBeforeHeader,    // 3.11: values pointer at obj-32, dict pointer at obj-24
+    TaggedWord,            // 3.12: obj-24 is a dict pointer, or values-1 when bit 0 is set
+    InlineValues,          // 3.13+: obj-24 dict pointer; values inline at obj+tp_basicsize
+};
+
 struct Capabilities {
     FrameModel frames;
     LastiModel lasti;
@@ -50,6 +63,8 @@ struct Capabilities {
     bool longTag = false;             // 3.12+: int size and sign live in lv_tag
     bool unicodeWstr = false;         // <= 3.11: str may be a legacy wstr-only object
     bool debugOffsets = false;        // 3.13+: _Py_DebugOffsets at _PyRuntime+0
+    DictModel dict = DictModel::Classic;
+    ManagedDictModel managedDict = ManagedDictModel::None;
 };
 
 // The capabilities of a supported version; nullopt for versions outside 3.8-3.15.

@@ -179,6 +179,7 @@ FIELDS = [
     # --- PyTypeObject / PyHeapTypeObject ---------------------------------
     ("type.tp_name",                    "3.8+",       "offsetof(PyTypeObject, tp_name)"),
     ("type.tp_basicsize",               "3.8+",       "offsetof(PyTypeObject, tp_basicsize)"),
+    ("type.tp_repr",                    "3.8+",       "offsetof(PyTypeObject, tp_repr)"),
     ("type.tp_itemsize",                "3.8+",       "offsetof(PyTypeObject, tp_itemsize)"),
     ("type.tp_flags",                   "3.8+",       "offsetof(PyTypeObject, tp_flags)"),
     ("type.tp_base",                    "3.8+",       "offsetof(PyTypeObject, tp_base)"),
@@ -187,6 +188,7 @@ FIELDS = [
     ("type.tp_mro",                     "3.8+",       "offsetof(PyTypeObject, tp_mro)"),
     ("type.ht_cached_keys",             "3.8+",       "offsetof(PyHeapTypeObject, ht_cached_keys)"),
     ("type.ht_module",                  "3.9+",       "offsetof(PyHeapTypeObject, ht_module)"),
+    ("type.ht_qualname",                "3.8+",       "offsetof(PyHeapTypeObject, ht_qualname)"),
 
     # --- builtin objects -------------------------------------------------
     ("object.ob_refcnt",                "3.8+",       "offsetof(PyObject, ob_refcnt)"),

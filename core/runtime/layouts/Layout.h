@@ -171,6 +171,7 @@ struct GenObjectLayout {             // PyGenObject (and coroutines, async gener
 struct TypeObjectLayout {            // PyTypeObject / PyHeapTypeObject
     Offset tp_name = kAbsent;
     Offset tp_basicsize = kAbsent;
+    Offset tp_repr = kAbsent;           // compared with the builtin base's: is repr inherited?
     Offset tp_itemsize = kAbsent;
     Offset tp_flags = kAbsent;
     Offset tp_base = kAbsent;
@@ -179,6 +180,7 @@ struct TypeObjectLayout {            // PyTypeObject / PyHeapTypeObject
     Offset tp_mro = kAbsent;
     Offset ht_cached_keys = kAbsent;
     Offset ht_module = kAbsent;
+    Offset ht_qualname = kAbsent;       // heap types' __qualname__ (str)
 };
 
 struct ObjectLayouts {               // the builtin object types we decode
