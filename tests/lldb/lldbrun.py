@@ -1,0 +1,69 @@
+"""Runs the real LLDB in batch mode with the plugin and splits its output per command.
+
+`lldb -b -o CMD ...` echoes each command as "(lldb) CMD" before its output;
+run_lldb returns, for each command given, the text it printed.
+"""
+
+import json
+import re
+import subprocess
+
+PROMPT = "(lldb) "
+
+
+class LldbError(Exception):
+    pass
+
+
+def run_lldb(lldb, plugin, commands, pre=(), timeout=120):
+    """pre: LLDB options before the commands (e.g. ["-p", PID]). Returns {command: output}."""
+    argv = [lldb, "--no-lldbinit", "-b"] + list(pre) + ["-o", "plugin load " + plugin]
+    for command in commands:
+        argv += ["-o", command]
+    proc = subprocess.run(argv, capture_output=True, timeout=timeout)
+    text = proc.stdout.decode("utf-8", "replace")
+    outputs = {}
+    current = None
+    for line in text.splitlines(keepends=True):
+        if line.startswith(PROMPT):
+            current = line[len(PROMPT):].rstrip("\n")
+            outputs[current] = ""
+        elif current is not None:
+            outputs[current] += line
+    missing = [c for c in commands if c not in outputs]
+    errors = proc.stderr.decode("utf-8", "replace").strip()
+    if missing:
+        raise LldbError("lldb exited %d before %r; stderr: %s" % (proc.returncode, missing[0], errors[-2000:]))
+    if errors:
+        # Our commands report failures as "error: py-bt: ..." on stderr.
+        for line in errors.splitlines():
+            if line.startswith("error:"):
+                raise LldbError(line)
+    return outputs
+
+
+def parse_json(output):
+    start = output.find("{")
+    if start < 0:
+        raise LldbError("no JSON in output: %r" % output[:500])
+    return json.loads(output[start:])
+
+
+THREAD_HEADER = re.compile(r"^Thread (0x[0-9a-f]+|\?) \((.*)\)$")
+FRAME_LINE = re.compile(r'^  File "(.*)", line (\d+|\?), in (.*)$')
+
+
+def parse_backtrace(output):
+    """py-bt text -> {ident: [frames innermost first, each {function, file, line}]}."""
+    threads = {}
+    frames = None
+    for line in output.splitlines():
+        header = THREAD_HEADER.match(line)
+        if header:
+            frames = threads.setdefault(int(header.group(1), 16) if header.group(1) != "?" else None, [])
+            continue
+        frame = FRAME_LINE.match(line)
+        if frame and frames is not None:
+            frames.append({"file": frame.group(1), "line": None if frame.group(2) == "?" else int(frame.group(2)),
+                           "function": frame.group(3)})
+    return threads
