@@ -1,5 +1,7 @@
 #include "report/JsonReport.h"
 
+#include "report/ProcessStateJson.h"
+
 namespace pyautopsy::report {
 namespace {
 
@@ -31,6 +33,18 @@ nlohmann::json frameJson(const snapshot::Frame& frame)
     return j;
 }
 
+nlohmann::json statusJson(snapshot::ThreadStatus status)
+{
+    switch (status) {
+    case snapshot::ThreadStatus::RunningPython: return "running_python";
+    case snapshot::ThreadStatus::WaitingForGil: return "waiting_for_gil";
+    case snapshot::ThreadStatus::InCCall: return "in_c_call";
+    case snapshot::ThreadStatus::Idle: return "idle";
+    case snapshot::ThreadStatus::Unknown: break;
+    }
+    return nullptr;
+}
+
 nlohmann::json threadJson(const snapshot::Thread& thread)
 {
     nlohmann::json j;
@@ -41,7 +55,10 @@ nlohmann::json threadJson(const snapshot::Thread& thread)
     j["main"] = thread.main;
     j["holds_gil"] = orNull(thread.holdsGil);
     j["crashed"] = thread.crashed;
-    j["interpreter_id"] = thread.interpreterId;
+    j["status"] = statusJson(thread.status);
+    // A thread without a Python thread state (--native) belongs to no interpreter.
+    j["interpreter_id"] = thread.threadStateAddress != 0 ? nlohmann::json(thread.interpreterId) : nlohmann::json(nullptr);
+    addThreadHooksJson(j, thread.hooks);
     j["frames"] = nlohmann::json::array();
     for (const auto& frame : thread.frames) j["frames"].push_back(frameJson(frame));
     j["notes"] = thread.notes;
@@ -80,9 +97,13 @@ nlohmann::json toJson(const snapshot::Snapshot& s)
                    {"runtime_found_by", s.python.runtimeFoundBy},
                    {"layout_source", s.python.layoutSource}};
 
+    j["runtime"] = runtimeStateJson(s.runtime);
     j["interpreters"] = nlohmann::json::array();
-    for (const auto& interp : s.interpreters)
-        j["interpreters"].push_back({{"id", interp.id}, {"address", interp.address}, {"main", interp.main}});
+    for (const auto& interp : s.interpreters) {
+        nlohmann::json i = {{"id", interp.id}, {"address", interp.address}, {"main", interp.main}};
+        addInterpreterStateJson(i, interp.state);
+        j["interpreters"].push_back(std::move(i));
+    }
 
     j["threads"] = nlohmann::json::array();
     for (const auto& thread : s.threads) j["threads"].push_back(threadJson(thread));

@@ -5,6 +5,8 @@
 // every fact that could not be read is an empty optional, never a placeholder.
 #pragma once
 
+#include "snapshot/ProcessState.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -56,6 +58,8 @@ struct Frame {
     std::optional<std::uint64_t> address;   // the frame (Python) or pc (native)
     std::optional<std::uint64_t> codeAddress;
     bool entry = false;                     // first Python frame of a C-level eval call
+    std::optional<std::uint64_t> shimAddress;   // entry frames, 3.12+: the eval call's shim frame,
+                                                // a local on that call's C stack (for --native)
     std::optional<std::uint64_t> symbolOffset;  // native: pc - symbol start
     std::vector<Local> locals;
 };
@@ -70,9 +74,11 @@ struct Thread {
     bool main = false;
     std::optional<bool> holdsGil;
     bool crashed = false;
+    ThreadStatus status = ThreadStatus::Unknown;  // from native frames (--native), else GIL facts
     std::int64_t interpreterId = 0;
     std::uint64_t threadStateAddress = 0;
     std::vector<Frame> frames;              // innermost first
+    ThreadHooks hooks;                      // C-level trace and profile functions
     std::vector<std::string> notes;         // why a walk stopped early, etc.
 };
 
@@ -80,11 +86,13 @@ struct Interpreter {
     std::int64_t id = 0;
     std::uint64_t address = 0;
     bool main = false;
+    InterpreterRuntimeState state;          // finalization, GC, atexit, sys.monitoring
 };
 
 struct Snapshot {
     TargetFacts target;
     PythonFacts python;
+    RuntimeState runtime;                   // finalization flags, singleton refcounts
     std::vector<Interpreter> interpreters;
     std::vector<Thread> threads;            // every interpreter's threads, main interpreter first
     std::vector<std::string> warnings;      // problems reading the target (build-id mismatch, ...)

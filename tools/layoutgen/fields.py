@@ -39,6 +39,14 @@ FIELDS = [
     ("runtime.exitfuncs",               "3.12+",      f"offsetof({RT}, atexit.callbacks)"),
     ("runtime.nexitfuncs",              "3.8-3.11",   f"offsetof({RT}, nexitfuncs)"),
     ("runtime.nexitfuncs",              "3.12+",      f"offsetof({RT}, atexit.ncallbacks)"),
+    # statically allocated singletons: _Py_SINGLETON(x) is _PyRuntime.global_objects.singletons.x
+    # on 3.11 and _PyRuntime.static_objects.singletons.x on 3.12+
+    ("runtime.small_ints",              "3.11",       f"offsetof({RT}, global_objects.singletons.small_ints)"),
+    ("runtime.small_ints",              "3.12+",      f"offsetof({RT}, static_objects.singletons.small_ints)"),
+    ("runtime.tuple_empty",             "3.11",       f"offsetof({RT}, global_objects.singletons.tuple_empty)"),
+    ("runtime.tuple_empty",             "3.12+",      f"offsetof({RT}, static_objects.singletons.tuple_empty)"),
+    ("runtime.str_empty",               "3.11",       f"offsetof({RT}, global_objects.singletons.strings.literals._empty._ascii)"),
+    ("runtime.str_empty",               "3.12+",      f"offsetof({RT}, static_objects.singletons.strings.literals._py_empty._ascii)"),
 
     # --- PyInterpreterState ----------------------------------------------
     ("interpreter.size",                "3.8+",       f"sizeof({IS})"),
@@ -61,6 +69,11 @@ FIELDS = [
     ("interpreter.atexit",              "3.10+",      f"offsetof({IS}, atexit)"),
     ("interpreter.pyexitmodule",        "3.8-3.9",    f"offsetof({IS}, pyexitmodule)"),
     ("interpreter._initial_thread",     "3.11+",      f"offsetof({IS}, _initial_thread)"),
+    ("interpreter.small_ints",          "3.9-3.10",   f"offsetof({IS}, small_ints)"),
+    ("interpreter.tuple_free_list",     "3.10",       f"offsetof({IS}, tuple.free_list)"),
+    ("interpreter.str_empty",           "3.10",       f"offsetof({IS}, unicode.empty_string)"),
+    ("interpreter.monitoring_tool_names", "3.12+",    f"offsetof({IS}, monitoring_tool_names)"),
+    ("interpreter.monitoring_tool_count", "3.12+",    "PY_MONITORING_TOOL_IDS"),
 
     # --- struct _gil_runtime_state -------------------------------------------
     ("gil.last_holder",                 "3.8+",       "offsetof(struct _gil_runtime_state, last_holder)"),
@@ -194,6 +207,7 @@ FIELDS = [
     ("object.ob_refcnt",                "3.8+",       "offsetof(PyObject, ob_refcnt)"),
     ("object.ob_type",                  "3.8+",       "offsetof(PyObject, ob_type)"),
     ("object.ob_size",                  "3.8+",       "offsetof(PyVarObject, ob_size)"),
+    ("object.ob_flags",                 "3.14+",      "offsetof(PyObject, ob_flags)"),
     ("object.unicode_length",           "3.8+",       "offsetof(PyASCIIObject, length)"),
     ("object.unicode_hash",             "3.8+",       "offsetof(PyASCIIObject, hash)"),
     ("object.unicode_state",            "3.8+",       "offsetof(PyASCIIObject, state)"),
@@ -206,6 +220,7 @@ FIELDS = [
     ("object.long_size",                "3.12+",      "offsetof(PyLongObject, long_value.lv_tag)"),
     ("object.long_digits",              "3.8-3.11",   "offsetof(PyLongObject, ob_digit)"),
     ("object.long_digits",              "3.12+",      "offsetof(PyLongObject, long_value.ob_digit)"),
+    ("object.long_struct_size",         "3.8+",       "sizeof(PyLongObject)"),
     ("object.float_value",              "3.8+",       "offsetof(PyFloatObject, ob_fval)"),
     ("object.complex_value",            "3.8+",       "offsetof(PyComplexObject, cval)"),
     ("object.bytes_size",               "3.8+",       "offsetof(PyBytesObject, ob_base.ob_size)"),
@@ -238,6 +253,15 @@ FIELDS = [
     ("object.func_code",                "3.8+",       "offsetof(PyFunctionObject, func_code)"),
     ("object.func_qualname",            "3.8+",       "offsetof(PyFunctionObject, func_qualname)"),
     ("object.func_module",              "3.8+",       "offsetof(PyFunctionObject, func_module)"),
+    ("object.method_func",              "3.8+",       "offsetof(PyMethodObject, im_func)"),
+    ("object.method_self",              "3.8+",       "offsetof(PyMethodObject, im_self)"),
+    ("object.cfunction_ml",             "3.8+",       "offsetof(PyCFunctionObject, m_ml)"),
+    ("object.cfunction_self",           "3.8+",       "offsetof(PyCFunctionObject, m_self)"),
+    ("object.cfunction_module",         "3.8+",       "offsetof(PyCFunctionObject, m_module)"),
+    ("object.methoddef_name",           "3.8+",       "offsetof(PyMethodDef, ml_name)"),
+    ("object.partial_fn",               "3.8+",       "offsetof(struct pyautopsy_partial, fn)", MIRROR),
+    ("object.partial_args",             "3.8+",       "offsetof(struct pyautopsy_partial, args)", MIRROR),
+    ("object.partial_kw",               "3.8+",       "offsetof(struct pyautopsy_partial, kw)", MIRROR),
 
     # --- struct _gc_runtime_state ----------------------------------------
     ("gc.size",                         "3.8+",       f"sizeof({GC})"),
@@ -299,4 +323,5 @@ HEADERS = [
     "internal/pycore_cell.h",
     "internal/pycore_function.h",
     "internal/pycore_setobject.h",
+    "internal/pycore_instruments.h",    # 3.12+: PY_MONITORING_TOOL_IDS
 ]

@@ -44,4 +44,13 @@ struct pyautopsy_atexitmodule_state_3_8 {
 };
 #endif
 
+/* functools.partial, 3.8+: Modules/_functoolsmodule.c (partialobject); its
+ * first members have kept this order in every version. */
+struct pyautopsy_partial {
+    PyObject_HEAD
+    PyObject *fn;
+    PyObject *args;
+    PyObject *kw;
+};
+
 #endif

@@ -34,6 +34,10 @@ struct RuntimeStateLayout {          // struct pyruntimestate (_PyRuntime)
     Offset gc = kAbsent;                // 3.8: struct _gc_runtime_state inside the runtime
     Offset exitfuncs = kAbsent;         // Py_AtExit C functions (array or struct)
     Offset nexitfuncs = kAbsent;
+    // 3.11+: statically allocated singletons inside _PyRuntime (_Py_SINGLETON)
+    Offset small_ints = kAbsent;        // PyLongObject[_PY_NSMALLNEGINTS + _PY_NSMALLPOSINTS], -5 first
+    Offset tuple_empty = kAbsent;       // PyTupleObject ()
+    Offset str_empty = kAbsent;         // the "" literal (_Py_STR(empty))
 };
 
 struct InterpreterStateLayout {      // PyInterpreterState
@@ -54,6 +58,11 @@ struct InterpreterStateLayout {      // PyInterpreterState
     Offset atexit = kAbsent;            // struct atexit_state (3.10+)
     Offset pyexitmodule = kAbsent;      // <= 3.9: the atexit module object
     Offset _initial_thread = kAbsent;
+    Offset small_ints = kAbsent;        // 3.9-3.10: PyLongObject* [_PY_NSMALLNEGINTS + _PY_NSMALLPOSINTS]
+    Offset tuple_free_list = kAbsent;   // 3.10: PyTupleObject* free_list[]; [0] is ()
+    Offset str_empty = kAbsent;         // 3.10: PyObject* unicode.empty_string
+    Offset monitoring_tool_names = kAbsent;  // 3.12+: PyObject* [PY_MONITORING_TOOL_IDS]
+    Offset monitoring_tool_count = kAbsent;  // 3.12+: PY_MONITORING_TOOL_IDS (a count, not an offset)
 };
 
 struct GilLayout {                   // struct _gil_runtime_state
@@ -187,6 +196,7 @@ struct ObjectLayouts {               // the builtin object types we decode
     Offset ob_refcnt = kAbsent;
     Offset ob_type = kAbsent;
     Offset ob_size = kAbsent;
+    Offset ob_flags = kAbsent;              // 3.14+: u16 flags in the top of the refcount word
     // str
     Offset unicode_length = kAbsent;
     Offset unicode_hash = kAbsent;
@@ -199,6 +209,7 @@ struct ObjectLayouts {               // the builtin object types we decode
     // int
     Offset long_size = kAbsent;             // ob_size (<= 3.11) or lv_tag (3.12+)
     Offset long_digits = kAbsent;
+    Offset long_struct_size = kAbsent;      // sizeof(PyLongObject): stride of a small-int array
     // float, complex
     Offset float_value = kAbsent;
     Offset complex_value = kAbsent;
@@ -232,6 +243,15 @@ struct ObjectLayouts {               // the builtin object types we decode
     Offset func_code = kAbsent;
     Offset func_qualname = kAbsent;
     Offset func_module = kAbsent;
+    Offset method_func = kAbsent;           // PyMethodObject.im_func (bound method)
+    Offset method_self = kAbsent;
+    Offset cfunction_ml = kAbsent;          // PyCFunctionObject.m_ml (PyMethodDef*)
+    Offset cfunction_self = kAbsent;
+    Offset cfunction_module = kAbsent;
+    Offset methoddef_name = kAbsent;        // PyMethodDef.ml_name
+    Offset partial_fn = kAbsent;            // functools.partial: fn, args, kw
+    Offset partial_args = kAbsent;
+    Offset partial_kw = kAbsent;
 };
 
 struct GcLayout {                    // struct _gc_runtime_state

@@ -1,0 +1,22 @@
+// ProcessStateReader: runs the collectors of runtime-wide and per-interpreter
+// state (RuntimeStateReader, SingletonRefcounts, GcStateReader, AtexitReader,
+// TraceHooks) in the order their facts depend on each other, so that
+// SnapshotBuilder calls one function per level.
+#pragma once
+
+#include "runtime/FrameWalker.h"
+#include "runtime/ObjectReader.h"
+#include "snapshot/ProcessState.h"
+#include "target/ModuleIndex.h"
+
+namespace pyautopsy::runtime {
+
+// `mainInterp`: the main interpreter's address, 0 when unknown.
+snapshot::RuntimeState readProcessRuntimeState(const ObjectReader& reader, const target::ModuleIndex& modules,
+                                               std::uint64_t mainInterp);
+
+snapshot::InterpreterRuntimeState readInterpreterRuntimeState(const ObjectReader& reader, FrameWalker& frames,
+                                                              std::uint64_t interp, bool mainInterpreter,
+                                                              const snapshot::RuntimeState& runtime);
+
+}  // namespace pyautopsy::runtime

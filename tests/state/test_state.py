@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""The runtime state pyautopsy reads from a core equals what the process
+recorded about itself (the "facts" of truth.json, corefiles/scenarios/_truth.py).
+
+For one interpreter of the test bed:
+  threads_abort          gc thresholds, enabled flag and counts; not finalizing;
+                         atexit callbacks pending
+  dealloc_none_at_exit   the trace function's object type on the main thread,
+                         no profile function; the atexit callback by name and
+                         module while pending, or "ran" after it ran (3.8-3.11,
+                         which die inside Py_FinalizeEx); None's refcount: 0 or
+                         a small negative number where the fatal error fired,
+                         immortal (and equal to sys.getrefcount) where None is
+                         immortal
+  finalize_daemon_crash  finalizing, by the main thread; a collection running;
+                         the thresholds the scenario set
+Every check prints one line, "ok" or "FAIL", so the report names what passed.
+"""
+
+import argparse
+import glob
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import truthcheck  # noqa: E402
+
+# Writing truth.json after gc.get_count() allocates; a core taken right after
+# may show gen0 grown by about this much (or reset by a collection).
+GEN0_SLACK = 400
+NONE_UNDERFLOW_FLOOR = -100
+
+
+class Checker(object):
+    def __init__(self, interpreter):
+        self.interpreter = interpreter
+        self.failures = 0
+        self.passed = 0
+
+    def check(self, scenario, what, ok, detail):
+        if ok:
+            self.passed += 1
+            print("ok   %s/%s: %s" % (self.interpreter, scenario, what))
+        else:
+            self.failures += 1
+            print("FAIL %s/%s: %s: %s" % (self.interpreter, scenario, what, detail))
+
+
+def load(cache, interpreter, scenario, binary):
+    directory = os.path.join(cache, "cores", interpreter, scenario)
+    cores = sorted(glob.glob(os.path.join(directory, "core.*")))
+    truth_path = os.path.join(directory, "truth.json")
+    if not cores or not os.path.exists(truth_path):
+        return None, None, "no core or truth in %s (run corefiles/generate)" % directory
+    code, report, stderr = truthcheck.run_pyautopsy(binary, ["core", cores[0]])
+    if code != 0:
+        return None, None, "pyautopsy exited %d: %s" % (code, stderr.strip())
+    return truthcheck.load_truth(truth_path), report, None
+
+
+def main_interpreter(report):
+    for interp in report["interpreters"]:
+        if interp["main"]:
+            return interp
+    return None
+
+
+def main_thread(report):
+    for thread in report["threads"]:
+        if thread["main"]:
+            return thread
+    return None
+
+
+def singleton(report, name):
+    for s in report["runtime"]["singletons"]:
+        if s["name"] == name:
+            return s
+    return None
+
+
+def gen_counts_match(recorded, read):
+    """Exact for the older generations unless gen0 was collected since."""
+    if read[0] >= recorded[0] and read[0] - recorded[0] <= GEN0_SLACK and read[1:] == recorded[1:]:
+        return True
+    # A young collection ran between the recording and the core.
+    return read[0] < recorded[0] and read[1] == recorded[1] + 1 and read[2] == recorded[2]
+
+
+def check_threads_abort(c, truth, report):
+    facts = truth["facts"]
+    gc = main_interpreter(report)["gc"]
+    thresholds = [g["threshold"] for g in gc["generations"]]
+    counts = [g["count"] for g in gc["generations"]]
+    c.check("threads_abort", "gc thresholds %s" % thresholds, thresholds == facts["gc_threshold"],
+            "truth %s" % facts["gc_threshold"])
+    c.check("threads_abort", "gc counts %s (recorded %s)" % (counts, facts["gc_count"]),
+            gen_counts_match(facts["gc_count"], counts), "differ beyond the allocations of the commit")
+    c.check("threads_abort", "gc enabled", gc["enabled"] == facts["gc_enabled"], "read %r" % gc["enabled"])
+    c.check("threads_abort", "not finalizing", report["runtime"]["finalizing"] is False
+            and report["runtime"]["finalizing"] == facts["is_finalizing"], "read %r" % report["runtime"]["finalizing"])
+    c.check("threads_abort", "atexit pending", main_interpreter(report)["atexit"]["status"] == "pending",
+            "status %r" % main_interpreter(report)["atexit"]["status"])
+
+
+def check_dealloc_none(c, truth, report):
+    facts = truth["facts"]
+    thread = main_thread(report)
+    trace = thread and thread["trace"]
+    got_type = trace["object_type"] if trace else "NoneType"
+    if got_type == "NoneType" and main_interpreter(report)["modules_count"] is None and truth["after"].get("atexit_ran"):
+        # Died after PyInterpreterState_Clear: it clears sys.modules and every
+        # thread state's trace function, so no trace function is the truth here.
+        c.check("dealloc_none_at_exit", "trace function cleared with sys.modules by PyInterpreterState_Clear",
+                report["runtime"]["finalizing"] is True, "not finalizing")
+    else:
+        c.check("dealloc_none_at_exit", "main thread trace object type %r" % got_type, got_type == facts["trace"],
+                "truth %r" % facts["trace"])
+    got_profile = "NoneType" if not thread["profile"] else thread["profile"]["object_type"]
+    c.check("dealloc_none_at_exit", "profile %r" % got_profile, got_profile == facts["profile"],
+            "truth %r" % facts["profile"])
+
+    atexit = main_interpreter(report)["atexit"]
+    names = [(cb["qualname"], cb["module"]) for cb in atexit["callbacks"]]
+    if truth["after"].get("atexit_ran"):
+        c.check("dealloc_none_at_exit", "atexit ran", atexit["status"] == "ran" and not names,
+                "status %r, callbacks %r" % (atexit["status"], names))
+    else:
+        want = [(name, "__main__") for name in facts["atexit"]]
+        missing = [w for w in want if w not in names]
+        c.check("dealloc_none_at_exit", "atexit pending %r" % want, atexit["status"] == "pending" and not missing,
+                "status %r, callbacks %r" % (atexit["status"], names))
+
+    none = singleton(report, "None")
+    if facts.get("none_immortal"):
+        ok = (none and none["immortal"] is True and report["runtime"]["immortal_objects"] is True
+              and none["refcount"] == facts["none_refcount_after_probe"])
+        c.check("dealloc_none_at_exit", "None immortal, refcount %r" % (none and none["refcount"]), ok,
+                "truth sys.getrefcount(None) = %r, read %r" % (facts["none_refcount_after_probe"], none))
+    else:
+        ok = (none and none["immortal"] is False and none["refcount"] is not None
+              and NONE_UNDERFLOW_FLOOR <= none["refcount"] <= 0)
+        c.check("dealloc_none_at_exit", "None refcount %r (0 or small negative)" % (none and none["refcount"]), ok,
+                "read %r" % none)
+
+
+def check_finalize(c, truth, report):
+    facts = truth["facts"]
+    runtime = report["runtime"]
+    c.check("finalize_daemon_crash", "finalizing", runtime["finalizing"] is True
+            and facts["is_finalizing_in_del"] is True, "read %r" % runtime["finalizing"])
+    c.check("finalize_daemon_crash", "finalizing thread is the main thread",
+            runtime["finalizing_thread_id"] == truth["main_thread"],
+            "read %r, main thread %r" % (runtime["finalizing_thread_id"], truth["main_thread"]))
+    gc = main_interpreter(report)["gc"]
+    c.check("finalize_daemon_crash", "gc collecting", gc["collecting"] == (facts["gc_phase_in_del"] == "running"),
+            "read %r, truth %r" % (gc["collecting"], facts["gc_phase_in_del"]))
+    thresholds = [g["threshold"] for g in gc["generations"]]
+    c.check("finalize_daemon_crash", "gc thresholds %s" % thresholds, thresholds == facts["gc_threshold"],
+            "truth %s" % facts["gc_threshold"])
+
+
+SCENARIOS = (("threads_abort", check_threads_abort), ("dealloc_none_at_exit", check_dealloc_none),
+             ("finalize_daemon_crash", check_finalize))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("interpreter")
+    parser.add_argument("--pyautopsy", required=True)
+    parser.add_argument("--cache", default=os.environ.get("PYAUTOPSY_CACHE", os.path.expanduser("~/.cache/pyautopsy")))
+    args = parser.parse_args()
+
+    c = Checker(args.interpreter)
+    for scenario, check in SCENARIOS:
+        truth, report, error = load(args.cache, args.interpreter, scenario, args.pyautopsy)
+        if error:
+            c.check(scenario, "read the core", False, error)
+            continue
+        try:
+            check(c, truth, report)
+        except (KeyError, TypeError) as e:
+            c.check(scenario, "report has the expected keys", False, repr(e))
+    print("%s: %d checks passed, %d failed" % (args.interpreter, c.passed, c.failures))
+    return 1 if c.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
