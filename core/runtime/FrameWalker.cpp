@@ -160,7 +160,12 @@ void FrameWalker::walkInterpreterFrames(std::uint64_t frame, FrameWalk& out)
                         (rt.caps.shimOwnerOrAbove ? owner >= *rt.caps.shimOwner : owner == *rt.caps.shimOwner);
             if (shim) {
                 // A C -> Python boundary: the next real frame below starts an eval call.
-                if (!out.frames.empty()) out.frames.back().entry = true;
+                if (!out.frames.empty()) {
+                    out.frames.back().entry = true;
+                    // The first shim below is the eval call's own (3.14's
+                    // thread base frame may follow it and does not count).
+                    if (!out.frames.back().shimAddress) out.frames.back().shimAddress = frame;
+                }
                 continue;
             }
             std::uint64_t code = codeOfInterpreterFrame(frame);

@@ -1,0 +1,27 @@
+// ThreadStatus: what a thread is doing, in one word a user can act on.
+//
+// From native frames when they were unwound (the surest evidence: a thread
+// blocked inside take_gil is waiting for the GIL whatever the runtime's flags
+// say), else from what the runtime records (GIL holder, whether the thread
+// runs any Python frame). Unknown when neither tells.
+#pragma once
+
+#include "snapshot/Snapshot.h"
+
+#include <string_view>
+#include <vector>
+
+namespace pyautopsy::runtime {
+
+// True for the native function that runs Python frames: the eval loop, or a
+// compiler-split part of it (_PyEval_EvalFrameDefault.cold in .symtab).
+bool isEvalLoopSymbol(std::string_view name);
+
+// `frames`: a mixed stack (MixedStack), innermost first, with native frames.
+snapshot::ThreadStatus statusFromNativeFrames(const std::vector<snapshot::Frame>& frames);
+
+// Without native frames: holding the GIL means running (Python or C code
+// that keeps the GIL); no Python frame at all means idle; else unknown.
+snapshot::ThreadStatus statusFromRuntime(const snapshot::Thread& thread);
+
+}  // namespace pyautopsy::runtime

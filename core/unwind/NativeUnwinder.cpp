@@ -1,0 +1,216 @@
+#include "unwind/NativeUnwinder.h"
+
+#include "unwind/DwarfRegisters.h"
+
+#include <elfutils/libdwfl.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace pyautopsy::unwind {
+namespace {
+
+// Modules are reported with their files; nothing is looked up elsewhere:
+// no separate debug files, no debuginfod (which would reach the network).
+int findNoElf(Dwfl_Module*, void**, const char*, Dwarf_Addr, char**, Elf**) { return -1; }
+int findNoDebuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*, GElf_Word, char**)
+{
+    return -1;
+}
+
+const Dwfl_Callbacks kDwflCallbacks = {
+    findNoElf,
+    findNoDebuginfo,
+    dwfl_offline_section_address,
+    nullptr,
+};
+
+struct Walk {
+    std::vector<NativeFrame> frames;
+    std::vector<std::string> notes;
+    std::size_t limit = 0;
+};
+
+}  // namespace
+
+struct NativeUnwinder::Impl {
+    Impl(target::Target& t, const target::ModuleIndex& m, const Limits& l) : target(t), modules(m), limits(l) {}
+    ~Impl()
+    {
+        if (dwfl != nullptr) dwfl_end(dwfl);
+    }
+
+    target::Target& target;
+    const target::ModuleIndex& modules;
+    Limits limits;
+    Dwfl* dwfl = nullptr;
+    bool attempted = false;
+    std::string setupError;        // why no session could be made, for every thread's note
+    std::size_t nextThread = 0;    // cursor of the next_thread callback
+
+    // --- libdwfl thread callbacks; they must not throw ---
+    static pid_t nextThreadCallback(Dwfl*, void* arg, void** threadArg)
+    {
+        auto* self = static_cast<Impl*>(arg);
+        const auto& threads = self->target.threads();
+        while (self->nextThread < threads.size()) {
+            const target::ThreadInfo& thread = threads[self->nextThread++];
+            if (!thread.registers) continue;
+            *threadArg = const_cast<target::ThreadInfo*>(&thread);
+            return thread.tid;
+        }
+        return 0;
+    }
+
+    static bool getThreadCallback(Dwfl*, pid_t tid, void* arg, void** threadArg)
+    {
+        auto* self = static_cast<Impl*>(arg);
+        for (const auto& thread : self->target.threads()) {
+            if (thread.tid == tid && thread.registers) {
+                *threadArg = const_cast<target::ThreadInfo*>(&thread);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static bool memoryReadCallback(Dwfl*, Dwarf_Addr address, Dwarf_Word* result, void* arg)
+    {
+        auto* self = static_cast<Impl*>(arg);
+        return self->target.read(address, result, sizeof *result) == sizeof *result;
+    }
+
+    static bool setInitialRegistersCallback(Dwfl_Thread* thread, void* threadArg)
+    {
+        const auto* info = static_cast<const target::ThreadInfo*>(threadArg);
+        if (!info->registers) return false;
+        const auto regs = dwarfRegisters(*info->registers);
+        return dwfl_thread_state_registers(thread, 0, kDwarfRegisterCount, regs.data());
+    }
+
+    static int frameCallback(Dwfl_Frame* state, void* arg)
+    {
+        auto& walk = *static_cast<Walk*>(arg);
+        if (walk.frames.size() >= walk.limit) {
+            walk.notes.push_back(fmt::format("native stack cut at {} frames (limit)", walk.limit));
+            return DWARF_CB_ABORT;
+        }
+        NativeFrame frame;
+        bool activation = false;
+        if (!dwfl_frame_pc(state, &frame.pc, &activation)) return DWARF_CB_ABORT;
+        frame.exact = activation;
+        Dwarf_Word sp = 0;
+        bool haveSp = dwfl_frame_reg(state, kDwarfStackPointer, &sp) == 0;
+        frame.sp = haveSp ? sp : 0;
+        if (haveSp && !walk.frames.empty() && walk.frames.back().sp != 0) {
+            const NativeFrame& callee = walk.frames.back();
+            // The stack grows down: a caller's frame lies above its callee's.
+            // Anything else is a bad CFI rule or garbage on the stack, and
+            // following it could loop; stop here instead.
+            if (sp < callee.sp || (sp == callee.sp && frame.pc == callee.pc)) {
+                walk.notes.push_back(fmt::format("native unwind stopped at pc {:#x}: stack pointer {:#x} does not "
+                                                 "grow from {:#x}",
+                                                 frame.pc, sp, callee.sp));
+                return DWARF_CB_ABORT;
+            }
+        }
+        walk.frames.push_back(std::move(frame));
+        return DWARF_CB_OK;
+    }
+
+    static constexpr Dwfl_Thread_Callbacks kThreadCallbacks = {
+        nextThreadCallback, getThreadCallback, memoryReadCallback, setInitialRegistersCallback, nullptr, nullptr,
+    };
+
+    bool setUp()
+    {
+        if (attempted) return dwfl != nullptr;
+        attempted = true;
+        dwfl = dwfl_begin(&kDwflCallbacks);
+        if (dwfl == nullptr) {
+            setupError = fmt::format("libdwfl: {}", dwfl_errmsg(-1));
+            return false;
+        }
+        dwfl_report_begin(dwfl);
+        std::size_t reported = 0;
+        for (const target::Module& module : modules.modules()) {
+            // Only files ModuleIndex could open (and checked) are worth reporting.
+            auto image = modules.image(module);
+            if (!image) continue;
+            if (dwfl_report_elf(dwfl, module.path.c_str(), image->path().c_str(), -1, module.bias, true) != nullptr)
+                ++reported;
+        }
+        dwfl_report_end(dwfl, nullptr, nullptr);
+        if (reported == 0) {
+            setupError = "no module file could be opened for unwinding";
+            dwfl_end(dwfl);
+            dwfl = nullptr;
+            return false;
+        }
+        const pid_t pid = target.process().pid.value_or(1);
+        if (!dwfl_attach_state(dwfl, nullptr, pid, &kThreadCallbacks, this)) {
+            setupError = fmt::format("libdwfl cannot unwind this target: {}", dwfl_errmsg(-1));
+            dwfl_end(dwfl);
+            dwfl = nullptr;
+            return false;
+        }
+        return true;
+    }
+
+    void symbolize(NativeFrame& frame) const
+    {
+        // A return address may point just past the call, into the next
+        // function (a noreturn call ends its function): look up pc-1.
+        const std::uint64_t lookup = frame.exact || frame.pc == 0 ? frame.pc : frame.pc - 1;
+        try {
+            auto hit = modules.symbolize(lookup);
+            if (!hit) return;
+            frame.module = hit->module->path;
+            if (!hit->name.empty()) {
+                frame.function = hit->name;
+                frame.symbolOffset = hit->offset + (frame.pc - lookup);
+            }
+        } catch (const std::exception&) {
+            // An unreadable symbol table leaves the frame unnamed.
+        }
+    }
+};
+
+NativeUnwinder::NativeUnwinder(target::Target& target, const target::ModuleIndex& modules, const Limits& limits)
+    : m_impl(std::make_unique<Impl>(target, modules, limits))
+{
+}
+
+NativeUnwinder::~NativeUnwinder() = default;
+
+NativeStack NativeUnwinder::unwind(const target::ThreadInfo& thread)
+{
+    NativeStack stack;
+    if (!thread.registers) {
+        stack.notes.push_back("no registers, native frames unavailable");
+        return stack;
+    }
+    if (!m_impl->setUp()) {
+        stack.notes.push_back("native frames unavailable: " + m_impl->setupError);
+        return stack;
+    }
+    stack.available = true;
+    Walk walk;
+    walk.limit = m_impl->limits.maxNativeFrames;
+    int rc = dwfl_getthread_frames(m_impl->dwfl, thread.tid, Impl::frameCallback, &walk);
+    if (rc == -1 && walk.frames.empty()) {
+        walk.notes.push_back(fmt::format("native unwind failed: {}", dwfl_errmsg(-1)));
+    } else if (rc == -1 && !walk.frames.empty()) {
+        // libdwfl also reports the normal end of a stack (no caller: _start,
+        // clone) as an error; only an end inside named code is worth a note.
+        const std::uint64_t last = walk.frames.back().pc;
+        if (last != 0 && m_impl->modules.moduleAt(last) == nullptr)
+            walk.notes.push_back(fmt::format("native unwind stopped at pc {:#x}, outside every known module", last));
+    }
+    for (NativeFrame& frame : walk.frames) m_impl->symbolize(frame);
+    stack.frames = std::move(walk.frames);
+    stack.notes = std::move(walk.notes);
+    return stack;
+}
+
+}  // namespace pyautopsy::unwind
