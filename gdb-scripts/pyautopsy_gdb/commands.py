@@ -1,0 +1,296 @@
+"""The GDB commands. Every line they print about the process comes from the
+engine's report code through the C ABI (the CLI's wording); these classes only
+choose what to print and keep the selected Python frame.
+
+Each command catches its own failures and prints one line starting with
+"pyautopsy:", so a bad pointer or an unknown CPython never raises into GDB.
+"""
+
+import linecache
+import os
+
+import gdb
+
+from pyautopsy_gdb import capi
+from pyautopsy_gdb.session import Unavailable
+
+# Names CPython's own gdb helper (Tools/gdb/libpython.py) also defines.
+LIBPYTHON_COMMANDS = ("py-bt", "py-bt-full", "py-list", "py-locals", "py-print", "py-up", "py-down")
+
+
+def _fail(message):
+    gdb.write("pyautopsy: %s\n" % message, gdb.STDERR)
+
+
+def _guarded(function):
+    def run(self, argument, from_tty):
+        try:
+            function(self, argument, from_tty)
+        except Unavailable as e:
+            _fail(str(e))
+        except capi.CapiError as e:
+            _fail(str(e))
+        except gdb.error as e:
+            _fail(str(e))
+        except Exception as e:  # noqa: BLE001 -- a script bug must not take GDB down
+            _fail("internal error in the GDB scripts: %s: %s" % (type(e).__name__, e))
+    run.__doc__ = function.__doc__
+    return run
+
+
+class _Command(gdb.Command):
+    session = None  # set by register()
+
+    def __init__(self, name, command_class=gdb.COMMAND_STACK, prefix=False):
+        super().__init__(name, command_class, gdb.COMPLETE_NONE, prefix)
+
+
+def _selected_frame(session, analysis, thread_index):
+    """(position among Python frames, frame index in the thread, frame JSON) of the selected Python frame."""
+    frames = analysis.python_frames(thread_index)
+    if not frames:
+        raise Unavailable("no Python frames in this thread")
+    tid = session.selected_tid()
+    position = min(session.selected.get(tid, 0), len(frames) - 1)
+    index, frame = frames[position]
+    return position, index, frame
+
+
+class PyBt(_Command):
+    """Print the Python stack of the selected thread, most recent call first.
+
+Usage: py-bt [--all|-a]
+Each frame prints as: File "PATH", line N, in FUNCTION
+With --all (-a), print every Python thread, each with a header naming its
+threading ident, native thread id, name, and whether it holds the GIL.
+Needs no debug symbols: pyautopsy reads CPython's state from memory."""
+
+    def __init__(self, name="py-bt", locals_=False):
+        super().__init__(name)
+        self._locals = locals_
+
+    @_guarded
+    def invoke(self, argument, from_tty):
+        args = gdb.string_to_argv(argument)
+        unknown = [a for a in args if a not in ("--all", "-a")]
+        if unknown:
+            raise Unavailable("unknown argument %s (usage: py-bt [--all|-a])" % unknown[0])
+        analysis = self.session.analysis(locals_=self._locals)
+        if args:
+            gdb.write(analysis.report.text(most_recent_last=False))
+            return
+        index = self.session.selected_thread_index(analysis)
+        gdb.write(analysis.report.thread_text(index, most_recent_last=False))
+
+
+class PyBtFull(PyBt):
+    """Print the Python stack of the selected thread with each frame's locals.
+
+Usage: py-bt-full [--all|-a]
+Like py-bt, and under each frame its local variables as NAME = REPR."""
+
+    def __init__(self):
+        super().__init__("py-bt-full", locals_=True)
+
+
+class PyList(_Command):
+    """List the Python source around the selected Python frame's current line.
+
+Usage: py-list [START[,END]]
+Without arguments, five lines either side of the current line (marked >).
+The source file is read from this machine's file system."""
+
+    def __init__(self):
+        super().__init__("py-list", gdb.COMMAND_FILES)
+
+    @_guarded
+    def invoke(self, argument, from_tty):
+        analysis = self.session.analysis()
+        thread = self.session.selected_thread_index(analysis)
+        _position, index, frame = _selected_frame(self.session, analysis, thread)
+        gdb.write(analysis.report.frame_text(thread, index))
+        line = frame.get("line")
+        path = frame.get("file") or ""
+        start, end = (line - 5, line + 5) if line else (1, 10)
+        if argument.strip():
+            try:
+                bounds = [int(x) for x in argument.split(",")]
+            except ValueError:
+                raise Unavailable("usage: py-list [START[,END]]")
+            start = bounds[0]
+            end = bounds[1] if len(bounds) > 1 else start + 10
+        if not os.path.isfile(path):
+            raise Unavailable("source file %s is not on this machine" % path)
+        linecache.checkcache(path)
+        for number in range(max(start, 1), end + 1):
+            text = linecache.getline(path, number)
+            if not text:
+                break
+            gdb.write("%s%5d    %s" % (">" if number == line else " ", number, text))
+
+
+class PyLocals(_Command):
+    """Print the local variables of the selected Python frame.
+
+Usage: py-locals
+Values are shown as Python's repr() would show them, read from memory."""
+
+    def __init__(self):
+        super().__init__("py-locals", gdb.COMMAND_DATA)
+
+    @_guarded
+    def invoke(self, argument, from_tty):
+        analysis = self.session.analysis(locals_=True)
+        thread = self.session.selected_thread_index(analysis)
+        _position, index, frame = _selected_frame(self.session, analysis, thread)
+        gdb.write(analysis.report.frame_text(thread, index))
+        if "locals" not in frame:
+            gdb.write("      (no locals: %s)\n" % _why_no_locals(analysis))
+
+
+def _why_no_locals(analysis):
+    if any("locals" in f for t in analysis.data["threads"] for f in t["frames"]):
+        return "this frame has none"
+    return "this build of the engine does not read locals yet"
+
+
+class PyPrint(_Command):
+    """Print one local variable of the selected Python frame.
+
+Usage: py-print NAME"""
+
+    def __init__(self):
+        super().__init__("py-print", gdb.COMMAND_DATA)
+
+    @_guarded
+    def invoke(self, argument, from_tty):
+        name = argument.strip()
+        if not name:
+            raise Unavailable("usage: py-print NAME")
+        analysis = self.session.analysis(locals_=True)
+        thread = self.session.selected_thread_index(analysis)
+        _position, _index, frame = _selected_frame(self.session, analysis, thread)
+        values = frame.get("locals")
+        if values is None and _why_no_locals(analysis) != "this frame has none":
+            raise Unavailable("cannot print %s: %s" % (name, _why_no_locals(analysis)))
+        if name not in (values or {}):
+            raise Unavailable("%s is not a local of %s" % (name, frame.get("qualname") or frame.get("function")))
+        gdb.write("local %s = %s\n" % (name, values[name]))
+
+
+class _Move(_Command):
+    def __init__(self, name, step):
+        super().__init__(name)
+        self._step = step
+
+    @_guarded
+    def invoke(self, argument, from_tty):
+        analysis = self.session.analysis()
+        thread = self.session.selected_thread_index(analysis)
+        frames = analysis.python_frames(thread)
+        if not frames:
+            raise Unavailable("no Python frames in this thread")
+        tid = self.session.selected_tid()
+        position = self.session.selected.get(tid, 0) + self._step
+        if position < 0:
+            raise Unavailable("unable to find a newer Python frame")
+        if position >= len(frames):
+            raise Unavailable("unable to find an older Python frame")
+        self.session.selected[tid] = position
+        index, _frame = frames[position]
+        gdb.write("#%d %s" % (position, analysis.report.frame_text(thread, index).lstrip()))
+
+
+class PyUp(_Move):
+    """Select the Python frame that called the selected one (older).
+
+Usage: py-up
+py-list, py-locals and py-print then show that frame."""
+
+    def __init__(self):
+        super().__init__("py-up", +1)
+
+
+class PyDown(_Move):
+    """Select the Python frame the selected one called (newer).
+
+Usage: py-down"""
+
+    def __init__(self):
+        super().__init__("py-down", -1)
+
+
+class Pyautopsy(_Command):
+    """pyautopsy: why did this Python process crash or hang?
+
+Usage: pyautopsy SUBCOMMAND
+Subcommands:
+  threads                 one line per Python thread (ident, native id, name, GIL)
+  report [--json] [--locals] [--native]
+                          everything the pyautopsy CLI shows, as text or JSON
+  gc, runtime, diagnose   not available yet
+  lib [PATH]              show (or load) the libpyautopsy.so in use"""
+
+    def __init__(self):
+        super().__init__("pyautopsy", gdb.COMMAND_STATUS)
+
+    @_guarded
+    def invoke(self, argument, from_tty):
+        args = gdb.string_to_argv(argument)
+        if not args:
+            raise Unavailable("usage: pyautopsy threads|report [--json]|lib [PATH] (see `help pyautopsy`)")
+        command, rest = args[0], args[1:]
+        if command == "threads":
+            analysis = self.session.analysis()
+            if not analysis.data["threads"]:
+                gdb.write("No Python threads.\n")
+            for index in range(len(analysis.data["threads"])):
+                gdb.write(analysis.report.thread_header_text(index))
+        elif command == "report":
+            unknown = [a for a in rest if a not in ("--json", "--locals", "--native")]
+            if unknown:
+                raise Unavailable("unknown argument %s (usage: pyautopsy report [--json] [--locals] [--native])"
+                                  % unknown[0])
+            analysis = self.session.analysis(locals_="--locals" in rest, native="--native" in rest)
+            if "--json" in rest:
+                gdb.write(analysis.report.json(2) + "\n")
+            else:
+                gdb.write(analysis.report.text(most_recent_last=True))
+        elif command in ("gc", "runtime", "diagnose"):
+            gdb.write("pyautopsy %s: not available yet\n" % command)
+        elif command == "lib":
+            load_library_command(self.session, rest[0] if rest else None)
+        else:
+            raise Unavailable("unknown subcommand %s (see `help pyautopsy`)" % command)
+
+
+def load_library_command(session, path):
+    if path:
+        if session.load_library(os.path.expanduser(path)) is None:
+            raise Unavailable(session.library_error)
+    elif session.library is None and session.load_library() is None:
+        raise Unavailable(session.library_error)
+    gdb.write("pyautopsy: using %s (C ABI version %d)\n" % (session.library.path, session.library.version))
+
+
+class PyautopsyLib(_Command):
+    """Load libpyautopsy.so from PATH, or show which one is in use.
+
+Usage: pyautopsy-lib [PATH]
+Without this, the scripts look in $PYAUTOPSY_LIB, then the path the build
+wrote next to them, then ../build*/core/capi/ beside gdb-scripts/."""
+
+    def __init__(self):
+        super().__init__("pyautopsy-lib", gdb.COMMAND_SUPPORT)
+
+    @_guarded
+    def invoke(self, argument, from_tty):
+        load_library_command(self.session, argument.strip() or None)
+
+
+ALL_COMMANDS = (PyBt, PyBtFull, PyList, PyLocals, PyPrint, PyUp, PyDown, Pyautopsy, PyautopsyLib)
+
+
+def register(session):
+    _Command.session = session
+    return [command() for command in ALL_COMMANDS]

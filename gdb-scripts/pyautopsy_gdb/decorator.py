@@ -1,0 +1,169 @@
+"""A frame filter that names the Python code each eval-loop frame runs, in plain `bt`.
+
+Rule (README.md, "The frame decorator"): the native frames whose function is
+the eval loop (EVAL_FUNCTIONS) are matched, innermost first, with groups of
+the engine's Python frames, innermost first:
+  - a group is one Python frame on 3.10 and older (one eval-loop call per
+    frame), and on 3.11+ a run of frames that ends at a frame with
+    "entry": true (the first frame that one C-level eval call ran); frames
+    after the last entry frame form a last group;
+  - when the engine returned native frames too (`--native` mixed stacks), a
+    group is instead the run of Python frames next to an eval-loop native
+    frame, and it is matched to GDB's frame at the same pc.
+The decorated frame's function reads
+  `_PyEval_EvalFrameDefault [Python: inner (file.py:12) <- outer (file.py:30)]`.
+A thread whose stack cannot be matched (no report, no Python thread for this
+LWP) is printed undecorated: `bt` must always work.
+"""
+
+import os
+
+import gdb
+from gdb.FrameDecorator import FrameDecorator
+
+from pyautopsy_gdb.session import Unavailable
+
+EVAL_FUNCTIONS = ("_PyEval_EvalFrameDefault",)
+
+
+def is_eval_function(name):
+    return isinstance(name, str) and name.split("(")[0].strip() in EVAL_FUNCTIONS
+
+
+def groups_from_entry_flags(python_frames, one_per_frame):
+    """python_frames: frame JSON, innermost first -> list of groups, innermost first."""
+    if one_per_frame:
+        return [[frame] for frame in python_frames]
+    groups = []
+    current = []
+    for frame in python_frames:
+        current.append(frame)
+        if frame.get("entry"):
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    return groups
+
+
+def groups_from_native_frames(frames):
+    """With mixed stacks: {pc of an eval-loop native frame: its Python frames}.
+
+    The Python frames an eval-loop frame runs sit next to it in the list; the
+    run right before it (innermost side) is taken, else the run right after.
+    """
+    result = {}
+    runs = []  # (index of the first frame after the run, frames of the run)
+    current = []
+    for index, frame in enumerate(frames):
+        if frame.get("kind") == "python":
+            current.append(frame)
+            continue
+        if current:
+            runs.append((index, current))
+            current = []
+    used = set()
+    for index, frame in enumerate(frames):
+        if frame.get("kind") != "native" or not is_eval_function(frame.get("function")):
+            continue
+        address = frame.get("address")
+        for run_end, run in runs:
+            before = run_end == index
+            after = run_end - len(run) == index + 1
+            if (before or after) and id(run) not in used and address is not None:
+                result[address] = run
+                used.add(id(run))
+                break
+    return result
+
+
+def describe(group):
+    parts = []
+    for frame in group:
+        parts.append("%s (%s:%s)" % (frame.get("qualname") or frame.get("function"),
+                                     os.path.basename(frame.get("file") or "?"),
+                                     frame.get("line") if frame.get("line") is not None else "?"))
+    return "[Python: %s]" % " <- ".join(parts)
+
+
+class PythonFrameDecorator(FrameDecorator):
+    def __init__(self, base, group):
+        super().__init__(base)
+        self._group = group
+
+    def function(self):
+        name = super().function()
+        if not isinstance(name, str):
+            name = "??"
+        return "%s %s" % (name, describe(self._group))
+
+
+class PythonFrameFilter:
+    """Registered globally as "pyautopsy"; `disable frame-filter global pyautopsy` turns it off."""
+
+    def __init__(self, session):
+        self.name = "pyautopsy"
+        self.priority = 100
+        self.enabled = True
+        self._session = session
+        gdb.frame_filters[self.name] = self
+
+    def _plan(self):
+        """(groups by pc, or None; groups in eval-frame order) for the selected thread."""
+        session = self._session
+        if session.library is None and session.load_library() is None:
+            return None
+        try:
+            # Reuse a full analysis when a command made one; else read lightly.
+            analysis = session.analysis(light=True)
+            index = session.selected_thread_index(analysis)
+        except (Unavailable, gdb.error):
+            return None
+        frames = analysis.data["threads"][index]["frames"]
+        python_frames = [f for f in frames if f.get("kind") == "python"]
+        if any(f.get("kind") == "native" for f in frames):
+            by_pc = groups_from_native_frames(frames)
+            if by_pc:
+                return by_pc, []
+        version = analysis.data.get("python", {}).get("version", "")
+        one_per_frame = _minor(version) is not None and _minor(version) <= 10
+        return None, groups_from_entry_flags(python_frames, one_per_frame)
+
+    def filter(self, frame_iter):
+        try:
+            plan = self._plan()
+        except Exception:  # noqa: BLE001 -- never break `bt`
+            plan = None
+        if plan is None:
+            return frame_iter
+        return self._decorate(frame_iter, plan)
+
+    @staticmethod
+    def _decorate(frame_iter, plan):
+        by_pc, ordered = plan
+        next_group = 0
+        for decorator in frame_iter:
+            try:
+                name = decorator.function()
+            except gdb.error:
+                name = None
+            if is_eval_function(name):
+                group = None
+                if by_pc is not None:
+                    pc = decorator.inferior_frame().pc()
+                    group = by_pc.get(pc) or by_pc.get(pc - 1)
+                elif next_group < len(ordered):
+                    group = ordered[next_group]
+                    next_group += 1
+                if group:
+                    yield PythonFrameDecorator(decorator, group)
+                    continue
+            yield decorator
+
+
+def _minor(version):
+    try:
+        major, minor = version.split(".")[:2]
+        return int(minor) if major == "3" else None
+    except ValueError:
+        return None
