@@ -77,6 +77,9 @@ _SESSION = session.Session(_HERE)
 _SESSION.connect_events()
 _register(_SESSION)
 decorator.PythonFrameFilter(_SESSION)
-gdb.events.new_objfile.connect(lambda _event: gdb.post_event(_reclaim))
+# GDB runs an objfile's auto-load scripts before it reports the new objfile to
+# Python, so the helper's commands exist when this handler runs. (gdb.post_event
+# is no use here: in batch mode it may run during GDB's exit, after Python.)
+gdb.events.new_objfile.connect(_reclaim)
 if hasattr(gdb.events, "before_prompt"):
     gdb.events.before_prompt.connect(_reclaim)

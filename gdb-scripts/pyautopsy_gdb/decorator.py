@@ -7,9 +7,16 @@ the engine's Python frames, innermost first:
     frame), and on 3.11+ a run of frames that ends at a frame with
     "entry": true (the first frame that one C-level eval call ran); frames
     after the last entry frame form a last group;
-  - when the engine returned native frames too (`--native` mixed stacks), a
-    group is instead the run of Python frames next to an eval-loop native
-    frame, and it is matched to GDB's frame at the same pc.
+  - first choice: the engine's mixed stack (`--native`), where each run of
+    Python frames sits directly before (innermost side of) the eval-loop
+    native frame that runs it; that frame is matched to GDB's frame at the
+    same pc (the n-th GDB frame at a pc to the engine's n-th: recursive eval
+    calls return to one call site). The engine finds eval-loop frames even where a stripped,
+    LTO-split build leaves their code without a symbol, so GDB prints `??`
+    for them; such a frame is then named `_PyEval_EvalFrameDefault` too.
+  - when the engine cannot unwind natively, GDB's own frame names are used:
+    GDB frames named as the eval loop are matched in order with the groups
+    above.
 The decorated frame's function reads
   `_PyEval_EvalFrameDefault [Python: inner (file.py:12) <- outer (file.py:30)]`.
 A thread whose stack cannot be matched (no report, no Python thread for this
@@ -47,7 +54,8 @@ def groups_from_entry_flags(python_frames, one_per_frame):
 
 
 def groups_from_native_frames(frames):
-    """With mixed stacks: {pc of an eval-loop native frame: its Python frames}.
+    """With mixed stacks: {pc of an eval-loop native frame: [its Python frames, per
+    occurrence of that pc, innermost first]} (recursive eval calls share a call site's pc).
 
     The Python frames an eval-loop frame runs sit next to it in the list; the
     run right before it (innermost side) is taken, else the run right after.
@@ -71,7 +79,7 @@ def groups_from_native_frames(frames):
             before = run_end == index
             after = run_end - len(run) == index + 1
             if (before or after) and id(run) not in used and address is not None:
-                result[address] = run
+                result.setdefault(address, []).append(run)
                 used.add(id(run))
                 break
     return result
@@ -94,7 +102,9 @@ class PythonFrameDecorator(FrameDecorator):
     def function(self):
         name = super().function()
         if not isinstance(name, str):
-            name = "??"
+            # GDB has no symbol for the pc (a stripped, LTO-split eval loop):
+            # the engine identified it, so name it as the engine does.
+            name = EVAL_FUNCTIONS[0]
         return "%s %s" % (name, describe(self._group))
 
 
@@ -113,18 +123,23 @@ class PythonFrameFilter:
         session = self._session
         if session.library is None and session.load_library() is None:
             return None
-        try:
-            # Reuse a full analysis when a command made one; else read lightly.
-            analysis = session.analysis(light=True)
-            index = session.selected_thread_index(analysis)
-        except (Unavailable, gdb.error):
+        # Reuse a full analysis when a command made one; else read lightly.
+        for native in (True, False):
+            try:
+                analysis = session.analysis(native=native, light=True)
+                index = session.selected_thread_index(analysis)
+            except (Unavailable, gdb.error):
+                continue
+            frames = analysis.data["threads"][index]["frames"]
+            if native:
+                by_pc = groups_from_native_frames(frames)
+                if by_pc:
+                    return by_pc, []
+                continue
+            break
+        else:
             return None
-        frames = analysis.data["threads"][index]["frames"]
         python_frames = [f for f in frames if f.get("kind") == "python"]
-        if any(f.get("kind") == "native" for f in frames):
-            by_pc = groups_from_native_frames(frames)
-            if by_pc:
-                return by_pc, []
         version = analysis.data.get("python", {}).get("version", "")
         one_per_frame = _minor(version) is not None and _minor(version) <= 10
         return None, groups_from_entry_flags(python_frames, one_per_frame)
@@ -147,12 +162,23 @@ class PythonFrameFilter:
                 name = decorator.function()
             except gdb.error:
                 name = None
-            if is_eval_function(name):
+            if by_pc is not None:
+                try:
+                    frame = decorator.inferior_frame()
+                    # Functions inlined into the eval loop share its pc (with
+                    # DWARF GDB shows them as frames): only the real frame counts.
+                    pending = None if frame.type() == gdb.INLINE_FRAME else by_pc.get(frame.pc())
+                except gdb.error:
+                    pending = None
+                # GDB and the engine both list frames innermost first, so the
+                # n-th GDB frame at a pc is the engine's n-th frame at that pc.
+                group = pending.pop(0) if pending else None
+                if group:
+                    yield PythonFrameDecorator(decorator, group)
+                    continue
+            elif is_eval_function(name):
                 group = None
-                if by_pc is not None:
-                    pc = decorator.inferior_frame().pc()
-                    group = by_pc.get(pc) or by_pc.get(pc - 1)
-                elif next_group < len(ordered):
+                if next_group < len(ordered):
                     group = ordered[next_group]
                     next_group += 1
                 if group:
