@@ -22,9 +22,6 @@ if _HERE not in sys.path:
 
 from pyautopsy_gdb import commands, decorator, session  # noqa: E402
 
-_OUR_PY_BT_HELP = commands.PyBt.__doc__.splitlines()[0]
-
-
 def _defined_by_others(names):
     """The names among `names` that are defined now, by someone else."""
     taken = []
@@ -45,13 +42,9 @@ class _State:
 
 def _register(state):
     taken = _defined_by_others(commands.LIBPYTHON_COMMANDS)
-    registered = {}
-    for command in commands.register(state):
-        name = command.__class__.__name__
-        del name
-    for cls in commands.ALL_COMMANDS:
-        registered[_command_name(cls)] = cls.__doc__.splitlines()[0]
-    globals()["_registered"] = registered
+    commands.register(state)
+    # Each command's first help line tells ours from a later redefinition.
+    globals()["_registered"] = {_command_name(cls): cls.__doc__.splitlines()[0] for cls in commands.ALL_COMMANDS}
     if taken and not _State.announced:
         gdb.write("pyautopsy: replaced %s from CPython's gdb helper (libpython) with pyautopsy's\n"
                   % ", ".join(taken))
