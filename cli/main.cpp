@@ -3,6 +3,7 @@
 // Thin by design: parse arguments, open a Target, ask the engine for a
 // Snapshot, print it. Exit codes: 0 ok, 1 bad input or system error,
 // 2 usage, 3 no (supported) CPython runtime in the target.
+#include "BatchCommand.h"
 #include "engine/Engine.h"
 #include "report/JsonReport.h"
 #include "report/TextReport.h"
@@ -104,6 +105,11 @@ int main(int argc, char** argv)
     pid->add_flag("--json", output.json, "print JSON (docs/json-schema.md)");
     addAnalysisFlags(pid, analysis);
 
+    cli::BatchArguments batchArguments;
+    auto* batchCommand = cli::addBatchCommand(app, batchArguments);
+    cli::RunArguments runArguments;
+    auto* runCommand = cli::addRunCommand(app, runArguments);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -117,6 +123,8 @@ int main(int argc, char** argv)
 
     try {
         if (*core) return runCore(corePath, coreOptions, analysis, output);
+        if (*batchCommand) return cli::runBatchCommand(batchArguments);
+        if (*runCommand) return cli::runRunCommand(runArguments);
         target::LiveOptions liveOptions;
         liveOptions.stopThreads = !nonblocking;
         return runPid(pidNumber, liveOptions, analysis, output);

@@ -1,0 +1,122 @@
+#include "BatchCommand.h"
+
+#include "batch/Batch.h"
+#include "batch/CommandRunner.h"
+#include "report/BatchJsonReport.h"
+#include "report/BatchText.h"
+#include "report/JUnitReport.h"
+#include "report/MarkdownReport.h"
+#include "support/Error.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace pyautopsy::cli {
+namespace {
+
+void addOutputOptions(CLI::App* command, BatchOutputs& outputs)
+{
+    command->add_option("-j,--jobs", outputs.jobs, "analyse N cores at a time (default: the number of CPUs)")
+        ->check(CLI::Range(1, 1024));
+    command->add_option("--timeout", outputs.timeoutSeconds, "give up on a core after SECONDS (default 60)")
+        ->check(CLI::PositiveNumber);
+    command->add_option("--json", outputs.json, "write every report, the groups and the process tree as JSON to FILE");
+    command->add_option("--markdown", outputs.markdown, "write a Markdown summary (a CI job summary) to FILE");
+    command->add_option("--junit", outputs.junit, "write JUnit XML (one failing test case per crash group) to FILE");
+    command->add_option("--log", outputs.logs, "attach Fatal Python error / faulthandler dumps from this CI log");
+    command->add_flag("--exit-zero", outputs.exitZero, "exit 0 even when crashes were found");
+}
+
+void writeFile(const std::string& path, const std::string& text)
+{
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) throw Error(ErrorKind::System, fmt::format("cannot write {}: {}", path, std::strerror(errno)));
+}
+
+// A one-line bar redrawn in place; only on a terminal, so CI logs stay clean.
+void drawProgress(std::size_t done, std::size_t total)
+{
+    constexpr std::size_t kWidth = 30;
+    const std::size_t filled = total ? done * kWidth / total : kWidth;
+    std::cerr << fmt::format("\r[{}{}] {}/{} cores", std::string(filled, '#'), std::string(kWidth - filled, '.'), done,
+                             total)
+              << (done == total ? "\r\033[K" : "") << std::flush;
+}
+
+batch::BatchResult analyse(const std::vector<std::string>& paths, const BatchOutputs& outputs)
+{
+    batch::BatchOptions options;
+    options.paths = paths;
+    options.logs = outputs.logs;
+    options.analyzer.jobs = outputs.jobs > 0 ? outputs.jobs : batch::defaultJobs();
+    options.analyzer.timeout = std::chrono::milliseconds(static_cast<long long>(outputs.timeoutSeconds * 1000));
+    if (isatty(STDERR_FILENO)) options.analyzer.progress = drawProgress;
+    return batch::runBatch(options);
+}
+
+void report(const batch::BatchResult& result, const BatchOutputs& outputs)
+{
+    if (!outputs.json.empty()) writeFile(outputs.json, report::batchToJson(result).dump(2) + "\n");
+    if (!outputs.markdown.empty()) writeFile(outputs.markdown, report::formatBatchMarkdown(result));
+    if (!outputs.junit.empty()) writeFile(outputs.junit, report::formatBatchJUnit(result));
+    std::cout << report::formatBatchText(result) << std::flush;
+}
+
+}  // namespace
+
+CLI::App* addBatchCommand(CLI::App& app, BatchArguments& arguments)
+{
+    auto* command = app.add_subcommand("batch", "Analyse every core file under PATHs, grouped by crash (for CI)");
+    command->add_option("PATH", arguments.paths, "core files (plain, .zst, .lz4, .xz, .gz) or directories to search")
+        ->required();
+    addOutputOptions(command, arguments.outputs);
+    return command;
+}
+
+CLI::App* addRunCommand(CLI::App& app, RunArguments& arguments)
+{
+    auto* command = app.add_subcommand("run", "Run a command with core dumps enabled, collect its cores, report them");
+    command->add_option("--cores", arguments.coresDir, "collect cores into DIR (default ./cores)");
+    command->add_option("CMD", arguments.command, "the command, after --")->required();
+    addOutputOptions(command, arguments.outputs);
+    return command;
+}
+
+int runBatchCommand(const BatchArguments& arguments)
+{
+    const batch::BatchResult result = analyse(arguments.paths, arguments.outputs);
+    report(result, arguments.outputs);
+    return result.crashesFound() && !arguments.outputs.exitZero ? 1 : 0;
+}
+
+// Exit status of `run`: the command's own status when it failed (so a failing
+// test suite still fails the same way, and 128+N when it was killed by signal
+// N); when it succeeded but cores were collected (a worker crashed, the suite
+// did not notice), 1 unless --exit-zero; 0 otherwise.
+int runRunCommand(const RunArguments& arguments)
+{
+    batch::RunOptions options;
+    options.command = arguments.command;
+    options.coresDir = arguments.coresDir;
+    const batch::RunOutcome outcome = batch::runCollectingCores(options);
+    for (const auto& note : outcome.notes) std::cerr << "pyautopsy: run: " << note << "\n";
+    const int status = batch::shellExitStatus(outcome.waitStatus);
+
+    // Only this run's cores: DIR may still hold earlier runs' cores.
+    const batch::BatchResult result = analyse(outcome.collected, arguments.outputs);
+    std::cout << fmt::format("pyautopsy run: the command exited with status {}; {} core{} collected into {}\n", status,
+                             outcome.collected.size(), outcome.collected.size() == 1 ? "" : "s", arguments.coresDir);
+    report(result, arguments.outputs);
+    if (status != 0) return status;
+    return result.crashesFound() && !arguments.outputs.exitZero ? 1 : 0;
+}
+
+}  // namespace pyautopsy::cli

@@ -1,0 +1,43 @@
+// CommandRunner: run a command with core dumps enabled and collect its cores.
+//
+// The command (and every process it starts, which inherit the limit) runs with
+// RLIMIT_CORE raised to the hard limit (unlimited for root). The system's
+// /proc/sys/kernel/core_pattern is never changed, so where cores land is the
+// system's choice; we collect from the command's working directory:
+//   - with core_pattern "core" and core_uses_pid 0 every crash writes ./core,
+//     and a second crash overwrites the first. We watch the directory
+//     (inotify IN_CLOSE_WRITE) and move each `core` away as soon as the kernel
+//     closes it, named core.PID from the pid in its own notes, so crashes in
+//     sequence are all kept (two processes dumping at the very same moment
+//     can still clobber each other: a kernel limit we cannot fix from here);
+//   - any other core name (core.PID, NAME.PID.core, ...) appearing there while
+//     the command runs is moved the same way.
+// A final scan after the command ends catches files the watch missed. Cores
+// written by children that changed directory, or sent to a pipe handler
+// (core_pattern "|..."; see coredumpctl), are not found; `notes` says so for
+// a pipe handler.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace pyautopsy::batch {
+
+struct RunOptions {
+    std::vector<std::string> command;  // argv; command[0] is looked up in PATH
+    std::string coresDir = "cores";
+};
+
+struct RunOutcome {
+    int waitStatus = 0;                    // as from waitpid
+    std::vector<std::string> collected;    // paths under coresDir
+    std::vector<std::string> notes;
+};
+
+// Throws pyautopsy::Error(System) when the command cannot be started at all.
+RunOutcome runCollectingCores(const RunOptions& options);
+
+// The exit status a shell would report for `waitStatus` (128 + signal when killed).
+int shellExitStatus(int waitStatus);
+
+}  // namespace pyautopsy::batch

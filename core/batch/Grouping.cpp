@@ -1,0 +1,27 @@
+#include "batch/Grouping.h"
+
+#include "batch/Signature.h"
+
+#include <algorithm>
+#include <map>
+
+namespace pyautopsy::batch {
+
+std::vector<Group> groupCores(std::vector<CoreResult>& cores)
+{
+    std::vector<Group> groups;
+    std::map<std::string, std::size_t> byKey;
+    for (std::size_t i = 0; i < cores.size(); ++i) {
+        if (cores[i].report.is_null()) continue;
+        const Signature signature = makeSignature(signatureInputFromReport(cores[i].report));
+        cores[i].signature = signature.key;
+        auto [it, inserted] = byKey.emplace(signature.key, groups.size());
+        if (inserted) groups.push_back({signature.key, signature.findingId, signature.signal, signature.frames, {}});
+        groups[it->second].members.push_back(i);
+    }
+    std::stable_sort(groups.begin(), groups.end(),
+                     [](const Group& a, const Group& b) { return a.members.size() > b.members.size(); });
+    return groups;
+}
+
+}  // namespace pyautopsy::batch
