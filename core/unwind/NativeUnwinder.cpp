@@ -47,6 +47,7 @@ struct NativeUnwinder::Impl {
     bool attempted = false;
     std::string setupError;        // why no session could be made, for every thread's note
     std::size_t nextThread = 0;    // cursor of the next_thread callback
+    std::optional<std::uint64_t> failedRead;   // last unreadable address of the current walk
 
     // --- libdwfl thread callbacks; they must not throw ---
     static pid_t nextThreadCallback(Dwfl*, void* arg, void** threadArg)
@@ -77,7 +78,9 @@ struct NativeUnwinder::Impl {
     static bool memoryReadCallback(Dwfl*, Dwarf_Addr address, Dwarf_Word* result, void* arg)
     {
         auto* self = static_cast<Impl*>(arg);
-        return self->target.read(address, result, sizeof *result) == sizeof *result;
+        if (self->target.read(address, result, sizeof *result) == sizeof *result) return true;
+        self->failedRead = address;
+        return false;
     }
 
     static bool setInitialRegistersCallback(Dwfl_Thread* thread, void* threadArg)
@@ -197,15 +200,17 @@ NativeStack NativeUnwinder::unwind(const target::ThreadInfo& thread)
     stack.available = true;
     Walk walk;
     walk.limit = m_impl->limits.maxNativeFrames;
+    m_impl->failedRead.reset();
     int rc = dwfl_getthread_frames(m_impl->dwfl, thread.tid, Impl::frameCallback, &walk);
-    if (rc == -1 && walk.frames.empty()) {
-        walk.notes.push_back(fmt::format("native unwind failed: {}", dwfl_errmsg(-1)));
-    } else if (rc == -1 && !walk.frames.empty()) {
-        // libdwfl also reports the normal end of a stack (no caller: _start,
-        // clone) as an error; only an end inside named code is worth a note.
-        const std::uint64_t last = walk.frames.back().pc;
-        if (last != 0 && m_impl->modules.moduleAt(last) == nullptr)
-            walk.notes.push_back(fmt::format("native unwind stopped at pc {:#x}, outside every known module", last));
+    if (rc == -1) {
+        // libdwfl ends a complete stack (_start, clone) with 0; -1 is a real stop.
+        walk.notes.push_back(fmt::format("native unwind stopped: {}", dwfl_errmsg(-1)));
+    } else if (m_impl->failedRead) {
+        // libdwfl also ends quietly where the stack cannot be read (a core
+        // without those pages): say that outer frames are lost.
+        walk.notes.push_back(fmt::format("native stack memory at {:#x} is missing from the target; outer native "
+                                         "frames are lost",
+                                         *m_impl->failedRead));
     }
     for (NativeFrame& frame : walk.frames) m_impl->symbolize(frame);
     stack.frames = std::move(walk.frames);
