@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
-#include <unordered_map>
+#include <functional>
 
 namespace pyautopsy::target {
 
@@ -14,13 +14,21 @@ namespace {
 
 // One symbol table (.dynsym or .symtab). The name index is built on the first
 // lookup: the first lookup then costs one pass over the table (the same as a
-// linear search), and every later lookup is a hash probe.
+// linear search), and every later lookup is a hash probe. The index is one
+// flat open-addressing array (no allocation per symbol): libpython's .symtab
+// has ~15,000 entries, and a node-based map of them cost more than the whole
+// stack walk (see bench/README.md).
 struct SymbolTable {
+    struct Slot {
+        std::uint32_t symbol = 0;  // index into the table; 0 (STN_UNDEF) = empty
+        std::uint32_t hashTag = 0; // upper hash bits, to skip most name compares
+    };
     Elf_Data* data = nullptr;
     std::size_t count = 0;
     std::size_t stringSection = 0;
+    std::string_view strings;      // the linked string table's raw bytes
     std::once_flag indexed;
-    std::unordered_map<std::string_view, std::size_t> byName;
+    std::vector<Slot> slots;       // size is a power of two, at most half full
 };
 
 struct FunctionEntry {
@@ -44,24 +52,47 @@ struct ElfImage::Impl {
     std::once_flag functionsSorted;
     std::vector<FunctionEntry> functions;
 
-    std::string_view nameOf(const SymbolTable& table, const GElf_Sym& sym) const
+    // The symbol's name, straight from the string table's bytes (elf_strptr
+    // re-validates the section on every call); empty when out of range or
+    // not NUL-terminated inside the table.
+    static std::string_view nameOf(const SymbolTable& table, const GElf_Sym& sym)
     {
-        const char* name = elf_strptr(file.elf(), table.stringSection, sym.st_name);
-        return name != nullptr ? std::string_view(name) : std::string_view();
+        if (sym.st_name >= table.strings.size()) return {};
+        const std::string_view rest = table.strings.substr(sym.st_name);
+        const std::size_t end = rest.find('\0');
+        return end == std::string_view::npos ? std::string_view() : rest.substr(0, end);
     }
+
+    static std::uint32_t hashTag(std::size_t hash) { return static_cast<std::uint32_t>(hash >> 32) | 1u; }
 
     void indexTable(SymbolTable& table) const
     {
-        table.byName.reserve(table.count);
-        for (std::size_t i = 1; i < table.count; ++i) {
+        std::size_t capacity = 16;
+        while (capacity < 2 * table.count) capacity *= 2;
+        table.slots.assign(capacity, {});
+        const std::size_t mask = capacity - 1;
+        for (std::size_t i = 1; i < table.count && i <= UINT32_MAX; ++i) {
             GElf_Sym sym;
             if (gelf_getsym(table.data, static_cast<int>(i), &sym) == nullptr) continue;
             if (sym.st_shndx == SHN_UNDEF || sym.st_name == 0) continue;
             std::string_view name = nameOf(table, sym);
             if (name.empty()) continue;
-            auto [it, inserted] = table.byName.emplace(name, i);
-            // Several static symbols may share a name in .symtab: a global wins.
-            if (!inserted && GELF_ST_BIND(sym.st_info) != STB_LOCAL) it->second = i;
+            const std::size_t hash = std::hash<std::string_view>{}(name);
+            const std::uint32_t tag = hashTag(hash);
+            for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
+                SymbolTable::Slot& slot = table.slots[at];
+                if (slot.symbol == 0) {
+                    slot = {static_cast<std::uint32_t>(i), tag};
+                    break;
+                }
+                GElf_Sym other;
+                if (slot.hashTag == tag && gelf_getsym(table.data, static_cast<int>(slot.symbol), &other) != nullptr
+                    && nameOf(table, other) == name) {
+                    // Several static symbols may share a name in .symtab: a global wins.
+                    if (GELF_ST_BIND(sym.st_info) != STB_LOCAL) slot.symbol = static_cast<std::uint32_t>(i);
+                    break;
+                }
+            }
         }
     }
 
@@ -69,12 +100,19 @@ struct ElfImage::Impl {
     {
         if (table.data == nullptr) return std::nullopt;
         std::call_once(table.indexed, [&] { indexTable(table); });
-        auto it = table.byName.find(name);
-        if (it == table.byName.end()) return std::nullopt;
-        GElf_Sym sym;
-        gelf_getsym(table.data, static_cast<int>(it->second), &sym);
-        return ElfSymbol{std::string(name), sym.st_value, sym.st_size,
-                         isFunctionType(GELF_ST_TYPE(sym.st_info))};
+        const std::size_t hash = std::hash<std::string_view>{}(name);
+        const std::uint32_t tag = hashTag(hash);
+        const std::size_t mask = table.slots.size() - 1;
+        for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
+            const SymbolTable::Slot& slot = table.slots[at];
+            if (slot.symbol == 0) return std::nullopt;  // at most half full: an empty slot always comes
+            if (slot.hashTag != tag) continue;
+            GElf_Sym sym;
+            if (gelf_getsym(table.data, static_cast<int>(slot.symbol), &sym) == nullptr) continue;
+            if (nameOf(table, sym) != name) continue;
+            return ElfSymbol{std::string(name), sym.st_value, sym.st_size,
+                             isFunctionType(GELF_ST_TYPE(sym.st_info))};
+        }
     }
 
     void collectFunctions(const SymbolTable& table)
@@ -142,6 +180,10 @@ std::shared_ptr<ElfImage> ElfImage::open(const std::string& path)
                 table.data = elf_getdata(scn, nullptr);
                 table.count = shdr.sh_entsize != 0 ? shdr.sh_size / shdr.sh_entsize : 0;
                 table.stringSection = shdr.sh_link;
+                if (Elf_Scn* strings = elf_getscn(elf, shdr.sh_link)) {
+                    if (Elf_Data* bytes = elf_getdata(strings, nullptr); bytes != nullptr && bytes->d_buf != nullptr)
+                        table.strings = std::string_view(static_cast<const char*>(bytes->d_buf), bytes->d_size);
+                }
                 if (table.data == nullptr) table.count = 0;
             }
         }

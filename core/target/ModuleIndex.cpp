@@ -63,14 +63,19 @@ struct ModuleIndex::Impl {
 
     std::size_t indexOf(const Module& module) const { return static_cast<std::size_t>(&module - modules.data()); }
 
-    // `in` alone, or the main executable first and then every other module.
+    // `in` alone; else the main executable first and then the others from the
+    // highest address down. The dynamic linker maps each library below the
+    // previous one, so that is load order: the interpreter's own libraries
+    // before the extension modules dlopen()ed later. It matches symbol
+    // resolution and spares opening (and indexing) dozens of extension
+    // modules to find a libpython symbol.
     std::vector<const Module*> searchOrder(const Module* in) const
     {
         if (in != nullptr) return {in};
         std::vector<const Module*> order;
         if (main != nullptr) order.push_back(main);
-        for (const Module& module : modules) {
-            if (&module != main) order.push_back(&module);
+        for (auto it = modules.rbegin(); it != modules.rend(); ++it) {
+            if (&*it != main) order.push_back(&*it);
         }
         return order;
     }

@@ -47,7 +47,8 @@ public:
     std::shared_ptr<ElfImage> image(const Module& module) const;
 
     // Run-time address of a defined symbol, searching the main executable
-    // first and then every other module (or only `in`, when given).
+    // first and then every other module in load order (highest address first),
+    // or only `in`, when given.
     std::optional<std::uint64_t> findSymbol(std::string_view name, const Module* in = nullptr) const;
     // Run-time address range of a section, e.g. ".PyRuntime".
     struct SectionRange { const Module* module; std::uint64_t start; std::uint64_t size; };
