@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -25,6 +26,7 @@ using namespace pyautopsy;
 
 struct OutputOptions {
     bool json = false;
+    bool stats = false;  // pid --stats: how long the target was stopped, on stderr
 };
 
 void addAnalysisFlags(CLI::App* command, engine::AnalysisOptions& analysis)
@@ -74,6 +76,17 @@ int runPid(int pid, const target::LiveOptions& liveOptions, const engine::Analys
         // before printing, which may block on a slow terminal.
         auto process = target::LiveProcessTarget::attach(pid, liveOptions);
         snapshot = engine::analyze(*process, analysis);
+        process->resume();
+        if (output.stats) {
+            // stderr, so the report on stdout stays byte-identical; bench/run reads this line.
+            using Ms = std::chrono::duration<double, std::milli>;
+            const auto stopped = process->stoppedFor();
+            const auto cpu = process->cpuWhileStopped().value_or(std::chrono::nanoseconds(0));
+            std::cerr << (stopped ? fmt::format("pyautopsy: stats: target stopped {:.3f} ms ({} threads), "
+                                                "pyautopsy cpu meanwhile {:.3f} ms\n",
+                                                Ms(*stopped).count(), process->threads().size(), Ms(cpu).count())
+                                  : std::string("pyautopsy: stats: target not stopped\n"));
+        }
     }
     print(snapshot, output);
     return 0;
@@ -103,6 +116,7 @@ int main(int argc, char** argv)
     pid->add_option("PID", pidNumber, "process id")->required();
     pid->add_flag("--nonblocking", nonblocking, "read without stopping the process (the snapshot may be torn)");
     pid->add_flag("--json", output.json, "print JSON (docs/json-schema.md)");
+    pid->add_flag("--stats", output.stats, "print on stderr how long the process was held stopped");
     addAnalysisFlags(pid, analysis);
 
     cli::BatchArguments batchArguments;

@@ -51,6 +51,8 @@ struct LiveProcessTarget::Impl {
     int pid;
     ProcessMemory memory;
     std::unique_ptr<ProcessStopper> stopper;
+    std::optional<std::chrono::nanoseconds> stoppedFor;  // kept once the stopper is gone
+    std::optional<std::chrono::nanoseconds> cpuWhileStopped;
     ProcessInfo process;
     std::vector<ThreadInfo> threads;
     std::vector<Mapping> mappings;
@@ -109,7 +111,16 @@ void LiveProcessTarget::resume()
 {
     if (!m_impl->stopper) return;
     m_impl->memory.enableCache(false);
+    m_impl->stopper->detach();
+    m_impl->stoppedFor = m_impl->stopper->stoppedFor();
+    m_impl->cpuWhileStopped = m_impl->stopper->cpuWhileStopped();
     m_impl->stopper.reset();
+}
+
+std::optional<std::chrono::nanoseconds> LiveProcessTarget::stoppedFor() const { return m_impl->stoppedFor; }
+std::optional<std::chrono::nanoseconds> LiveProcessTarget::cpuWhileStopped() const
+{
+    return m_impl->cpuWhileStopped;
 }
 
 std::size_t LiveProcessTarget::read(std::uint64_t address, void* out, std::size_t size)

@@ -11,7 +11,9 @@
 
 #include "target/Target.h"
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
 namespace pyautopsy::target {
 
@@ -39,6 +41,11 @@ public:
     // Lets the process run again now (before destruction); reads still work,
     // uncached, and registers stay as they were captured.
     void resume();
+    // After resume(): how long the process was held stopped (see
+    // ProcessStopper::stoppedFor); nullopt before, or when it was never stopped.
+    std::optional<std::chrono::nanoseconds> stoppedFor() const;
+    // The part of stoppedFor() that pyautopsy's thread spent on the CPU.
+    std::optional<std::chrono::nanoseconds> cpuWhileStopped() const;
 
 private:
     struct Impl;

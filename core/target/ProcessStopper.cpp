@@ -17,6 +17,7 @@
 #include <sys/user.h>
 #include <sys/wait.h>
 #include <thread>
+#include <time.h>
 
 namespace pyautopsy::target {
 
@@ -131,6 +132,13 @@ std::vector<int> listThreads(int pid)
     return tids;
 }
 
+std::chrono::nanoseconds threadCpuTime()
+{
+    timespec now{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+    return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
+}
+
 enum class StopResult { Stopped, Gone, Timeout };
 
 // Waits for the stop PTRACE_INTERRUPT asked for, polling so a thread stuck in
@@ -190,6 +198,10 @@ ProcessStopper::ProcessStopper(int pid) : m_pid(pid)
             }
             seized.push_back(tid);
             registerThread(tid);
+            if (!m_firstInterrupt) {
+                m_cpuAtFirstInterrupt = threadCpuTime();
+                m_firstInterrupt = std::chrono::steady_clock::now();
+            }
             if (::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) interrupted.push_back(tid);
         }
         for (int tid : interrupted) {
@@ -212,6 +224,7 @@ ProcessStopper::~ProcessStopper()
 
 void ProcessStopper::detach()
 {
+    const bool heldAny = !m_stopped.empty() || !m_seizedRunning.empty();
     for (int tid : m_stopped) {
         Slot* slot = slotOf(tid);
         if (slot == nullptr) continue;  // a signal handler detached it already
@@ -228,6 +241,10 @@ void ProcessStopper::detach()
             detachThread(tid, slot != nullptr ? slot->signal.load() : 0);
         }
         if (slot != nullptr) slot->tid.store(0);
+    }
+    if (heldAny && m_firstInterrupt) {
+        m_stoppedFor = std::chrono::steady_clock::now() - *m_firstInterrupt;
+        m_cpuWhileStopped = threadCpuTime() - m_cpuAtFirstInterrupt;
     }
     m_stopped.clear();
     m_seizedRunning.clear();

@@ -37,6 +37,13 @@ public:
     std::optional<Registers> registers(int tid) const;
     // Resumes the process now; the destructor then has nothing left to do.
     void detach();
+    // How long the target was held stopped: from the first PTRACE_INTERRUPT
+    // to the return of the last PTRACE_DETACH (an upper bound on any one
+    // thread's pause). nullopt until detach() has released a stopped thread.
+    std::optional<std::chrono::nanoseconds> stoppedFor() const { return m_stoppedFor; }
+    // CPU time this (tracer) thread used in that window: stoppedFor() minus
+    // this is time spent waiting for a CPU or for the kernel, not working.
+    std::optional<std::chrono::nanoseconds> cpuWhileStopped() const { return m_cpuWhileStopped; }
 
     static constexpr int kMaxThreads = 8192;
     // A thread in uninterruptible sleep may not stop at once; we wait this long.
@@ -46,6 +53,10 @@ private:
     int m_pid;
     std::vector<int> m_stopped;
     std::vector<int> m_seizedRunning;  // seized but did not stop within kStopTimeout
+    std::optional<std::chrono::steady_clock::time_point> m_firstInterrupt;
+    std::chrono::nanoseconds m_cpuAtFirstInterrupt{0};
+    std::optional<std::chrono::nanoseconds> m_stoppedFor;
+    std::optional<std::chrono::nanoseconds> m_cpuWhileStopped;
 };
 
 }  // namespace pyautopsy::target

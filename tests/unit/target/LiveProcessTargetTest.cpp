@@ -99,6 +99,28 @@ TEST(LiveProcessTarget, ResumeLetsTheProcessRunBeforeDestruction)
     EXPECT_EQ(Memory(*live).readCString(0x400001, 3), "ELF");
 }
 
+// The figure behind `pyautopsy pid --stats` and bench/run's "target stopped".
+TEST(LiveProcessTarget, ResumeTellsHowLongTheProcessWasStopped)
+{
+    using namespace std::chrono_literals;
+    PythonChild child(kFiveThreads);
+    ASSERT_TRUE(child.ready());
+    auto live = LiveProcessTarget::attach(child.pid(), {});
+    EXPECT_FALSE(live->stoppedFor()) << "known only once the process runs again";
+    std::this_thread::sleep_for(30ms);
+    live->resume();
+    ASSERT_TRUE(live->stoppedFor());
+    EXPECT_GE(*live->stoppedFor(), 30ms);
+    EXPECT_LT(*live->stoppedFor(), 30s);
+    ASSERT_TRUE(live->cpuWhileStopped());
+    // Sleeping costs no CPU: the CPU share must leave out most of the 30 ms.
+    EXPECT_LT(*live->cpuWhileStopped(), *live->stoppedFor() - 20ms);
+
+    auto unstopped = LiveProcessTarget::attach(child.pid(), {.stopThreads = false});
+    unstopped->resume();
+    EXPECT_FALSE(unstopped->stoppedFor());
+}
+
 TEST(LiveProcessTarget, MissingProcessIsASystemError)
 {
     try {
