@@ -1,5 +1,7 @@
 #include "report/JsonReport.h"
 
+#include "diagnosis/Diagnose.h"
+#include "report/DiagnosisReport.h"
 #include "report/ProcessStateJson.h"
 
 namespace pyautopsy::report {
@@ -97,6 +99,9 @@ nlohmann::json toJson(const snapshot::Snapshot& s)
                    {"runtime_found_by", s.python.runtimeFoundBy},
                    {"layout_source", s.python.layoutSource}};
 
+    const diagnosis::Diagnosis diagnosis = diagnosis::diagnose(s);
+    j["diagnoses"] = diagnosesJson(diagnosis);
+    j["diagnoses_not_analysed"] = notAnalysedJson(diagnosis);
     j["runtime"] = runtimeStateJson(s.runtime);
     j["interpreters"] = nlohmann::json::array();
     for (const auto& interp : s.interpreters) {

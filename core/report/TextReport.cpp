@@ -1,5 +1,6 @@
 #include "report/TextReport.h"
 
+#include "report/DiagnosisReport.h"
 #include "report/ProcessStateText.h"
 
 #include <fmt/format.h>
@@ -116,6 +117,7 @@ std::string formatThread(const snapshot::Thread& t, const TextOptions& options)
 std::string formatSnapshot(const snapshot::Snapshot& s, const TextOptions& options)
 {
     std::string out = formatProcessHeader(s, options);
+    out += "\n" + formatDiagnoses(s, options.color) + "\n";
     out += formatProcessState(s);
     for (const auto& thread : s.threads) {
         out += "\n";

@@ -78,7 +78,7 @@ std::vector<snapshot::Local> LocalsReader::read(std::uint64_t frame, std::uint64
         if (rt.caps.codeRef == CodeRefModel::StackRef) {
             // _PyStackRef: 1 is NULL, tag 3 a tagged int, otherwise bit 0 is a flag.
             if ((value & 3) == 3) {
-                out.push_back({slot.name, std::to_string(static_cast<std::int64_t>(value) >> 2)});
+                out.push_back({slot.name, std::to_string(static_cast<std::int64_t>(value) >> 2), {}});
                 shown.insert(slot.name);
                 continue;
             }
@@ -91,7 +91,8 @@ std::vector<snapshot::Local> LocalsReader::read(std::uint64_t frame, std::uint64
         }
         // <= 3.10 lists an argument that is also a cell twice; its local slot is NULL.
         if (!shown.insert(slot.name).second) continue;
-        out.push_back({slot.name, m_repr.repr(value)});
+        out.push_back({slot.name, m_repr.repr(value), {}});
+        out.back().freedObjects = m_repr.takeFreed();
     }
     return out;
 }

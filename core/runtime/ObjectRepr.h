@@ -30,6 +30,10 @@ public:
 
     std::string repr(std::uint64_t object);
 
+    // Freed objects met by repr() calls since the last call of takeFreed():
+    // objects whose header reads as the debug allocator's freed-memory fill.
+    std::vector<std::uint64_t> takeFreed();
+
     // Whether `object` is a cell (the box of a closure variable).
     bool isCell(std::uint64_t object);
 
@@ -60,6 +64,7 @@ private:
     const ObjectReader& m_reader;
     std::unordered_map<std::uint64_t, TypeInfo> m_types;
     std::vector<std::uint64_t> m_active;    // containers being rendered: cycle guard
+    std::vector<std::uint64_t> m_freed;     // see takeFreed()
 };
 
 }  // namespace pyautopsy::runtime

@@ -1,5 +1,6 @@
 #include "runtime/SnapshotBuilder.h"
 
+#include "runtime/CrashFactsReader.h"
 #include "runtime/FrameWalker.h"
 #include "runtime/LocalsReader.h"
 #include "runtime/MixedStack.h"
@@ -103,6 +104,30 @@ std::optional<std::uint64_t> gilHolder(const target::Memory& memory, const Runti
     // last_holder is never cleared on release: it names the holder only while locked.
     if (memory.read<std::int32_t>(at(gil, g.locked)) == 0) return std::uint64_t{0};
     return memory.readPointer(at(gil, g.last_holder));
+}
+
+// Threads the threading module still lists but the interpreter no longer
+// has a thread state for: during finalization (3.9+) the daemon threads'
+// states are unlinked while their OS threads may still run or hang (fact
+// sheet 9). Diagnoses name them; --native unwinds them when they still exist.
+void addThreadsKnownOnlyToThreading(const ThreadingState& threading, std::int64_t interpreterId,
+                                    std::vector<snapshot::Thread>& threads)
+{
+    for (const auto& [ident, identity] : threading.byIdent) {
+        bool described = std::any_of(threads.begin(), threads.end(), [&](const snapshot::Thread& t) {
+            return t.interpreterId == interpreterId && t.threadId == ident;
+        });
+        if (described) continue;
+        snapshot::Thread thread;
+        thread.interpreterId = interpreterId;
+        thread.threadId = ident;
+        thread.name = identity.name;
+        thread.daemon = identity.daemon;
+        thread.nativeId = identity.nativeId;
+        thread.notes.push_back("listed by threading._active, but the interpreter has no thread state for it "
+                               "(unlinked during finalization, or exiting)");
+        threads.push_back(std::move(thread));
+    }
 }
 
 }  // namespace
@@ -241,6 +266,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             if (options.locals) locals.addTo(thread);
             snap.threads.push_back(std::move(thread));
         }
+        addThreadsKnownOnlyToThreading(threading, info.id, snap.threads);
     }
     for (auto& thread : snap.threads) thread.status = statusFromRuntime(thread);
     if (options.native) {
@@ -251,6 +277,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
     }
     // The main thread first, the others in the order they started.
     std::stable_partition(snap.threads.begin(), snap.threads.end(), [](const auto& t) { return t.main; });
+    readCrashFacts(reader, modules, snap);  // last: the fatal-error message needs the native frames
     return snap;
 }
 

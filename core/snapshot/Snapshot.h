@@ -5,6 +5,7 @@
 // every fact that could not be read is an empty optional, never a placeholder.
 #pragma once
 
+#include "snapshot/CrashFacts.h"
 #include "snapshot/ProcessState.h"
 
 #include <cstdint>
@@ -47,6 +48,8 @@ enum class FrameKind { Python, Native };
 struct Local {
     std::string name;
     std::string repr;
+    std::vector<std::uint64_t> freedObjects;    // freed objects the value is or holds (0xDD-filled:
+                                                // the debug allocator's freed memory); diagnosis evidence
 };
 
 struct Frame {
@@ -77,6 +80,7 @@ struct Thread {
     ThreadStatus status = ThreadStatus::Unknown;  // from native frames (--native), else GIL facts
     std::int64_t interpreterId = 0;
     std::uint64_t threadStateAddress = 0;
+    std::optional<std::uint64_t> stackPointer;  // rsp of the innermost frame, when registers are known
     std::vector<Frame> frames;              // innermost first
     ThreadHooks hooks;                      // C-level trace and profile functions
     std::vector<std::string> notes;         // why a walk stopped early, etc.
@@ -93,6 +97,7 @@ struct Snapshot {
     TargetFacts target;
     PythonFacts python;
     RuntimeState runtime;                   // finalization flags, singleton refcounts
+    CrashFacts crash;                       // fatal error message, freed objects in registers
     std::vector<Interpreter> interpreters;
     std::vector<Thread> threads;            // every interpreter's threads, main interpreter first
     std::vector<std::string> warnings;      // problems reading the target (build-id mismatch, ...)

@@ -1,0 +1,139 @@
+#include "diagnosis/SnapshotQueries.h"
+
+#include <fmt/format.h>
+
+namespace pyautopsy::diagnosis {
+
+Ending ending(const snapshot::Snapshot& s)
+{
+    if (!s.target.signal) return Ending::Running;
+    const auto& sig = *s.target.signal;
+    if (sig.name == "SIGSTOP" || sig.name == "SIGTSTP" || sig.name == "SIGTRAP") return Ending::Stopped;
+    // abort() and raise() send the signal to the process itself (si_pid is its own pid).
+    if (sig.senderPid && *sig.senderPid > 0 && s.target.pid && *sig.senderPid != *s.target.pid)
+        return Ending::Killed;
+    return Ending::Crashed;
+}
+
+bool isSignal(const snapshot::Snapshot& s, std::initializer_list<std::string_view> names)
+{
+    if (!s.target.signal) return false;
+    for (auto name : names)
+        if (s.target.signal->name == name) return true;
+    return false;
+}
+
+const snapshot::Thread* crashedThread(const snapshot::Snapshot& s)
+{
+    for (const auto& t : s.threads)
+        if (t.crashed) return &t;
+    return nullptr;
+}
+
+const snapshot::Thread* mainThread(const snapshot::Snapshot& s)
+{
+    for (const auto& t : s.threads)
+        if (t.main) return &t;
+    return nullptr;
+}
+
+bool hasNativeFrames(const snapshot::Thread& thread)
+{
+    for (const auto& f : thread.frames)
+        if (f.kind == snapshot::FrameKind::Native) return true;
+    return false;
+}
+
+bool hasNativeFrames(const snapshot::Snapshot& s)
+{
+    for (const auto& t : s.threads)
+        if (hasNativeFrames(t)) return true;
+    return false;
+}
+
+std::string_view baseSymbol(std::string_view symbol)
+{
+    auto dot = symbol.find('.');
+    return dot == std::string_view::npos ? symbol : symbol.substr(0, dot);
+}
+
+std::optional<std::size_t> findNative(const snapshot::Thread& thread, std::initializer_list<std::string_view> names)
+{
+    for (std::size_t i = 0; i < thread.frames.size(); ++i) {
+        const auto& f = thread.frames[i];
+        if (f.kind != snapshot::FrameKind::Native) continue;
+        std::string_view base = baseSymbol(f.function);
+        for (auto name : names)
+            if (base == name) return i;
+    }
+    return std::nullopt;
+}
+
+std::optional<std::size_t> innermostPython(const snapshot::Thread& thread)
+{
+    for (std::size_t i = 0; i < thread.frames.size(); ++i)
+        if (thread.frames[i].kind == snapshot::FrameKind::Python) return i;
+    return std::nullopt;
+}
+
+std::string frameText(const snapshot::Frame& f)
+{
+    if (f.kind == snapshot::FrameKind::Native) {
+        std::string module = f.file;
+        if (auto slash = module.rfind('/'); slash != std::string::npos) module = module.substr(slash + 1);
+        return fmt::format("{} ({})", f.function.empty() ? "??" : f.function, module.empty() ? "??" : module);
+    }
+    return fmt::format("{} ({}:{})", f.qualname.value_or(f.function), f.file,
+                       f.line ? std::to_string(*f.line) : std::string("?"));
+}
+
+std::string threadLabel(const snapshot::Thread& t)
+{
+    std::string label;
+    if (t.name) label = fmt::format("\"{}\"", *t.name);
+    else if (t.main) label = "the main thread";
+    else if (t.threadId) label = fmt::format("thread {:#x}", *t.threadId);
+    else label = "a thread";
+    if (t.nativeId) label += fmt::format(" (native {})", *t.nativeId);
+    return label;
+}
+
+Evidence threadEvidence(const snapshot::Thread& t, std::string kind, std::string text)
+{
+    Evidence e;
+    e.kind = std::move(kind);
+    e.text = std::move(text);
+    e.threadId = t.threadId;
+    e.nativeId = t.nativeId;
+    if (t.name) e.value = *t.name;
+    return e;
+}
+
+Evidence frameEvidence(const snapshot::Thread& t, const snapshot::Frame& f, std::string text)
+{
+    Evidence e = threadEvidence(t, f.kind == snapshot::FrameKind::Native ? "native-frame" : "python-frame",
+                                std::move(text));
+    e.frame = frameText(f);
+    e.value.reset();
+    return e;
+}
+
+Evidence signalEvidence(const snapshot::Snapshot& s)
+{
+    Evidence e;
+    e.kind = "signal";
+    const auto& sig = *s.target.signal;
+    e.value = sig.name;
+    e.text = fmt::format("killed by {} ({})", sig.name, sig.number);
+    if (sig.address) {
+        e.address = *sig.address;
+        e.text += fmt::format(" at address {:#x}", *sig.address);
+    }
+    if (sig.senderPid) {
+        e.text += s.target.pid && *sig.senderPid == *s.target.pid ? " raised by the process itself"
+                                                                   : fmt::format(" sent by pid {}", *sig.senderPid);
+    }
+    return e;
+}
+
+}  // namespace pyautopsy::diagnosis

@@ -1,0 +1,52 @@
+// SnapshotQueries: the questions several rules ask of a snapshot -- how the
+// process ended, which thread crashed, which native functions a thread is in
+// -- answered once, so that rules stay small and agree with each other.
+#pragma once
+
+#include "diagnosis/Finding.h"
+#include "snapshot/Snapshot.h"
+
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pyautopsy::diagnosis {
+
+// How the target ended, from the core's signal (live processes: Running).
+enum class Ending {
+    Running,        // a live process, or a core without a signal
+    Stopped,        // a debugger's core (gcore): SIGSTOP/SIGTSTP/SIGTRAP
+    Crashed,        // a fatal signal raised by the process itself (fault, abort())
+    Killed,         // a signal sent by another process (kill -TERM/-KILL/-ABRT)
+};
+Ending ending(const snapshot::Snapshot& snapshot);
+
+bool isSignal(const snapshot::Snapshot& snapshot, std::initializer_list<std::string_view> names);
+
+// The thread that received the fatal signal, if known.
+const snapshot::Thread* crashedThread(const snapshot::Snapshot& snapshot);
+const snapshot::Thread* mainThread(const snapshot::Snapshot& snapshot);
+
+bool hasNativeFrames(const snapshot::Thread& thread);
+bool hasNativeFrames(const snapshot::Snapshot& snapshot);
+
+// A native symbol without compiler suffixes: "collect.constprop.0" -> "collect".
+std::string_view baseSymbol(std::string_view symbol);
+
+// Index in thread.frames of the innermost native frame named one of `names`.
+std::optional<std::size_t> findNative(const snapshot::Thread& thread, std::initializer_list<std::string_view> names);
+// Index of the innermost Python frame.
+std::optional<std::size_t> innermostPython(const snapshot::Thread& thread);
+
+// "function (file:line)" for Python frames, "symbol (module)" for native ones.
+std::string frameText(const snapshot::Frame& frame);
+// `"name" (native 1234)`, or the ident when the thread has no name.
+std::string threadLabel(const snapshot::Thread& thread);
+
+// Evidence about a thread, with its ids filled in.
+Evidence threadEvidence(const snapshot::Thread& thread, std::string kind, std::string text);
+Evidence frameEvidence(const snapshot::Thread& thread, const snapshot::Frame& frame, std::string text);
+Evidence signalEvidence(const snapshot::Snapshot& snapshot);
+
+}  // namespace pyautopsy::diagnosis

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""The diagnosis of each scenario core of one interpreter, checked against
+what the scenario recorded about itself (truth.json, meta.json).
+
+For every scenario the first finding must have the right id and evidence a
+user would check (the object is None, the freed victim's address, the daemon
+threads' names, the recursive function and the recursion limit, the two
+deadlocked workers, the pending coverage save); where the failure cannot
+happen on this interpreter (meta.json "applicable": false) the family must
+not be reported, and the plain abort gives no error at all. Prints one line
+per core: scenario, interpreter, first finding.
+
+usage: test_diagnoses.py INTERPRETER --pyautopsy PATH [--cache DIR] [--table FILE]
+"""
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+
+
+class Mismatch(Exception):
+    pass
+
+
+def diagnose(pyautopsy, core):
+    out = subprocess.run([pyautopsy, "core", core, "--native", "--locals", "--json"],
+                         capture_output=True, text=True, timeout=300)
+    if out.returncode not in (0, 1) or not out.stdout.strip():
+        raise Mismatch("pyautopsy failed on %s: %s" % (core, out.stderr.strip()))
+    return json.loads(out.stdout)["diagnoses"]
+
+
+def evidence_text(finding):
+    return " ".join(e["text"] for e in finding["evidence"])
+
+
+def expect_first(diags, ident):
+    if not diags or diags[0]["id"] != ident:
+        raise Mismatch("first finding is %r, expected %r" % (diags[0]["id"] if diags else None, ident))
+    if not diags[0]["evidence"]:
+        raise Mismatch("finding without evidence")
+    return diags[0]
+
+
+def no_errors(diags):
+    errors = [d["id"] for d in diags if d["severity"] == "error"]
+    if errors:
+        raise Mismatch("unexpected error-level findings: %s" % errors)
+
+
+def check(scenario, meta, truth, diags, role):
+    applicable = meta.get("applicable", True)
+    facts = truth.get("facts", {})
+    if scenario in ("threads_abort", "locals_zoo"):
+        no_errors(diags)
+    elif scenario == "dealloc_none_at_exit":
+        if applicable:
+            f = expect_first(diags, "refcount-underflow")
+            if "None" not in f["summary"] or "None's reference count" not in evidence_text(f):
+                raise Mismatch("the finding does not name None: %s" % f["summary"])
+        else:
+            for d in diags:
+                if d["id"] == "refcount-underflow" or "deallocating None" in d["summary"] + evidence_text(d):
+                    raise Mismatch("claims a None underflow on an immortal-None interpreter")
+            no_errors(diags)
+    elif scenario == "refcount_underflow":
+        f = expect_first(diags, "refcount-underflow")
+        if facts["victim_address"] not in [e.get("address") for e in f["evidence"]]:
+            raise Mismatch("victim %#x not in the evidence" % facts["victim_address"])
+        if not any(e.get("value") == "holder" for e in f["evidence"]):
+            raise Mismatch("the local 'holder' that still refers to it is not named")
+    elif scenario == "refcount_underflow_gc":
+        ids = [d["id"] for d in diags]
+        if not ids or ids[0] not in ("refcount-underflow", "fatal-error", "crash-in-gc") or "crash-in-gc" not in ids:
+            raise Mismatch("expected a refcount/GC crash first and crash-in-gc, got %s" % ids)
+        victim = facts["victim_address"]
+        near = [e["address"] for d in diags for e in d["evidence"]
+                if e.get("address") and abs(e["address"] - victim) <= 32]
+        if ids[0] == "refcount-underflow" and not near:
+            raise Mismatch("refcount-underflow without the victim %#x" % victim)
+    elif scenario == "finalize_daemon_crash":
+        f = expect_first(diags, "finalization-race")
+        names = [e.get("value") for e in f["evidence"] if e["kind"] == "thread"]
+        if not any(n in facts["daemon_threads"] for n in names):
+            raise Mismatch("no daemon thread named; threads in evidence: %s" % names)
+    elif scenario == "stack_overflow":
+        if applicable:
+            f = expect_first(diags, "stack-overflow")
+            if "__repr__" not in f["summary"]:
+                raise Mismatch("recursive function not named: %s" % f["summary"])
+            limits = [e.get("value") for e in f["evidence"] if "recursion limit" in e["text"]]
+            if truth["hexversion"] >= 0x030B0000 and limits != [str(10 ** 6)]:
+                raise Mismatch("recursion limit %s, expected 1000000" % limits)
+        else:
+            if any(d["id"] == "stack-overflow" for d in diags):
+                raise Mismatch("stack-overflow reported where the interpreter raised RecursionError")
+    elif scenario == "deadlock":
+        f = expect_first(diags, "deadlock")
+        text = evidence_text(f)
+        for name in ("worker-A", "worker-B"):
+            if name not in text:
+                raise Mismatch("%s not named in the deadlock" % name)
+    elif scenario == "sigterm_pending_atexit":
+        if role == "worker":
+            f = expect_first(diags, "killed-pending-atexit")
+            if "save_coverage_data" not in evidence_text(f):
+                raise Mismatch("the pending coverage save is not named")
+    elif scenario == "hung_child":
+        if role == "main":
+            expect_first(diags, "dangling-children")
+    return diags[0]["id"] if diags else "-"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("interpreter")
+    ap.add_argument("--pyautopsy", required=True)
+    ap.add_argument("--cache", default=os.path.expanduser("~/.cache/pyautopsy"))
+    args = ap.parse_args()
+    root = os.path.join(args.cache, "cores", args.interpreter)
+    failures = 0
+    checked = 0
+    for meta_path in sorted(glob.glob(os.path.join(root, "*", "meta.json"))):
+        scenario_dir = os.path.dirname(meta_path)
+        meta = json.load(open(meta_path))
+        scenario = meta["scenario"]
+        for core in meta.get("cores", []):
+            truth_path = os.path.join(scenario_dir, core["truth"])
+            if not os.path.exists(truth_path):
+                continue
+            truth = json.load(open(truth_path))
+            role = truth.get("role", "main")
+            try:
+                first = check(scenario, meta, truth, diagnose(args.pyautopsy, os.path.join(scenario_dir, core["file"])),
+                              role)
+                print("%-24s %-8s %-16s %s" % (scenario, role, args.interpreter, first))
+            except Mismatch as e:
+                failures += 1
+                print("%-24s %-8s %-16s FAIL: %s" % (scenario, role, args.interpreter, e))
+            checked += 1
+    if checked == 0:
+        print("no cores for %s under %s (run corefiles/generate)" % (args.interpreter, root))
+        return 1
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+#include "diagnosis/Diagnose.h"
+
+#include <gtest/gtest.h>
+
+using namespace pyautopsy;
+
+namespace {
+
+snapshot::Frame native(const std::string& name)
+{
+    snapshot::Frame f;
+    f.kind = snapshot::FrameKind::Native;
+    f.function = name;
+    f.file = "/usr/lib/libpython3.11.so.1.0";
+    f.address = 0x1000;
+    return f;
+}
+
+snapshot::Frame python(const std::string& name, int line)
+{
+    snapshot::Frame f;
+    f.function = name;
+    f.file = "app.py";
+    f.line = line;
+    return f;
+}
+
+snapshot::Snapshot crashedBy(const std::string& signal, int number)
+{
+    snapshot::Snapshot s;
+    s.target.kind = "core";
+    s.target.pid = 100;
+    snapshot::Signal sig;
+    sig.name = signal;
+    sig.number = number;
+    sig.senderPid = 100;
+    s.target.signal = sig;
+    snapshot::Thread t;
+    t.main = true;
+    t.crashed = true;
+    t.threadId = 1;
+    t.nativeId = 100;
+    t.threadStateAddress = 0x5000;
+    s.threads.push_back(t);
+    return s;
+}
+
+TEST(Diagnosis, PlainAbortHasNoFinding)
+{
+    auto s = crashedBy("SIGABRT", 6);
+    s.threads[0].frames = {native("raise"), native("abort"), python("main", 3)};
+    EXPECT_TRUE(diagnosis::diagnose(s).findings.empty());
+}
+
+TEST(Diagnosis, DeallocatingNoneOnMortalNone)
+{
+    auto s = crashedBy("SIGABRT", 6);
+    s.threads[0].frames = {native("abort"), native("fatal_error"), native("_Py_FatalRefcountErrorFunc"),
+                           native("none_dealloc"), native("collect")};
+    snapshot::SingletonRefcount none;
+    none.name = "None";
+    none.refcount = -1;
+    s.runtime.singletons.push_back(none);
+    auto d = diagnosis::diagnose(s);
+    ASSERT_FALSE(d.findings.empty());
+    EXPECT_EQ(d.findings[0].id, "refcount-underflow");
+    EXPECT_NE(d.findings[0].summary.find("None"), std::string::npos);
+    EXPECT_EQ(d.findings[1].id, "fatal-error");
+}
+
+TEST(Diagnosis, ImmortalNoneIsNeverDeallocated)
+{
+    auto s = crashedBy("SIGABRT", 6);
+    s.runtime.immortalObjects = true;
+    snapshot::SingletonRefcount none;
+    none.name = "None";
+    none.refcount = 0;      // even a zero count: 3.12+ re-immortalises, never "deallocating None"
+    s.runtime.singletons.push_back(none);
+    for (const auto& f : diagnosis::diagnose(s).findings) EXPECT_NE(f.id, "refcount-underflow");
+}
+
+TEST(Diagnosis, FreedObjectInLocals)
+{
+    auto s = crashedBy("SIGSEGV", 11);
+    s.target.signal->senderPid.reset();
+    auto frame = python("main", 59);
+    frame.locals.push_back({"holder", "[<unreadable object at 0xabc0>]", {0xabc0}});
+    s.threads[0].frames = {frame};
+    auto d = diagnosis::diagnose(s);
+    ASSERT_FALSE(d.findings.empty());
+    EXPECT_EQ(d.findings[0].id, "refcount-underflow");
+    EXPECT_EQ(d.findings[0].evidence[0].address, 0xabc0u);
+    EXPECT_EQ(d.findings[0].evidence[0].value, "holder");
+}
+
+TEST(Diagnosis, StackOverflowNamesTheCycleAndLimit)
+{
+    auto s = crashedBy("SIGSEGV", 11);
+    s.target.signal->senderPid.reset();
+    s.target.signal->address = 0x7000ff8;
+    s.threads[0].stackPointer = 0x7001000;
+    for (int i = 0; i < 50; ++i) {
+        s.threads[0].frames.push_back(python("f", 1));
+        s.threads[0].frames.push_back(python("g", 2));
+    }
+    s.crash.recursionLimit = 100000;
+    auto d = diagnosis::diagnose(s);
+    ASSERT_FALSE(d.findings.empty());
+    EXPECT_EQ(d.findings[0].id, "stack-overflow");
+    EXPECT_NE(d.findings[0].summary.find("f -> g"), std::string::npos);
+}
+
+TEST(Diagnosis, DeadlockNeedsAHungProcess)
+{
+    auto s = crashedBy("SIGABRT", 6);
+    s.target.signal->senderPid = 42;    // killed from outside: it was hung
+    s.threads[0].crashed = false;
+    for (const char* name : {"worker-A", "worker-B"}) {
+        snapshot::Thread t;
+        t.name = name;
+        t.threadStateAddress = 0x6000;
+        t.frames = {native("futex_wait"), native("do_futex_wait"), native("PyThread_acquire_lock_timed"),
+                    python("transfer", 35)};
+        s.threads.push_back(t);
+    }
+    auto d = diagnosis::diagnose(s);
+    ASSERT_FALSE(d.findings.empty());
+    EXPECT_EQ(d.findings[0].id, "deadlock");
+    EXPECT_EQ(d.findings[0].severity, diagnosis::Severity::Error);
+    // The same threads in a process that crashed by itself: no deadlock claim.
+    s.target.signal->senderPid = 100;
+    for (const auto& f : diagnosis::diagnose(s).findings) EXPECT_NE(f.id, "deadlock");
+}
+
+}  // namespace
