@@ -52,12 +52,13 @@ nlohmann::json analyseInChild(const Candidate& candidate, const std::string& tem
 {
     nlohmann::json out = nlohmann::json::object();
     std::string corePath = candidate.path;
+    CoreProbe probe;
     try {
         if (candidate.compression != Compression::None) {
             decompressFile(candidate.path, candidate.compression, tempPath, maxBytes);
             corePath = tempPath;
         }
-        const CoreProbe probe = probeCore(corePath);
+        probe = probeCore(corePath);
         out["probe"] = probeJson(probe);
         if (!probe.elfCore) {
             out["error"] = candidate.compression != Compression::None ? "decompresses to something that is not an ELF core"
@@ -75,6 +76,11 @@ nlohmann::json analyseInChild(const Candidate& candidate, const std::string& tem
         // Name the user's file, not the temporary decompressed copy.
         for (auto at = message.find(tempPath); !tempPath.empty() && at != std::string::npos; at = message.find(tempPath))
             message.replace(at, tempPath.size(), candidate.path);
+        // A truncated core explains most failures; say so next to the engine's reason.
+        if (probe.truncated())
+            message += fmt::format(" (the core file is truncated: {} of {} bytes)", probe.fileBytes, probe.expectedBytes);
+        else if (probe.elfCore && !probe.problem.empty())
+            message += fmt::format(" (the core file is {})", probe.problem);
         out["error"] = message;
     }
     return out;

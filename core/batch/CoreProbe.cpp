@@ -6,9 +6,11 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <elf.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -72,6 +74,10 @@ CoreProbe probeCore(const std::string& path)
         probe.problem = "truncated inside its program headers";
         return probe;
     }
+    struct stat st{};
+    if (::fstat(fd, &st) == 0) probe.fileBytes = static_cast<std::uint64_t>(st.st_size);
+    for (const auto& segment : segments)
+        probe.expectedBytes = std::max<std::uint64_t>(probe.expectedBytes, segment.p_offset + segment.p_filesz);
     std::uint64_t noteBytes = 0;
     for (const auto& segment : segments) {
         if (segment.p_type != PT_NOTE) continue;

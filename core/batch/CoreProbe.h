@@ -21,6 +21,9 @@ struct CoreProbe {
     std::optional<int> pid, ppid;     // NT_PRPSINFO
     std::optional<int> pgrp;          // process group: survives reparenting
     std::string command;              // pr_fname
+    std::uint64_t fileBytes = 0;      // the file's size
+    std::uint64_t expectedBytes = 0;  // where its last segment ends, per the program headers
+    bool truncated() const { return elfCore && expectedBytes > fileBytes; }
     std::string problem;              // why the notes could not be read, when they could not
 };
 

@@ -139,7 +139,7 @@ std::vector<LogDump> attachLogDumps(std::vector<CoreResult>& cores, const std::v
             if (core.report.is_null() || threads == core.report.end() || !threads->is_array()) continue;
             const bool match = std::any_of(threads->begin(), threads->end(), [&](const nlohmann::json& thread) {
                 const auto id = thread.find("thread_id");
-                return id != thread.end() && id->is_number_unsigned() &&
+                return id != thread.end() && id->is_number_integer() &&
                        std::find(wanted.begin(), wanted.end(), id->get<std::uint64_t>()) != wanted.end();
             });
             if (match) {
