@@ -15,6 +15,7 @@ snapshot::Snapshot analyze(target::Target& target, const AnalysisOptions& option
     target::ModuleIndex modules(target);
     try {
         runtime::Runtime rt = runtime::openRuntime(memory, modules);
+        target.freeze();
         return runtime::buildSnapshot(memory, modules, rt, options.snapshot);
     } catch (const Error& e) {
         // A wrong or upgraded binary is the usual reason CPython cannot be

@@ -56,6 +56,9 @@ struct LiveProcessTarget::Impl {
     ProcessInfo process;
     std::vector<ThreadInfo> threads;
     std::vector<Mapping> mappings;
+    bool stopWhenFrozen = false;
+
+    void listThreads();
 };
 
 LiveProcessTarget::LiveProcessTarget(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -70,10 +73,7 @@ std::unique_ptr<LiveProcessTarget> LiveProcessTarget::attach(int pid, const Live
         throw Error(ErrorKind::System, fmt::format("cannot attach to PID {}: no such process", pid));
 
     auto impl = std::make_unique<Impl>(pid);
-    if (options.stopThreads) {
-        impl->stopper = std::make_unique<ProcessStopper>(pid);
-        impl->memory.enableCache(true);
-    }
+    impl->stopWhenFrozen = options.stopThreads;
 
     impl->mappings = parseProcMaps(readWholeFile(proc + "/maps"));
     if (impl->mappings.empty())
@@ -87,9 +87,17 @@ std::unique_ptr<LiveProcessTarget> LiveProcessTarget::attach(int pid, const Live
     std::replace(command.begin(), command.end(), '\0', ' ');
     info.command = command;
 
+    impl->listThreads();
+    return std::unique_ptr<LiveProcessTarget>(new LiveProcessTarget(std::move(impl)));
+}
+
+void LiveProcessTarget::Impl::listThreads()
+{
+    const std::string proc = fmt::format("/proc/{}", pid);
+    std::error_code ignored;
     std::vector<int> tids;
-    if (impl->stopper) {
-        tids = impl->stopper->stoppedThreads();
+    if (stopper) {
+        tids = stopper->stoppedThreads();
     } else {
         for (const auto& entry : std::filesystem::directory_iterator(proc + "/task", ignored)) {
             int tid = std::atoi(entry.path().filename().c_str());
@@ -97,14 +105,22 @@ std::unique_ptr<LiveProcessTarget> LiveProcessTarget::attach(int pid, const Live
         }
     }
     std::sort(tids.begin(), tids.end());  // the leader (tid == pid) first
+    threads.clear();
     for (int tid : tids) {
         ThreadInfo thread;
         thread.tid = tid;
         thread.name = trimNewline(readWholeFile(fmt::format("{}/task/{}/comm", proc, tid)));
-        if (impl->stopper) thread.registers = impl->stopper->registers(tid);
-        impl->threads.push_back(std::move(thread));
+        if (stopper) thread.registers = stopper->registers(tid);
+        threads.push_back(std::move(thread));
     }
-    return std::unique_ptr<LiveProcessTarget>(new LiveProcessTarget(std::move(impl)));
+}
+
+void LiveProcessTarget::freeze()
+{
+    if (!m_impl->stopWhenFrozen || m_impl->stopper || m_impl->stoppedFor) return;
+    m_impl->stopper = std::make_unique<ProcessStopper>(m_impl->pid);
+    m_impl->memory.enableCache(true);
+    m_impl->listThreads();   // the threads that exist now, with their registers
 }
 
 void LiveProcessTarget::resume()

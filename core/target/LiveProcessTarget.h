@@ -2,9 +2,9 @@
 // and ptrace and never written.
 //
 // With stopThreads (the default) every thread is held stopped by a
-// ProcessStopper from attach() until the target is destroyed, so memory,
+// ProcessStopper from freeze() until resume() or destruction, so memory,
 // registers and threads form one consistent snapshot and reads go through a
-// page cache. With stopThreads=false the process keeps running: no registers,
+// page cache; reads before freeze() (binaries, static data) are uncached. With stopThreads=false the process keeps running: no registers,
 // no cache, and each read sees the memory of its own moment (CPython
 // structures may then be torn; walkers must expect that).
 #pragma once
@@ -29,6 +29,7 @@ public:
     ~LiveProcessTarget() override;  // resumes the process
 
     std::string_view kind() const override { return "process"; }
+    void freeze() override;
     std::size_t read(std::uint64_t address, void* out, std::size_t size) override;
     const ProcessInfo& process() const override;
     const std::vector<ThreadInfo>& threads() const override;

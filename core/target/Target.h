@@ -36,6 +36,13 @@ public:
     // bytes copied from the start of the range.
     virtual std::size_t read(std::uint64_t address, void* out, std::size_t size) = 0;
 
+    // Called once the reader is about to read state that must be consistent
+    // (thread states, frames): a live target stops its threads here, so that
+    // the work before it (opening binaries, finding the runtime) does not count
+    // against the time the process is held stopped. threads() is complete
+    // (with registers, where the target has them) only after freeze().
+    virtual void freeze() {}
+
     virtual const ProcessInfo& process() const = 0;
     virtual const std::vector<ThreadInfo>& threads() const = 0;
     virtual const std::vector<Mapping>& mappings() const = 0;

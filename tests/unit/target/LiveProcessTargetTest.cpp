@@ -46,6 +46,9 @@ TEST(LiveProcessTarget, StoppedTargetShowsThreadsRegistersAndMemory)
     {
         auto live = LiveProcessTarget::attach(child.pid(), {});
         EXPECT_EQ(live->kind(), "process");
+        // Attaching alone does not stop the process: freeze() does.
+        EXPECT_NE(processState(child.pid()), 't');
+        live->freeze();
         EXPECT_EQ(processState(child.pid()), 't');
         EXPECT_EQ(live->process().pid, child.pid());
         EXPECT_EQ(live->process().ppid, ::getpid());
@@ -81,6 +84,7 @@ TEST(LiveProcessTarget, WithoutStoppingThereAreNoRegisters)
     PythonChild child(kFiveThreads);
     ASSERT_TRUE(child.ready());
     auto live = LiveProcessTarget::attach(child.pid(), {.stopThreads = false});
+    live->freeze();
     EXPECT_NE(processState(child.pid()), 't');
     EXPECT_EQ(live->threads().size(), 6u);
     for (const ThreadInfo& thread : live->threads()) EXPECT_FALSE(thread.registers);
@@ -93,6 +97,7 @@ TEST(LiveProcessTarget, ResumeLetsTheProcessRunBeforeDestruction)
     PythonChild child(kFiveThreads);
     ASSERT_TRUE(child.ready());
     auto live = LiveProcessTarget::attach(child.pid(), {});
+    live->freeze();
     EXPECT_EQ(processState(child.pid()), 't');
     live->resume();
     EXPECT_TRUE(runsAgain(child.pid()));
@@ -106,6 +111,7 @@ TEST(LiveProcessTarget, ResumeTellsHowLongTheProcessWasStopped)
     PythonChild child(kFiveThreads);
     ASSERT_TRUE(child.ready());
     auto live = LiveProcessTarget::attach(child.pid(), {});
+    live->freeze();
     EXPECT_FALSE(live->stoppedFor()) << "known only once the process runs again";
     std::this_thread::sleep_for(30ms);
     live->resume();
