@@ -89,15 +89,25 @@ Runtime openRuntime(const target::Memory& memory, const target::ModuleIndex& mod
                                 rt.version.debug ? " debug build" : ""));
     }
 
-    rt.objects.codeType = modules.findSymbol("PyCode_Type");
-    rt.objects.none = modules.findSymbol("_Py_NoneStruct");
-    rt.objects.trueObject = modules.findSymbol("_Py_TrueStruct");
-    rt.objects.falseObject = modules.findSymbol("_Py_FalseStruct");
-    if (auto dummy = modules.findSymbol("_PySet_Dummy")) {
+    rt.module = where->module;
+    rt.objects.codeType = findCPythonSymbol(modules, rt, "PyCode_Type");
+    rt.objects.none = findCPythonSymbol(modules, rt, "_Py_NoneStruct");
+    rt.objects.trueObject = findCPythonSymbol(modules, rt, "_Py_TrueStruct");
+    rt.objects.falseObject = findCPythonSymbol(modules, rt, "_Py_FalseStruct");
+    if (auto dummy = findCPythonSymbol(modules, rt, "_PySet_Dummy")) {
         std::uint64_t value = 0;
         if (memory.readSome(*dummy, &value, sizeof value) == sizeof value) rt.objects.setDummy = value;
     }
     return rt;
+}
+
+std::optional<std::uint64_t> findCPythonSymbol(const target::ModuleIndex& modules, const Runtime& runtime,
+                                               std::string_view name)
+{
+    // Without the binary (a 3.13+ core read through _Py_DebugOffsets) there is
+    // nothing to look in.
+    if (runtime.module == nullptr) return std::nullopt;
+    return modules.findSymbol(name, runtime.module);
 }
 
 }  // namespace pyautopsy::runtime

@@ -31,6 +31,7 @@ struct WellKnownObjects {
 
 struct Runtime {
     std::uint64_t address = 0;          // &_PyRuntime
+    const target::Module* module = nullptr;  // the binary holding it; null when found without one
     std::string foundBy;                // how address was found
     PythonVersion version;
     std::string versionFoundBy;
@@ -44,5 +45,11 @@ struct Runtime {
 // Throws pyautopsy::Error(NoRuntime) when the target has no CPython runtime and
 // Error(Unsupported) for a CPython we cannot read.
 Runtime openRuntime(const target::Memory& memory, const target::ModuleIndex& modules);
+
+// A CPython symbol, looked up in the binary that holds the runtime only: a
+// name CPython does not define would otherwise send the search through every
+// extension module's symbol tables.
+std::optional<std::uint64_t> findCPythonSymbol(const target::ModuleIndex& modules, const Runtime& runtime,
+                                               std::string_view name);
 
 }  // namespace pyautopsy::runtime

@@ -55,9 +55,10 @@ std::optional<PythonVersion> versionFromModuleName(const std::string& path)
 
 bool hasDebugSymbols(const target::ModuleIndex& modules, const target::Module* in)
 {
-    // Py_REF_DEBUG (implied by Py_DEBUG) exports these; release builds do not.
-    return modules.findSymbol("_Py_NegativeRefcount", in).has_value() ||
-           modules.findSymbol("_Py_RefTotal", in).has_value();
+    // Py_REF_DEBUG (implied by Py_DEBUG) exports these; release builds do not,
+    // so .dynsym alone answers, without indexing the much larger .symtab.
+    return modules.findSymbol("_Py_NegativeRefcount", in, true).has_value() ||
+           modules.findSymbol("_Py_RefTotal", in, true).has_value();
 }
 
 }  // namespace

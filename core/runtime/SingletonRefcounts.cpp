@@ -38,7 +38,7 @@ std::optional<Candidate> smallInt(const ObjectReader& reader, const target::Modu
         c.foundBy = "interp->small_ints";
     } else if (has(L.object.long_struct_size)) {
         // 3.8: a static array in longobject.c, named only in .symtab.
-        if (auto base = modules.findSymbol("small_ints"))
+        if (auto base = findCPythonSymbol(modules, rt, "small_ints"))
             c.address = *base + index * static_cast<std::uint64_t>(L.object.long_struct_size);
         c.foundBy = "symbol small_ints";
     }
@@ -59,7 +59,7 @@ std::vector<Candidate> candidates(const ObjectReader& reader, const target::Modu
     const auto& L = rt.layout;
     std::vector<Candidate> out;
     auto symbol = [&](const char* display, const char* name, const char* type) {
-        out.push_back({display, modules.findSymbol(name), fmt::format("symbol {}", name), type, std::nullopt});
+        out.push_back({display, findCPythonSymbol(modules, rt, name), fmt::format("symbol {}", name), type, std::nullopt});
     };
     symbol("None", "_Py_NoneStruct", "_PyNone_Type");
     symbol("True", "_Py_TrueStruct", "PyBool_Type");
@@ -87,7 +87,7 @@ std::vector<Candidate> candidates(const ObjectReader& reader, const target::Modu
     } else if (has(L.interpreter.str_empty) && mainInterp != 0) {
         str.address = pointerAt(reader.memory(), at(mainInterp, L.interpreter.str_empty));
         str.foundBy = "interp->unicode.empty_string";
-    } else if (auto var = modules.findSymbol("unicode_empty")) {
+    } else if (auto var = findCPythonSymbol(modules, rt, "unicode_empty")) {
         // 3.8-3.9: a static PyObject* in unicodeobject.c, named only in .symtab.
         str.address = pointerAt(reader.memory(), *var);
         str.foundBy = "symbol unicode_empty";
@@ -100,7 +100,7 @@ std::vector<Candidate> candidates(const ObjectReader& reader, const target::Modu
 bool verify(const ObjectReader& reader, const target::ModuleIndex& modules, const Candidate& c, std::string& why)
 {
     std::uint64_t type = reader.typeOf(*c.address);
-    if (auto expected = modules.findSymbol(c.typeSymbol)) {
+    if (auto expected = findCPythonSymbol(modules, reader.runtime(), c.typeSymbol)) {
         if (type != *expected) {
             why = fmt::format("its type is {:#x}, not {} ({:#x})", type, c.typeSymbol, *expected);
             return false;

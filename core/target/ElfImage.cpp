@@ -197,9 +197,10 @@ bool ElfImage::isSharedObject() const { return m_impl->file.header().e_type == E
 const std::vector<ElfSegment>& ElfImage::loadSegments() const { return m_impl->loads; }
 const std::optional<std::string>& ElfImage::buildId() const { return m_impl->buildId; }
 
-std::optional<ElfSymbol> ElfImage::findSymbol(std::string_view name) const
+std::optional<ElfSymbol> ElfImage::findSymbol(std::string_view name, bool dynamicOnly) const
 {
     if (auto found = m_impl->lookup(m_impl->dynsym, name)) return found;
+    if (dynamicOnly) return std::nullopt;
     return m_impl->lookup(m_impl->symtab, name);
 }
 

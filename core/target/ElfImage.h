@@ -50,8 +50,11 @@ public:
     bool isSharedObject() const;     // ET_DYN
     const std::vector<ElfSegment>& loadSegments() const;
 
-    // Looks `name` up in .dynsym, then .symtab. Defined symbols only.
-    std::optional<ElfSymbol> findSymbol(std::string_view name) const;
+    // Looks `name` up in .dynsym, then (unless dynamicOnly) .symtab. Defined
+    // symbols only. The first .symtab lookup indexes the whole table (tens of
+    // thousands of symbols in libpython): ask for dynamicOnly when an exported
+    // name is all that can answer the question.
+    std::optional<ElfSymbol> findSymbol(std::string_view name, bool dynamicOnly = false) const;
     // The function symbol whose [value, value+size) holds `vaddr`, or the
     // nearest preceding one when sizes are missing; for native frames.
     std::optional<ElfSymbol> symbolize(std::uint64_t vaddr) const;

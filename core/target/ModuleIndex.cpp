@@ -156,12 +156,13 @@ std::shared_ptr<ElfImage> ModuleIndex::image(const Module& module) const
     return m_impl->openImage(m_impl->indexOf(module));
 }
 
-std::optional<std::uint64_t> ModuleIndex::findSymbol(std::string_view name, const Module* in) const
+std::optional<std::uint64_t> ModuleIndex::findSymbol(std::string_view name, const Module* in,
+                                                     bool dynamicOnly) const
 {
     for (const Module* module : m_impl->searchOrder(in)) {
         auto elf = image(*module);
         if (!elf) continue;
-        if (auto symbol = elf->findSymbol(name)) return symbol->value + module->bias;
+        if (auto symbol = elf->findSymbol(name, dynamicOnly)) return symbol->value + module->bias;
     }
     return std::nullopt;
 }

@@ -49,7 +49,9 @@ public:
     // Run-time address of a defined symbol, searching the main executable
     // first and then every other module in load order (highest address first),
     // or only `in`, when given.
-    std::optional<std::uint64_t> findSymbol(std::string_view name, const Module* in = nullptr) const;
+    // dynamicOnly: exported symbols (.dynsym) only; see ElfImage::findSymbol.
+    std::optional<std::uint64_t> findSymbol(std::string_view name, const Module* in = nullptr,
+                                            bool dynamicOnly = false) const;
     // Run-time address range of a section, e.g. ".PyRuntime".
     struct SectionRange { const Module* module; std::uint64_t start; std::uint64_t size; };
     std::optional<SectionRange> findSection(std::string_view name, const Module* in = nullptr) const;
