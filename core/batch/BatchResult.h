@@ -57,6 +57,7 @@ struct SkippedFile {
 struct Group {
     std::string signature;
     std::string findingId;               // the first finding's id, or kNoDiagnosis
+    std::string findingSummary;          // its one-sentence summary (of the first member's report)
     std::string signal;                  // "SIGABRT", or "" when unknown
     std::vector<std::string> topFrames;  // normalised "function (file:line)", innermost first
     std::vector<std::size_t> members;    // indexes into BatchResult::cores, in discovery order

@@ -16,7 +16,15 @@ std::vector<Group> groupCores(std::vector<CoreResult>& cores)
         const Signature signature = makeSignature(signatureInputFromReport(cores[i].report));
         cores[i].signature = signature.key;
         auto [it, inserted] = byKey.emplace(signature.key, groups.size());
-        if (inserted) groups.push_back({signature.key, signature.findingId, signature.signal, signature.frames, {}});
+        if (inserted) {
+            Group group;
+            group.signature = signature.key;
+            group.findingId = signature.findingId;
+            group.findingSummary = signature.findingSummary;
+            group.signal = signature.signal;
+            group.topFrames = signature.frames;
+            groups.push_back(std::move(group));
+        }
         groups[it->second].members.push_back(i);
     }
     std::stable_sort(groups.begin(), groups.end(),

@@ -34,9 +34,12 @@ SignatureInput signatureInputFromReport(const nlohmann::json& report)
 {
     SignatureInput input;
     if (!report.is_object()) return input;
-    if (auto findings = report.find("findings"); findings != report.end() && findings->is_array() && !findings->empty()) {
+    if (auto findings = report.find("diagnoses"); findings != report.end() && findings->is_array() && !findings->empty()) {
         const std::string id = stringAt((*findings)[0], "id");
-        if (!id.empty()) input.findingId = id;
+        if (!id.empty()) {
+            input.findingId = id;
+            input.findingSummary = stringAt((*findings)[0], "summary");
+        }
     }
     if (auto target = report.find("target"); target != report.end() && target->is_object()) {
         if (auto signal = target->find("signal"); signal != target->end() && signal->is_object())
@@ -76,6 +79,7 @@ Signature makeSignature(const SignatureInput& input)
 {
     Signature signature;
     signature.findingId = input.findingId.value_or(kNoDiagnosis);
+    signature.findingSummary = input.findingSummary;
     signature.signal = input.signal;
     for (const auto& frame : input.frames) {
         if (signature.frames.size() >= kSignatureFrames) break;

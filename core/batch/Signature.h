@@ -2,10 +2,9 @@
 //
 //   <finding id>|<signal>|<frame 1>;<frame 2>;...;<frame 5>
 //
-// - finding id: the id of the report's first diagnosis finding
-//   (report["findings"][0]["id"]) when the report carries findings, else
-//   kNoDiagnosis. Keys are only compared within one batch, so the placeholder
-//   changing to real ids when the diagnosis layer lands breaks nothing.
+// - finding id: the id of the report's first diagnosis (report["diagnoses"][0]["id"],
+//   core/diagnosis: the first finding is the best answer to "why did it die?"),
+//   else kNoDiagnosis (no rule matched, or a report without diagnoses).
 // - signal: the signal that killed the process ("SIGSEGV"), which separates a
 //   fault from an abort in the same code while there is no diagnosis.
 // - frames: the innermost kSignatureFrames Python frames of the crashed thread
@@ -43,6 +42,7 @@ struct SignatureFrame {
 
 struct SignatureInput {
     std::optional<std::string> findingId;
+    std::string findingSummary;          // that finding's one-sentence summary
     std::string signal;                  // "" when unknown
     std::vector<SignatureFrame> frames;  // the chosen thread's Python frames, innermost first
 };
@@ -50,6 +50,7 @@ struct SignatureInput {
 struct Signature {
     std::string key;
     std::string findingId;               // or kNoDiagnosis
+    std::string findingSummary;          // "" without a finding
     std::string signal;
     std::vector<std::string> frames;     // normalised, innermost first
 };

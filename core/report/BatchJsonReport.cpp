@@ -42,6 +42,8 @@ nlohmann::json batchToJson(const batch::BatchResult& result)
         for (auto member : group.members) groupOf[member] = g;
         j["groups"].push_back({{"signature", group.signature},
                                {"finding_id", group.findingId},
+                               {"finding_summary", group.findingSummary.empty() ? nlohmann::json(nullptr)
+                                                                                : nlohmann::json(group.findingSummary)},
                                {"signal", group.signal.empty() ? nlohmann::json(nullptr) : nlohmann::json(group.signal)},
                                {"top_frames", group.topFrames},
                                {"count", group.members.size()},

@@ -45,7 +45,8 @@ std::string groupTitle(const batch::Group& group)
 std::string groupEvidence(const batch::BatchResult& result, const batch::Group& group)
 {
     std::string out;
-    out += fmt::format("diagnosis: {}\n", group.findingId);
+    out += group.findingSummary.empty() ? fmt::format("diagnosis: {}\n", group.findingId)
+                                        : fmt::format("diagnosis: {}: {}\n", group.findingId, group.findingSummary);
     out += fmt::format("signal: {}\n", group.signal.empty() ? "unknown" : group.signal);
     out += fmt::format("cores: {}\n", group.members.size());
     for (std::size_t i = 0; i < group.members.size() && i < kListedMembers; ++i) {

@@ -44,7 +44,7 @@ def compress(tool, src, dst):
 
 def expected_signature(report):
     """The documented rule (core/batch/Signature.h), written again independently."""
-    findings = report.get("findings") or []
+    findings = report.get("diagnoses") or []
     finding = findings[0].get("id") if findings and isinstance(findings[0], dict) and findings[0].get("id") else "no-diagnosis"
     signal = (report["target"].get("signal") or {}).get("name") or "?"
     threads = report["threads"]

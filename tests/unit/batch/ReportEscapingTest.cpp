@@ -26,7 +26,13 @@ TEST(JUnitReport, SuiteCountsGroupsAndUnreadableCores)
     result.cores[1].report = {{"threads", nlohmann::json::array()}};
     result.cores[2].path = "bad<core>";
     result.cores[2].reason = "truncated & \"odd\"";
-    result.groups.push_back({"k", "no-diagnosis", "SIGSEGV", {"f (<string>:1)"}, {0, 1}});
+    batch::Group group;
+    group.signature = "k";
+    group.findingId = "no-diagnosis";
+    group.signal = "SIGSEGV";
+    group.topFrames = {"f (<string>:1)"};
+    group.members = {0, 1};
+    result.groups.push_back(group);
     const std::string xml = formatBatchJUnit(result);
     EXPECT_NE(xml.find(R"(<testsuite name="pyautopsy" tests="2" failures="1" errors="1" skipped="0")"), std::string::npos);
     EXPECT_NE(xml.find("bad&lt;core&gt;"), std::string::npos);

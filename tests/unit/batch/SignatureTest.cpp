@@ -67,16 +67,17 @@ TEST(Signature, FirstFindingIdWhenTheReportHasFindings)
 {
     auto r = report({{{"main", true}, {"frames", {frame("main", "app.py", 1)}}}});
     EXPECT_EQ(makeSignature(signatureInputFromReport(r)).findingId, kNoDiagnosis);
-    r["findings"] = {{{"id", "refcount-underflow"}}, {{"id", "dangling-threads"}}};
+    r["diagnoses"] = {{{"id", "refcount-underflow"}, {"summary", "freed"}}, {{"id", "dangling-threads"}}};
     const Signature signature = makeSignature(signatureInputFromReport(r));
     EXPECT_EQ(signature.findingId, "refcount-underflow");
+    EXPECT_EQ(signature.findingSummary, "freed");
     EXPECT_EQ(signature.key.rfind("refcount-underflow|", 0), 0u);
 }
 
 TEST(Signature, GarbageReportsDoNotThrow)
 {
     for (const auto& r : {nlohmann::json(nullptr), nlohmann::json(3), nlohmann::json::parse(R"({"threads": 1})"),
-                          nlohmann::json::parse(R"({"threads": [1, {"frames": [2, {"kind": 3}]}], "findings": [4]})")}) {
+                          nlohmann::json::parse(R"({"threads": [1, {"frames": [2, {"kind": 3}]}], "diagnoses": [4]})")}) {
         const Signature signature = makeSignature(signatureInputFromReport(r));
         EXPECT_EQ(signature.key, "no-diagnosis|?|<no python frames>");
     }
