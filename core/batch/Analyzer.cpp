@@ -79,6 +79,8 @@ nlohmann::json analyseInChild(const Candidate& candidate, const std::string& tem
         // A truncated core explains most failures; say so next to the engine's reason.
         if (probe.truncated())
             message += fmt::format(" (the core file is truncated: {} of {} bytes)", probe.fileBytes, probe.expectedBytes);
+        else if (probe.corruptHeaders)
+            message += " (its program headers are corrupt)";
         else if (probe.elfCore && !probe.problem.empty())
             message += fmt::format(" (the core file is {})", probe.problem);
         out["error"] = message;

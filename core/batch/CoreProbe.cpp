@@ -19,6 +19,7 @@ namespace {
 
 constexpr std::size_t kMaxProgramHeaders = 65535;       // e_phnum is 16 bits (PN_XNUM aside)
 constexpr std::uint64_t kMaxNoteBytes = 64 * 1024 * 1024;  // thousands of threads' notes
+constexpr std::uint64_t kMaxPlausibleBytes = std::uint64_t{1} << 47;  // the x86_64 user address space
 
 bool readAt(int fd, void* out, std::size_t size, std::uint64_t offset)
 {
@@ -76,8 +77,13 @@ CoreProbe probeCore(const std::string& path)
     }
     struct stat st{};
     if (::fstat(fd, &st) == 0) probe.fileBytes = static_cast<std::uint64_t>(st.st_size);
-    for (const auto& segment : segments)
+    for (const auto& segment : segments) {
+        if (segment.p_offset > kMaxPlausibleBytes || segment.p_filesz > kMaxPlausibleBytes) {
+            probe.corruptHeaders = true;
+            continue;
+        }
         probe.expectedBytes = std::max<std::uint64_t>(probe.expectedBytes, segment.p_offset + segment.p_filesz);
+    }
     std::uint64_t noteBytes = 0;
     for (const auto& segment : segments) {
         if (segment.p_type != PT_NOTE) continue;

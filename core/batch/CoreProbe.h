@@ -23,7 +23,8 @@ struct CoreProbe {
     std::string command;              // pr_fname
     std::uint64_t fileBytes = 0;      // the file's size
     std::uint64_t expectedBytes = 0;  // where its last segment ends, per the program headers
-    bool truncated() const { return elfCore && expectedBytes > fileBytes; }
+    bool corruptHeaders = false;      // a segment beyond any plausible file size (garbage, not truncation)
+    bool truncated() const { return elfCore && !corruptHeaders && expectedBytes > fileBytes; }
     std::string problem;              // why the notes could not be read, when they could not
 };
 
