@@ -24,12 +24,16 @@ bool hasCookieAt(const target::Memory& memory, std::uint64_t address)
 std::optional<std::uint64_t> scanForCookie(const target::Memory& memory)
 {
     constexpr std::size_t kChunk = 1 << 20;
+    // A corrupt core can claim mappings of terabytes: scan at most this much.
+    constexpr std::uint64_t kMaxScanned = std::uint64_t{4} << 30;
+    std::uint64_t scanned = 0;
     std::vector<char> buffer(kChunk + sizeof kDebugCookie);
     for (const auto& mapping : memory.target().mappings()) {
         if (!mapping.writable) continue;
-        for (std::uint64_t at = mapping.start; at < mapping.end; at += kChunk) {
+        for (std::uint64_t at = mapping.start; at < mapping.end && scanned < kMaxScanned; at += kChunk) {
             std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buffer.size(), mapping.end - at));
             std::size_t got = memory.readSome(at, buffer.data(), want);
+            scanned += want;
             // The runtime is 8-byte aligned and the cookie is followed by a version.
             for (std::size_t i = 0; i + 16 <= got; i += 8) {
                 if (std::memcmp(buffer.data() + i, kDebugCookie, sizeof kDebugCookie) != 0) continue;
@@ -37,6 +41,7 @@ std::optional<std::uint64_t> scanForCookie(const target::Memory& memory)
                 std::memcpy(&hex, buffer.data() + i + 8, sizeof hex);
                 if (plausibleHex(hex)) return at + i;
             }
+            if (got < want) break;   // the rest of this mapping is not readable
         }
     }
     return std::nullopt;

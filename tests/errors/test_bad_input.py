@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-TIMEOUT = 60
+TIMEOUT = 30
 
 
 def run(binary, args):
@@ -114,20 +114,28 @@ def main():
 
         check.expect("wrong --exe", ["core", core, "--exe", "/bin/true"], [3], stderr_has="build-id mismatch")
 
-        # Corrupt memory: overwrite random runs of the core's bytes; whatever the
-        # damage, pyautopsy reports what it can and exits cleanly.
+        # Corruption: overwrite random runs of a core's bytes, in its memory and
+        # in its headers and notes; whatever the damage, pyautopsy reports what
+        # it can and exits cleanly, quickly. A 3.13+ core is included because
+        # it can send the reader scanning memory for _Py_DebugOffsets.
         rng = random.Random(1234)
-        with open(core, "rb") as f:
-            original = f.read()
-        for round_ in range(8):
-            data = bytearray(original)
-            for _ in range(200):
-                at = rng.randrange(4096, len(data) - 64)
-                data[at:at + 64] = bytes(rng.randrange(256) for _ in range(64))
-            bad = os.path.join(work, "corrupt")
-            with open(bad, "wb") as f:
-                f.write(data)
-            check.expect("corrupted core #%d" % round_, ["core", bad], [0, 1, 3])
+        corrupt_sources = [core] + glob.glob(os.path.join(args.cache, "cores", "3.13*-sid", "threads_abort",
+                                                          "core.*"))[:1]
+        for source in corrupt_sources:
+            with open(source, "rb") as f:
+                original = f.read()
+            for round_ in range(12):
+                data = bytearray(original)
+                headers = round_ % 2 == 1
+                for _ in range(20 if headers else 200):
+                    at = rng.randrange(64 if headers else 4096, (16384 if headers else len(data)) - 64)
+                    data[at:at + 64] = bytes(rng.randrange(256) for _ in range(64))
+                bad = os.path.join(work, "corrupt")
+                with open(bad, "wb") as f:
+                    f.write(data)
+                check.expect("corrupted %s of %s #%d" % ("headers" if headers else "memory",
+                                                         os.path.basename(os.path.dirname(os.path.dirname(source))),
+                                                         round_), ["core", bad], [0, 1, 3])
 
     print("%d failures" % check.failures)
     return 1 if check.failures else 0
