@@ -94,7 +94,14 @@ std::optional<RuntimeLocation> locateRuntime(const target::Memory& memory, const
 {
     // The executable first (Debian links libpython statically), then libpython.
     if (auto address = modules.findSymbol("_PyRuntime")) {
-        return RuntimeLocation{*address, "symbol _PyRuntime", modules.moduleAt(*address)};
+        // The module whose symbol table names it: on 3.8/3.9 _PyRuntime lies in
+        // libpython's .bss, past the file-backed mappings moduleAt() knows.
+        const target::Module* owner = modules.moduleAt(*address);
+        for (const auto& module : modules.modules()) {
+            if (owner != nullptr) break;
+            if (modules.findSymbol("_PyRuntime", &module, true) == address) owner = &module;
+        }
+        return RuntimeLocation{*address, "symbol _PyRuntime", owner};
     }
     if (auto section = modules.findSection(".PyRuntime")) {
         return RuntimeLocation{section->start, "section .PyRuntime", section->module};

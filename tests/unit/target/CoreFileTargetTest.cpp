@@ -203,14 +203,17 @@ TEST_F(AbortCore, WrongExecutableGivesABuildIdWarning)
     EXPECT_NE(modules.warnings()[0].find("pass --sysroot or --exe"), std::string::npos);
 }
 
-TEST_F(AbortCore, SysrootPrefixesPathsThatExistThere)
+// Like a debugger's sysroot: a file missing under it is missing, never taken
+// from this host instead (where it may be a different build).
+TEST_F(AbortCore, SysrootIsTheOnlyPlaceFilesAreLookedUp)
 {
     TempDir root;
     std::filesystem::create_directories(root.path + "/usr/bin");
     std::filesystem::copy_file(kPython, root.path + kPython);
     auto core = CoreFileTarget::open(*s_core, {"", root.path});
     EXPECT_EQ(core->resolveModulePath(kPython), root.path + kPython);
-    EXPECT_EQ(core->resolveModulePath("/lib/x86_64-linux-gnu/libc.so.6"), "/lib/x86_64-linux-gnu/libc.so.6");
+    EXPECT_EQ(core->resolveModulePath("/lib/x86_64-linux-gnu/libc.so.6"),
+              root.path + "/lib/x86_64-linux-gnu/libc.so.6");
 }
 
 TEST(CoreFileTarget, NonCoreInputsAreBadInput)

@@ -27,9 +27,11 @@ const char* kFiveThreads =
     "time.sleep(600)\n";
 
 // Waits (bounded) until the process leaves the traced-stop state.
+// Polls for up to 5 s: on a loaded CI machine a released thread may take a
+// while to be scheduled and leave its stopped state.
 bool runsAgain(int pid)
 {
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 1000; ++i) {
         char state = processState(pid);
         if (state != 't' && state != 'T') return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
