@@ -12,6 +12,36 @@ namespace {
 
 std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
+// Bounds one walk along a frame chain: cycles end it, and so does a chain
+// longer than any real stack (counting every link, skipped shims included,
+// so that garbage made of skippable frames cannot run on either).
+class ChainGuard {
+public:
+    explicit ChainGuard(std::size_t maxFrames) : m_maxFrames(maxFrames), m_maxLinks(maxFrames * 4) {}
+
+    bool admit(std::uint64_t frame, const FrameWalk& walk, std::vector<std::string>& notes)
+    {
+        if (walk.frames.size() >= m_maxFrames) {
+            notes.push_back(fmt::format("stopped after {} frames (limit)", m_maxFrames));
+            return false;
+        }
+        if (m_seen.size() >= m_maxLinks) {
+            notes.push_back(fmt::format("stopped after {} frame links (limit)", m_maxLinks));
+            return false;
+        }
+        if (!m_seen.insert(frame).second) {
+            notes.push_back(fmt::format("frame chain loops back to {:#x}; stopped", frame));
+            return false;
+        }
+        return true;
+    }
+
+private:
+    std::size_t m_maxFrames;
+    std::size_t m_maxLinks;
+    std::unordered_set<std::uint64_t> m_seen;
+};
+
 }  // namespace
 
 const CodeInfo* FrameWalker::codeInfo(std::uint64_t code)
@@ -79,18 +109,10 @@ void FrameWalker::walkFrameObjects(std::uint64_t frame, FrameWalk& out)
     const auto& rt = m_reader.runtime();
     const auto& f = rt.layout.frameObject;
     const auto& memory = m_reader.memory();
-    std::unordered_set<std::uint64_t> seen;
-    const std::size_t limit = m_reader.limits().maxFramesPerThread;
+    ChainGuard guard(m_reader.limits().maxFramesPerThread);
 
     for (; frame != 0; frame = memory.readPointer(at(frame, f.f_back))) {
-        if (out.frames.size() >= limit) {
-            out.notes.push_back(fmt::format("stopped after {} frames (limit)", limit));
-            return;
-        }
-        if (!seen.insert(frame).second) {
-            out.notes.push_back(fmt::format("frame chain loops back to {:#x}; stopped", frame));
-            return;
-        }
+        if (!guard.admit(frame, out, out.notes)) return;
         try {
             std::uint64_t code = memory.readPointer(at(frame, f.f_code));
             const CodeInfo* info = codeInfo(code);
@@ -139,20 +161,12 @@ void FrameWalker::walkInterpreterFrames(std::uint64_t frame, FrameWalk& out)
     const auto& rt = m_reader.runtime();
     const auto& f = rt.layout.interpreterFrame;
     const auto& memory = m_reader.memory();
-    std::unordered_set<std::uint64_t> seen;
-    const std::size_t limit = m_reader.limits().maxFramesPerThread;
+    ChainGuard guard(m_reader.limits().maxFramesPerThread);
     constexpr int kOwnedByGenerator = 1;
 
     std::uint64_t next = 0;
     for (; frame != 0; frame = next) {
-        if (out.frames.size() >= limit) {
-            out.notes.push_back(fmt::format("stopped after {} frames (limit)", limit));
-            return;
-        }
-        if (!seen.insert(frame).second) {
-            out.notes.push_back(fmt::format("frame chain loops back to {:#x}; stopped", frame));
-            return;
-        }
+        if (!guard.admit(frame, out, out.notes)) return;
         try {
             next = memory.readPointer(at(frame, f.previous));
             int owner = memory.read<std::int8_t>(at(frame, f.owner));
