@@ -13,9 +13,7 @@ running again afterwards, not stopped.
 
 import argparse
 import os
-import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -23,27 +21,52 @@ INTEGRATION = os.path.join(os.path.dirname(HERE), "integration")
 sys.path.insert(0, HERE)
 sys.path.insert(0, INTEGRATION)
 import gdbrun  # noqa: E402
+import parked  # noqa: E402
 import truthcheck  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(HERE))
 
-
-def process_state(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        return f.read().rsplit(")", 1)[1].split()[0]
-
-
-def wait_for_truth(proc, truth_path, interpreter):
-    deadline = time.monotonic() + 60
-    while not os.path.exists(truth_path):
-        if proc.poll() is not None:
-            raise RuntimeError("scenario exited %d: %s" % (proc.returncode,
-                                                           proc.stderr.read().decode(errors="replace")))
-        if time.monotonic() > deadline:
-            raise RuntimeError("scenario wrote no truth in 60 s")
-        time.sleep(0.05)
-    time.sleep(0.3)  # the committing thread has written its truth; let it reach park()
-    return truthcheck.load_truth(truth_path)
+def check_live(args, proc, truth):
+    """Runs GDB on the parked process; returns the number of failures."""
+    failures = 0
+    # GDB selects the thread it stopped first (any thread); select the
+    # committing one by its LWP for py-bt and bt.
+    crashed = [t for t in truth["threads"] if t["ident"] == truth["committing_thread"]][0]
+    select = "python [t.switch() for t in gdb.selected_inferior().threads() if t.ptid[1] == %d]" % (
+        crashed["native_id"])
+    result = gdbrun.run_gdb(["-p", str(proc.pid)],
+                            [("select", select), ("py-bt", "py-bt"), ("py-bt-all", "py-bt --all"),
+                             ("json", "pyautopsy report --json"), ("bt", "bt"), ("detach", "detach")],
+                            args.library)
+    checks = [
+        ("py-bt --all", lambda: "%d threads match" % gdbrun.compare_text(
+            truth, result.sections.get("py-bt-all", ""), extra_innermost="park")),
+        ("report --json", lambda: "%d threads match" % truthcheck.compare_report(
+            truth, result.json("json"), extra_innermost="park")),
+        ("py-bt", lambda: gdbrun.check_selected_thread(truth, result.sections.get("py-bt", ""),
+                                                       extra_innermost="park")),
+        ("bt decorator", lambda: gdbrun.check_decorated_bt(truth, result.sections.get("bt", ""),
+                                                           extra_innermost="park")),
+    ]
+    for name, check in checks:
+        try:
+            print("ok   %s gdb-live %s: %s" % (args.interpreter, name, check()))
+        except (ValueError, truthcheck.Mismatch, KeyError, IndexError) as e:
+            print("FAIL %s gdb-live %s: %s" % (args.interpreter, name, e))
+            failures += 1
+    time.sleep(0.2)
+    if proc.poll() is not None:
+        print("FAIL %s gdb-live: the process died (exit %s)" % (args.interpreter, proc.returncode))
+        failures += 1
+    elif parked.process_state(proc.pid) in ("t", "T"):
+        print("FAIL %s gdb-live: the process was left stopped" % args.interpreter)
+        failures += 1
+    else:
+        print("ok   %s gdb-live: process running again after detach" % args.interpreter)
+    if failures:
+        print("---- gdb output ----\n" + result.output[-6000:])
+    print("%s: gdb-live %.1f s (attach, analysis, printing, detach), %d failures" % (
+        args.interpreter, result.seconds, failures))
+    return failures
 
 
 def main():
@@ -54,61 +77,12 @@ def main():
     parser.add_argument("--scenario", default="threads_abort")
     args = parser.parse_args()
 
-    failures = 0
-    with tempfile.TemporaryDirectory(prefix="pyautopsy-gdb-live-") as work:
-        truth_path = os.path.join(work, "truth.json")
-        env = dict(os.environ, PYAUTOPSY_TRUTH=truth_path)
-        scenario = os.path.join(ROOT, "corefiles", "scenarios", args.scenario + ".py")
-        proc = subprocess.Popen([args.python, os.path.join(INTEGRATION, "park_instead_of_abort.py"), scenario],
-                                cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            try:
-                truth = wait_for_truth(proc, truth_path, args.interpreter)
-            except RuntimeError as e:
-                print("FAIL %s gdb-live: %s" % (args.interpreter, e))
-                return 1
-            # GDB selects the thread it stopped first (any thread); select the
-            # committing one by its LWP for py-bt and bt.
-            crashed = [t for t in truth["threads"] if t["ident"] == truth["committing_thread"]][0]
-            select = "python [t.switch() for t in gdb.selected_inferior().threads() if t.ptid[1] == %d]" % (
-                crashed["native_id"])
-            result = gdbrun.run_gdb(["-p", str(proc.pid)],
-                                    [("select", select), ("py-bt", "py-bt"), ("py-bt-all", "py-bt --all"),
-                                     ("json", "pyautopsy report --json"), ("bt", "bt"), ("detach", "detach")],
-                                    args.library)
-            checks = [
-                ("py-bt --all", lambda: "%d threads match" % gdbrun.compare_text(
-                    truth, result.sections.get("py-bt-all", ""), extra_innermost="park")),
-                ("report --json", lambda: "%d threads match" % truthcheck.compare_report(
-                    truth, result.json("json"), extra_innermost="park")),
-                ("py-bt", lambda: gdbrun.check_selected_thread(truth, result.sections.get("py-bt", ""),
-                                                               extra_innermost="park")),
-                ("bt decorator", lambda: gdbrun.check_decorated_bt(truth, result.sections.get("bt", ""),
-                                                                   extra_innermost="park")),
-            ]
-            for name, check in checks:
-                try:
-                    print("ok   %s gdb-live %s: %s" % (args.interpreter, name, check()))
-                except (ValueError, truthcheck.Mismatch, KeyError, IndexError) as e:
-                    print("FAIL %s gdb-live %s: %s" % (args.interpreter, name, e))
-                    failures += 1
-            time.sleep(0.2)
-            if proc.poll() is not None:
-                print("FAIL %s gdb-live: the process died (exit %s)" % (args.interpreter, proc.returncode))
-                failures += 1
-            elif process_state(proc.pid) in ("t", "T"):
-                print("FAIL %s gdb-live: the process was left stopped" % args.interpreter)
-                failures += 1
-            else:
-                print("ok   %s gdb-live: process running again after detach" % args.interpreter)
-            if failures:
-                print("---- gdb output ----\n" + result.output[-6000:])
-            print("%s: gdb-live %.1f s (attach, analysis, printing, detach), %d failures" % (
-                args.interpreter, result.seconds, failures))
-        finally:
-            proc.kill()
-            proc.wait()
-    return 1 if failures else 0
+    try:
+        with parked.parked_scenario(args.python, args.scenario) as (proc, truth):
+            return 1 if check_live(args, proc, truth) else 0
+    except truthcheck.Mismatch as e:
+        print("FAIL %s gdb-live: %s" % (args.interpreter, e))
+        return 1
 
 
 if __name__ == "__main__":

@@ -8,23 +8,13 @@ compares every thread. Also checks the target runs again afterwards.
 """
 
 import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+import parked  # noqa: E402
 import truthcheck  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(HERE))
-
-
-def process_state(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        return f.read().rsplit(")", 1)[1].split()[0]
 
 
 def main():
@@ -36,26 +26,8 @@ def main():
     args = parser.parse_args()
 
     failures = 0
-    with tempfile.TemporaryDirectory(prefix="pyautopsy-live-") as work:
-        truth_path = os.path.join(work, "truth.json")
-        env = dict(os.environ, PYAUTOPSY_TRUTH=truth_path)
-        scenario = os.path.join(ROOT, "corefiles", "scenarios", args.scenario + ".py")
-        proc = subprocess.Popen([args.python, os.path.join(HERE, "park_instead_of_abort.py"), scenario],
-                                cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            deadline = time.monotonic() + 60
-            while not os.path.exists(truth_path):
-                if proc.poll() is not None:
-                    print("FAIL %s: scenario exited %d: %s" % (args.interpreter, proc.returncode,
-                                                               proc.stderr.read().decode(errors="replace")))
-                    return 1
-                if time.monotonic() > deadline:
-                    print("FAIL %s: scenario wrote no truth in 60 s" % args.interpreter)
-                    return 1
-                time.sleep(0.05)
-            truth = truthcheck.load_truth(truth_path)
-            # The committing thread has written its truth; give it time to reach park().
-            time.sleep(0.3)
+    try:
+        with parked.parked_scenario(args.python, args.scenario) as (proc, truth):
             for mode in ([], ["--nonblocking"]):
                 label = "pid" + (" --nonblocking" if mode else "")
                 code, report, stderr = truthcheck.run_pyautopsy(args.pyautopsy, ["pid", str(proc.pid)] + mode)
@@ -69,13 +41,13 @@ def main():
                 except truthcheck.Mismatch as e:
                     print("FAIL %s %s: %s" % (args.interpreter, label, e))
                     failures += 1
-                state = process_state(proc.pid)
+                state = parked.process_state(proc.pid)
                 if state in ("t", "T"):
                     print("FAIL %s %s: target left stopped (state %s)" % (args.interpreter, label, state))
                     failures += 1
-        finally:
-            proc.kill()
-            proc.wait()
+    except truthcheck.Mismatch as e:
+        print("FAIL %s: %s" % (args.interpreter, e))
+        return 1
     return 1 if failures else 0
 
 

@@ -14,22 +14,13 @@ Also checks that the target runs again afterwards.
 
 import argparse
 import os
-import subprocess
 import sys
-import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
+import parked  # noqa: E402
 import truthcheck  # noqa: E402
 import nativecheck  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(HERE))
-
-
-def process_state(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        return f.read().rsplit(")", 1)[1].split()[0]
 
 
 def check_stopped(truth, report):
@@ -63,25 +54,9 @@ def main():
     args = parser.parse_args()
 
     failures = 0
-    with tempfile.TemporaryDirectory(prefix="pyautopsy-native-") as work:
-        truth_path = os.path.join(work, "truth.json")
-        env = dict(os.environ, PYAUTOPSY_TRUTH=truth_path)
-        scenario = os.path.join(ROOT, "corefiles", "scenarios", "threads_abort.py")
-        proc = subprocess.Popen([args.python, os.path.join(HERE, "park_with_c_thread.py"), scenario],
-                                cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            deadline = time.monotonic() + 60
-            while not os.path.exists(truth_path):
-                if proc.poll() is not None:
-                    print("FAIL %s: scenario exited %d: %s" % (args.interpreter, proc.returncode,
-                                                               proc.stderr.read().decode(errors="replace")))
-                    return 1
-                if time.monotonic() > deadline:
-                    print("FAIL %s: scenario wrote no truth in 60 s" % args.interpreter)
-                    return 1
-                time.sleep(0.05)
-            truth = truthcheck.load_truth(truth_path)
-            time.sleep(0.3)   # the committing thread has written its truth; let it reach park()
+    runner = os.path.join(HERE, "park_with_c_thread.py")
+    try:
+        with parked.parked_scenario(args.python, runner=runner) as (proc, truth):
             for mode, check in (([], check_stopped), (["--nonblocking"], check_nonblocking)):
                 label = "pid --native" + (" --nonblocking" if mode else "")
                 code, report, stderr = truthcheck.run_pyautopsy(args.pyautopsy,
@@ -95,13 +70,13 @@ def main():
                 except truthcheck.Mismatch as e:
                     print("FAIL %s %s: %s" % (args.interpreter, label, e))
                     failures += 1
-                state = process_state(proc.pid)
+                state = parked.process_state(proc.pid)
                 if state in ("t", "T"):
                     print("FAIL %s %s: target left stopped (state %s)" % (args.interpreter, label, state))
                     failures += 1
-        finally:
-            proc.kill()
-            proc.wait()
+    except truthcheck.Mismatch as e:
+        print("FAIL %s: %s" % (args.interpreter, e))
+        return 1
     return 1 if failures else 0
 
 

@@ -1,0 +1,55 @@
+"""A corefiles scenario kept alive, for tests of live processes.
+
+parked_scenario() starts a scenario under an interpreter with os.abort()
+replaced by a call that blocks in C (park_instead_of_abort.py, or another
+runner), waits until the scenario has recorded its truth, and yields the
+process and that truth; the process is killed when the block ends. The
+committing thread shows one extra innermost frame: the parking function.
+"""
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import truthcheck  # noqa: E402
+
+DEFAULT_RUNNER = os.path.join(HERE, "park_instead_of_abort.py")
+
+
+def process_state(pid):
+    """The one-letter state of /proc/PID/stat ('t' when stopped by a tracer)."""
+    with open("/proc/%d/stat" % pid) as f:
+        return f.read().rsplit(")", 1)[1].split()[0]
+
+
+@contextlib.contextmanager
+def parked_scenario(python, scenario="threads_abort", runner=DEFAULT_RUNNER, timeout=60):
+    """Yields (process, truth). Raises truthcheck.Mismatch if the scenario
+    exits or records no truth within `timeout` seconds."""
+    with tempfile.TemporaryDirectory(prefix="pyautopsy-live-") as work:
+        truth_path = os.path.join(work, "truth.json")
+        env = dict(os.environ, PYAUTOPSY_TRUTH=truth_path)
+        path = os.path.join(ROOT, "corefiles", "scenarios", scenario + ".py")
+        proc = subprocess.Popen([python, runner, path], cwd=work, env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            deadline = time.monotonic() + timeout
+            while not os.path.exists(truth_path):
+                if proc.poll() is not None:
+                    raise truthcheck.Mismatch("scenario exited %d: %s" % (
+                        proc.returncode, proc.stderr.read().decode(errors="replace")))
+                if time.monotonic() > deadline:
+                    raise truthcheck.Mismatch("scenario wrote no truth in %d s" % timeout)
+                time.sleep(0.05)
+            # The committing thread has written its truth; let it reach the parking call.
+            time.sleep(0.3)
+            yield proc, truthcheck.load_truth(truth_path)
+        finally:
+            proc.kill()
+            proc.wait()
