@@ -74,6 +74,7 @@ std::unique_ptr<LiveProcessTarget> LiveProcessTarget::attach(int pid, const Live
 
     auto impl = std::make_unique<Impl>(pid);
     impl->stopWhenFrozen = options.stopThreads;
+    if (options.stopThreads) impl->memory.reserveCache();
 
     impl->mappings = parseProcMaps(readWholeFile(proc + "/maps"));
     if (impl->mappings.empty())

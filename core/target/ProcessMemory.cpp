@@ -28,6 +28,15 @@ void ProcessMemory::enableCache(bool enabled)
 {
     m_cacheEnabled = enabled;
     m_pages.clear();
+    m_poolUsed = 0;
+}
+
+void ProcessMemory::reserveCache()
+{
+    if (m_pool.empty()) {
+        m_pool.resize(kMaxCachedPages);   // value-initialised: every page is written, so faulted in
+        m_pages.reserve(kMaxCachedPages);
+    }
 }
 
 std::size_t ProcessMemory::readUncached(std::uint64_t address, void* out, std::size_t size)
@@ -58,11 +67,17 @@ std::size_t ProcessMemory::readUncached(std::uint64_t address, void* out, std::s
 
 const ProcessMemory::Page* ProcessMemory::cachedPage(std::uint64_t pageAddress)
 {
-    if (auto it = m_pages.find(pageAddress); it != m_pages.end()) return it->second.get();
-    auto page = std::make_unique<Page>();
+    if (auto it = m_pages.find(pageAddress); it != m_pages.end()) return it->second;
+    reserveCache();
+    if (m_poolUsed == m_pool.size()) {   // full: drop everything, reuse the pages
+        m_pages.clear();
+        m_poolUsed = 0;
+    }
+    Page* page = &m_pool[m_poolUsed];
     if (readUncached(pageAddress, page->data(), kPageSize) != kPageSize) return nullptr;
-    if (m_pages.size() >= kMaxCachedPages) m_pages.clear();
-    return m_pages.emplace(pageAddress, std::move(page)).first->second.get();
+    ++m_poolUsed;
+    m_pages.emplace(pageAddress, page);
+    return page;
 }
 
 std::size_t ProcessMemory::read(std::uint64_t address, void* out, std::size_t size)

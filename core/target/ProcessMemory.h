@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 namespace pyautopsy::target {
 
@@ -26,6 +27,10 @@ public:
     std::size_t read(std::uint64_t address, void* out, std::size_t size);
 
     void enableCache(bool enabled);
+    // Allocates (and touches) the cache's memory now: page faults are costly
+    // (in VMs especially), so taking them before the target is stopped keeps
+    // them out of the time it is held.
+    void reserveCache();
 
     static constexpr std::size_t kPageSize = 4096;
     static constexpr std::size_t kMaxCachedPages = 256;
@@ -39,7 +44,9 @@ private:
     int m_memFd = -1;              // /proc/PID/mem, opened on first need
     bool m_useVmReadv = true;
     bool m_cacheEnabled = false;
-    std::unordered_map<std::uint64_t, std::unique_ptr<Page>> m_pages;
+    std::vector<Page> m_pool;      // the cache's pages, reused when it is dropped
+    std::size_t m_poolUsed = 0;
+    std::unordered_map<std::uint64_t, const Page*> m_pages;
 };
 
 }  // namespace pyautopsy::target
