@@ -3,7 +3,9 @@
 #include "Session.h"
 #include "SourceListing.h"
 
+#include "report/DiagnosisReport.h"
 #include "report/JsonReport.h"
+#include "report/ProcessStateText.h"
 #include "report/TextReport.h"
 #include "support/Error.h"
 #include "target/Memory.h"
@@ -339,11 +341,19 @@ std::string fullReport(lldb::SBDebugger& debugger, const Arguments& args)
     return report::formatSnapshot(snap, options);
 }
 
-Body notYet(const char* what)
+std::string runtimeState(lldb::SBDebugger& debugger, const Arguments& args)
 {
-    return [what](lldb::SBDebugger&, const Arguments&) {
-        return fmt::format("pyautopsy {}: not available yet\n", what);
-    };
+    requireNoPositional(args, "pyautopsy runtime");
+    lldb::SBTarget target = debugger.GetSelectedTarget();
+    return report::formatProcessState(session().snapshot(target, analysisOptions(false, false)));
+}
+
+std::string diagnose(lldb::SBDebugger& debugger, const Arguments& args)
+{
+    requireNoPositional(args, "pyautopsy diagnose");
+    lldb::SBTarget target = debugger.GetSelectedTarget();
+    // Most rules need the native frames and the locals.
+    return report::formatDiagnoses(session().snapshot(target, analysisOptions(true, true)), debugger.GetUseColor());
 }
 
 // LLDB keeps the raw pointers it is given for the life of the process; the
@@ -389,9 +399,15 @@ bool registerCommands(lldb::SBDebugger debugger)
         "The full report the pyautopsy CLI prints for this process or core; --json for the JSON contract "
         "(docs/json-schema.md).",
         "pyautopsy report [--json] [--locals] [--native]");
-    sub("gc", notYet("gc"), "Garbage collector state (not available yet).", "pyautopsy gc");
-    sub("runtime", notYet("runtime"), "Runtime and finalization state (not available yet).", "pyautopsy runtime");
-    sub("diagnose", notYet("diagnose"), "Why the process crashed or hung (not available yet).", "pyautopsy diagnose");
+    sub("runtime", runtimeState,
+        "Runtime and finalization state, per interpreter GC, atexit callbacks and sys.modules, the singletons' "
+        "refcounts, and trace hooks, as the CLI prints them.",
+        "pyautopsy runtime");
+    sub("gc", runtimeState, "The same as `pyautopsy runtime`, which includes each interpreter's GC state.",
+        "pyautopsy gc");
+    sub("diagnose", diagnose,
+        "Why the process crashed or hung: findings with their evidence and advice (docs/diagnoses.md).",
+        "pyautopsy diagnose");
     return ok;
 }
 

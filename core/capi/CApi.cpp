@@ -5,7 +5,9 @@
 
 #include "CallbackTarget.h"
 #include "engine/Engine.h"
+#include "report/DiagnosisReport.h"
 #include "report/JsonReport.h"
+#include "report/ProcessStateText.h"
 #include "report/TextReport.h"
 #include "support/Error.h"
 
@@ -166,6 +168,22 @@ pyautopsy_status pyautopsy_report_process_text(const pyautopsy_report* report,
     return guarded(errorOut, [&] {
         require(report != nullptr, "report is NULL");
         setOut(out, report::formatProcessHeader(report->snapshot, textOptions(options)));
+    });
+}
+
+pyautopsy_status pyautopsy_report_state_text(const pyautopsy_report* report, char** out, char** errorOut)
+{
+    return guarded(errorOut, [&] {
+        require(report != nullptr, "report is NULL");
+        setOut(out, report::formatProcessState(report->snapshot));
+    });
+}
+
+pyautopsy_status pyautopsy_report_diagnosis_text(const pyautopsy_report* report, char** out, char** errorOut)
+{
+    return guarded(errorOut, [&] {
+        require(report != nullptr, "report is NULL");
+        setOut(out, report::formatDiagnoses(report->snapshot));
     });
 }
 

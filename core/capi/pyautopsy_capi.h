@@ -155,6 +155,13 @@ PYAUTOPSY_API pyautopsy_status pyautopsy_report_text(const pyautopsy_report* rep
 PYAUTOPSY_API pyautopsy_status pyautopsy_report_process_text(const pyautopsy_report* report,
                                                              const pyautopsy_text_options* options, char** out,
                                                              char** error_out);
+/* The runtime-state section (finalization, GC, atexit, refcounts, trace hooks)
+ * and the diagnosis section, as the CLI prints them (added in version 1 of
+ * this interface, with no change to earlier functions). */
+PYAUTOPSY_API pyautopsy_status pyautopsy_report_state_text(const pyautopsy_report* report, char** out,
+                                                           char** error_out);
+PYAUTOPSY_API pyautopsy_status pyautopsy_report_diagnosis_text(const pyautopsy_report* report, char** out,
+                                                               char** error_out);
 PYAUTOPSY_API pyautopsy_status pyautopsy_report_thread_text(const pyautopsy_report* report, size_t thread,
                                                             const pyautopsy_text_options* options, char** out,
                                                             char** error_out);

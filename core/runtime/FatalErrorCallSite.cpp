@@ -135,16 +135,18 @@ std::optional<snapshot::FatalErrorCall> readFatalErrorCall(const target::Memory&
         call.recoveredFrom = "the message _Py_NegativeRefcount always reports";
         return call;
     }
+    // A stripped binary may not name the calling function.
+    const std::string callerName = call.caller.empty() ? std::string("an unnamed function") : call.caller;
     if (!why.empty()) {
         call.recoveredFrom = "not recovered: " + why;
     } else if (!call.message) {
-        call.recoveredFrom = fmt::format("not recovered: {} does not pass it as a string literal", call.caller);
+        call.recoveredFrom = fmt::format("not recovered: {} does not pass it as a string literal", callerName);
     } else if (call.funcArgument && *call.funcArgument == call.caller) {
         call.recoveredFrom = fmt::format("string literals loaded by the call in {} (confirmed: the __func__ "
                                          "argument names the calling function)", call.caller);
     } else {
         call.recoveredFrom = fmt::format("string literal loaded by the call in {} (decoded from its code, "
-                                         "not cross-checked)", call.caller);
+                                         "not cross-checked)", callerName);
     }
     return call;
 }

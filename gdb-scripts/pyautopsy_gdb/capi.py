@@ -130,6 +130,9 @@ class Library:
         for name in ("pyautopsy_report_thread_text", "pyautopsy_report_thread_header_text"):
             getattr(lib, name).restype = ctypes.c_int
             getattr(lib, name).argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(TextOptions), out, out]
+        for name in ("pyautopsy_report_state_text", "pyautopsy_report_diagnosis_text"):
+            getattr(lib, name).restype = ctypes.c_int
+            getattr(lib, name).argtypes = [ctypes.c_void_p, out, out]
         lib.pyautopsy_report_frame_text.restype = ctypes.c_int
         lib.pyautopsy_report_frame_text.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t,
                                                     ctypes.POINTER(TextOptions), out, out]
@@ -191,6 +194,12 @@ class Report:
 
     def process_text(self):
         return self._string(self._lib.pyautopsy_report_process_text, self._text_options(False))
+
+    def state_text(self):
+        return self._string(self._lib.pyautopsy_report_state_text)
+
+    def diagnosis_text(self):
+        return self._string(self._lib.pyautopsy_report_diagnosis_text)
 
     def thread_text(self, thread, most_recent_last=False):
         return self._string(self._lib.pyautopsy_report_thread_text, thread, self._text_options(most_recent_last))

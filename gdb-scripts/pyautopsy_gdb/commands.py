@@ -228,7 +228,8 @@ Subcommands:
   threads                 one line per Python thread (ident, native id, name, GIL)
   report [--json] [--locals] [--native]
                           everything the pyautopsy CLI shows, as text or JSON
-  gc, runtime, diagnose   not available yet
+  gc, runtime             runtime, finalization, GC, atexit and refcount state
+  diagnose                why the process crashed or hung: findings with evidence
   lib [PATH]              show (or load) the libpyautopsy.so in use"""
 
     def __init__(self):
@@ -256,8 +257,11 @@ Subcommands:
                 gdb.write(analysis.report.json(2) + "\n")
             else:
                 gdb.write(analysis.report.text(most_recent_last=True))
-        elif command in ("gc", "runtime", "diagnose"):
-            gdb.write("pyautopsy %s: not available yet\n" % command)
+        elif command in ("gc", "runtime"):
+            gdb.write(self.session.analysis().report.state_text())
+        elif command == "diagnose":
+            # Most rules need the native frames and the locals.
+            gdb.write(self.session.analysis(locals_=True, native=True).report.diagnosis_text())
         elif command == "lib":
             load_library_command(self.session, rest[0] if rest else None)
         else:
