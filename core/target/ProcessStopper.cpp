@@ -12,6 +12,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <dirent.h>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <sys/ptrace.h>
 #include <sys/user.h>
@@ -139,6 +141,30 @@ std::chrono::nanoseconds threadCpuTime()
     return std::chrono::seconds(now.tv_sec) + std::chrono::nanoseconds(now.tv_nsec);
 }
 
+// PTRACE_SEIZE, retried briefly on EPERM: seen once on a loaded machine for
+// a process nothing else traced, and not reproducible; a few milliseconds of
+// retries cost nothing when the refusal is real.
+long seizeThread(int tid)
+{
+    for (int attempt = 0;; ++attempt) {
+        long result = ::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr);
+        if (result == 0 || errno != EPERM || attempt == 4) return result;
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
+// True when the thread is gone or a zombie (exiting): seizing it fails with
+// EPERM, and it has no stack left to read anyway.
+bool threadIsExiting(int pid, int tid)
+{
+    std::ifstream in(fmt::format("/proc/{}/task/{}/stat", pid, tid));
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos || close + 2 >= stat.size()) return true;
+    const char state = stat[close + 2];
+    return state == 'Z' || state == 'X';
+}
+
 enum class StopResult { Stopped, Gone, Timeout };
 
 // Waits for the stop PTRACE_INTERRUPT asked for, polling so a thread stuck in
@@ -186,15 +212,18 @@ ProcessStopper::ProcessStopper(int pid) : m_pid(pid)
         // Seize and interrupt all new threads first, then wait: they stop in parallel.
         std::vector<int> interrupted;
         for (int tid : fresh) {
-            if (::ptrace(PTRACE_SEIZE, tid, nullptr, nullptr) != 0) {
-                if (errno == ESRCH) continue;  // the thread exited meanwhile
+            if (seizeThread(tid) != 0) {
                 const int error = errno;
+                if (error == ESRCH) continue;  // the thread exited meanwhile
+                // The kernel refuses a thread that is already exiting with EPERM.
+                if (error == EPERM && tid != pid && threadIsExiting(pid, tid)) continue;
                 detach();
                 removeGuards();
                 throw Error(ErrorKind::System,
-                            fmt::format("cannot attach to PID {}: {} (ptrace needs the same user and "
+                            fmt::format("cannot attach to PID {}{}: {} (ptrace needs the same user and "
                                         "/proc/sys/kernel/yama/ptrace_scope at 0 or 1, or CAP_SYS_PTRACE)",
-                                        pid, std::strerror(error)));
+                                        pid, tid != pid ? fmt::format(" (thread {})", tid) : std::string(),
+                                        std::strerror(error)));
             }
             seized.push_back(tid);
             registerThread(tid);
