@@ -32,14 +32,19 @@ PythonChild::PythonChild(const std::string& script)
     char buffer[16] = {};
     ssize_t got = ::read(fds[0], buffer, sizeof buffer - 1);
     m_ready = got > 0 && std::strncmp(buffer, "ready", 5) == 0;
-    ::close(fds[0]);
+    // Keep the read end open for the child's lifetime: closing it here let a
+    // write still in flight (the rest of "ready\n") fail with EPIPE and kill the
+    // child, which then could not be traced.
+    m_stdout = fds[0];
 }
 
 PythonChild::~PythonChild()
 {
-    if (m_pid <= 0) return;
-    ::kill(m_pid, SIGKILL);
-    ::waitpid(m_pid, nullptr, 0);
+    if (m_pid > 0) {
+        ::kill(m_pid, SIGKILL);
+        ::waitpid(m_pid, nullptr, 0);
+    }
+    if (m_stdout >= 0) ::close(m_stdout);
 }
 
 char processState(int pid)

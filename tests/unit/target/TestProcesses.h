@@ -26,6 +26,7 @@ public:
 
 private:
     int m_pid = -1;
+    int m_stdout = -1;   // read end of the child's stdout, open while it lives
     bool m_ready = false;
 };
 
