@@ -37,7 +37,7 @@ def main():
         with parked.parked_scenario(args.python) as (proc, truth):
             started = time.monotonic()
             outputs = lldbrun.run_lldb(args.lldb, args.plugin,
-                                       ["pyautopsy report --json", "py-bt --all", "py-bt", "process detach"],
+                                       ["pyautopsy report --json", "py-bt --all", "thread select 1", "py-bt", "process detach"],
                                        pre=["-p", str(proc.pid)])
             seconds = time.monotonic() - started
             report = lldbrun.parse_json(outputs["pyautopsy report --json"])
@@ -48,6 +48,8 @@ def main():
                 raise truthcheck.Mismatch("py-bt --all: the committing thread does not end in park()")
             text[committing] = text[committing][1:]
             check_text_stacks(truth, text, "py-bt --all")
+            # LLDB selects whichever thread it saw stop first; thread #1 is the
+            # process's first (main) thread.
             selected = lldbrun.parse_backtrace(outputs["py-bt"])
             if list(selected) != [truth["main_thread"]]:
                 raise truthcheck.Mismatch("py-bt showed %s, expected the main thread" % [hex(t) for t in selected])
