@@ -55,6 +55,10 @@ def main():
                 continue
             try:
                 threads = truthcheck.compare_report(truth, report)
+                # threads_abort's committing thread dies in os.abort() holding the GIL;
+                # the deadlocked threads all wait in lock.acquire(), GIL released.
+                truthcheck.check_gil_holder(report, truth["committing_thread"] if scenario == "threads_abort"
+                                            else None)
                 frames = sum(len(truth["stacks"][str(t["ident"])]) for t in truth["threads"]
                              if t.get("stack_final"))
                 print("ok   %s/%s%s: %d threads, %d frames match (%s)" % (args.interpreter, scenario, label,

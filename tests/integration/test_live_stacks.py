@@ -37,6 +37,9 @@ def main():
                     continue
                 try:
                     threads = truthcheck.compare_report(truth, report, extra_innermost="park")
+                    if not mode:
+                        # Every thread is parked in C with the GIL released.
+                        truthcheck.check_gil_holder(report, None)
                     print("ok   %s %s: %d threads match" % (args.interpreter, label, threads))
                 except truthcheck.Mismatch as e:
                     print("FAIL %s %s: %s" % (args.interpreter, label, e))

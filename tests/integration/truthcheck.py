@@ -86,3 +86,15 @@ def compare_report(truth, report, extra_innermost=None):
             raise Mismatch("thread %s (%#x): %s" % (info["name"], ident, e))
         checked += 1
     return checked
+
+
+def check_gil_holder(report, expected_ident):
+    """Exactly `expected_ident` holds the GIL (None: no thread does).
+
+    A thread that calls os.abort() holds the GIL when it dies; threads blocked
+    in lock.acquire() have released it."""
+    holders = [t["thread_id"] for t in report["threads"] if t.get("holds_gil")]
+    expected = [] if expected_ident is None else [expected_ident]
+    if holders != expected:
+        raise Mismatch("GIL held by %s, expected %s" % ([hex(h) for h in holders],
+                                                        [hex(e) for e in expected] or "no thread"))
