@@ -90,6 +90,32 @@ void addTidsFromThreadControlBlocks(const target::Memory& memory, const target::
     for (const auto& [pthread, block] : blocks) tids.emplace(pthread, block[best->first]);
 }
 
+// A singly linked list in the target (interpreters, thread states): its
+// nodes in order, bounded by `limit` and by cycle detection; a fault while
+// following it keeps the nodes read so far. Problems become warnings.
+std::vector<std::uint64_t> walkList(const target::Memory& memory, std::uint64_t head, Offset next, std::size_t limit,
+                                    const std::string& what, std::vector<std::string>& warnings)
+{
+    std::vector<std::uint64_t> nodes;
+    std::unordered_set<std::uint64_t> seen;
+    try {
+        for (std::uint64_t node = head; node != 0; node = memory.readPointer(at(node, next))) {
+            if (!seen.insert(node).second) {
+                warnings.push_back(fmt::format("{} loops back to {:#x}; cut there", what, node));
+                break;
+            }
+            if (nodes.size() >= limit) {
+                warnings.push_back(fmt::format("{} has more than {} entries; cut there", what, limit));
+                break;
+            }
+            nodes.push_back(node);
+        }
+    } catch (const target::MemoryFault& fault) {
+        warnings.push_back(fmt::format("{} is unreadable past {} entries: {}", what, nodes.size(), fault.what()));
+    }
+    return nodes;
+}
+
 // The tstate holding the GIL, where the version keeps it in one place.
 std::optional<std::uint64_t> gilHolder(const target::Memory& memory, const Runtime& rt, std::uint64_t interp)
 {
@@ -168,22 +194,11 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
     }
 
     std::vector<std::uint64_t> interps;
-    std::unordered_set<std::uint64_t> seenInterps;
     try {
-        for (std::uint64_t interp = memory.readPointer(at(rt.address, L.runtime.interpreters_head)); interp != 0;
-             interp = memory.readPointer(at(interp, L.interpreter.next))) {
-            if (!seenInterps.insert(interp).second) {
-                snap.warnings.push_back(fmt::format("interpreter list loops back to {:#x}", interp));
-                break;
-            }
-            if (interps.size() >= options.limits.maxInterpreters) {
-                snap.warnings.push_back("too many interpreters; list cut short");
-                break;
-            }
-            interps.push_back(interp);
-        }
+        interps = walkList(memory, memory.readPointer(at(rt.address, L.runtime.interpreters_head)), L.interpreter.next,
+                           options.limits.maxInterpreters, "the interpreter list", snap.warnings);
     } catch (const target::MemoryFault& fault) {
-        snap.warnings.push_back(fmt::format("interpreter list unreadable: {}", fault.what()));
+        snap.warnings.push_back(fmt::format("the interpreter list is unreadable: {}", fault.what()));
     }
     std::reverse(interps.begin(), interps.end());   // newest first in memory; main first for people
     snap.runtime = readProcessRuntimeState(reader, modules, interps.empty() ? 0 : interps.front());
@@ -206,22 +221,13 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
         }
 
         std::vector<std::uint64_t> tstates;
-        std::unordered_set<std::uint64_t> seen;
         try {
-            for (std::uint64_t ts = memory.readPointer(at(interp, L.interpreter.threads_head)); ts != 0;
-                 ts = memory.readPointer(at(ts, L.thread.next))) {
-                if (!seen.insert(ts).second) {
-                    snap.warnings.push_back(fmt::format("thread list of interpreter {} loops back", info.id));
-                    break;
-                }
-                if (tstates.size() >= options.limits.maxThreadsPerInterpreter) {
-                    snap.warnings.push_back(fmt::format("interpreter {}: too many threads; list cut short", info.id));
-                    break;
-                }
-                tstates.push_back(ts);
-            }
+            tstates = walkList(memory, memory.readPointer(at(interp, L.interpreter.threads_head)), L.thread.next,
+                               options.limits.maxThreadsPerInterpreter,
+                               fmt::format("the thread list of interpreter {}", info.id), snap.warnings);
         } catch (const target::MemoryFault& fault) {
-            snap.warnings.push_back(fmt::format("thread list of interpreter {} unreadable: {}", info.id, fault.what()));
+            snap.warnings.push_back(fmt::format("the thread list of interpreter {} is unreadable: {}", info.id,
+                                                fault.what()));
         }
         std::reverse(tstates.begin(), tstates.end());
 
