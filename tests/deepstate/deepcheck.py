@@ -5,15 +5,15 @@ Mismatch with the first difference and otherwise returns a count, so the
 tests can say how much they compared.
 """
 
+import argparse
 import json
 import os
-import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+import parked  # noqa: E402,F401  (re-exported for the tests)
 import truthcheck  # noqa: E402,F401  (re-exported for the tests)
 from truthcheck import Mismatch  # noqa: E402
 
@@ -99,31 +99,14 @@ def core_and_truth(cache, interpreter, scenario):
     return os.path.join(directory, cores[0]), truthcheck.load_truth(truth_path)
 
 
-class LiveScenario(object):
-    """A scenario run with os.abort() replaced by a parking function, until closed."""
-
-    def __init__(self, python, scenario, work):
-        self.truth_path = os.path.join(work, "truth.json")
-        env = dict(os.environ, PYAUTOPSY_TRUTH=self.truth_path)
-        path = os.path.join(ROOT, "corefiles", "scenarios", scenario + ".py")
-        self.proc = subprocess.Popen([python, os.path.join(ROOT, "tests", "integration", "park_instead_of_abort.py"),
-                                      path], cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-    def wait_truth(self, timeout=60):
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(self.truth_path):
-            if self.proc.poll() is not None:
-                raise Mismatch("scenario exited %d: %s" % (self.proc.returncode,
-                                                           self.proc.stderr.read().decode(errors="replace")))
-            if time.monotonic() > deadline:
-                raise Mismatch("scenario wrote no truth in %d s" % timeout)
-            time.sleep(0.05)
-        time.sleep(0.3)     # the committing thread goes on to park()
-        return truthcheck.load_truth(self.truth_path)
-
-    def close(self):
-        self.proc.kill()
-        self.proc.wait()
+def parse_args(description):
+    """The command line both deepstate tests take."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("interpreter")
+    parser.add_argument("--pyautopsy", required=True)
+    parser.add_argument("--python", required=True)
+    parser.add_argument("--cache", default=os.path.expanduser("~/.cache/pyautopsy"))
+    return parser.parse_args()
 
 
 def run_json(pyautopsy, args):

@@ -9,22 +9,15 @@ names as too long or too deep, which must be a prefix plus "..." (or the
 depth-elided form).
 """
 
-import argparse
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import deepcheck  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("interpreter")
-    parser.add_argument("--pyautopsy", required=True)
-    parser.add_argument("--python", required=True)
-    parser.add_argument("--cache", default=os.path.expanduser("~/.cache/pyautopsy"))
-    args = parser.parse_args()
+    args = deepcheck.parse_args(__doc__)
 
     failures = 0
     try:
@@ -35,17 +28,13 @@ def main():
         print("FAIL %s core: %s" % (args.interpreter, e))
         failures += 1
 
-    with tempfile.TemporaryDirectory(prefix="pyautopsy-locals-") as work:
-        live = deepcheck.LiveScenario(args.python, "locals_zoo", work)
-        try:
-            truth = live.wait_truth()
-            report = deepcheck.run_json(args.pyautopsy, ["pid", str(live.proc.pid), "--locals"])
+    try:
+        with deepcheck.parked.parked_scenario(args.python, "locals_zoo") as (proc, truth):
+            report = deepcheck.run_json(args.pyautopsy, ["pid", str(proc.pid), "--locals"])
             print("ok   %s live: %d locals match" % (args.interpreter, deepcheck.compare_locals(truth, report)))
-        except deepcheck.Mismatch as e:
-            print("FAIL %s live: %s" % (args.interpreter, e))
-            failures += 1
-        finally:
-            live.close()
+    except deepcheck.Mismatch as e:
+        print("FAIL %s live: %s" % (args.interpreter, e))
+        failures += 1
     return 1 if failures else 0
 
 

@@ -7,22 +7,15 @@ thread's name, daemon flag and native id must equal what threading.enumerate()
 recorded.
 """
 
-import argparse
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import deepcheck  # noqa: E402
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("interpreter")
-    parser.add_argument("--pyautopsy", required=True)
-    parser.add_argument("--python", required=True)
-    parser.add_argument("--cache", default=os.path.expanduser("~/.cache/pyautopsy"))
-    args = parser.parse_args()
+    args = deepcheck.parse_args(__doc__)
 
     failures = 0
     try:
@@ -33,19 +26,15 @@ def main():
         print("FAIL %s core: %s" % (args.interpreter, e))
         failures += 1
 
-    with tempfile.TemporaryDirectory(prefix="pyautopsy-names-") as work:
-        live = deepcheck.LiveScenario(args.python, "threads_abort", work)
-        try:
-            truth = live.wait_truth()
+    try:
+        with deepcheck.parked.parked_scenario(args.python, "threads_abort") as (proc, truth):
             for mode in ([], ["--nonblocking"]):
-                report = deepcheck.run_json(args.pyautopsy, ["pid", str(live.proc.pid)] + mode)
+                report = deepcheck.run_json(args.pyautopsy, ["pid", str(proc.pid)] + mode)
                 print("ok   %s live%s: %d thread names match" % (
                     args.interpreter, " " + mode[0] if mode else "", deepcheck.compare_names(truth, report)))
-        except deepcheck.Mismatch as e:
-            print("FAIL %s live: %s" % (args.interpreter, e))
-            failures += 1
-        finally:
-            live.close()
+    except deepcheck.Mismatch as e:
+        print("FAIL %s live: %s" % (args.interpreter, e))
+        failures += 1
     return 1 if failures else 0
 
 
