@@ -69,6 +69,23 @@ void appendHexEscape(std::string& out, char prefix, std::uint32_t value, int wid
 // Whether `c` is the quote repr() uses for a text containing `hasSingle` / `hasDouble`.
 char chooseQuote(bool hasSingle, bool hasDouble) { return hasSingle && !hasDouble ? '"' : '\''; }
 
+// The escapes str and bytes reprs share: the quote, the backslash, \t \n \r.
+// Returns whether `c` was one of them (and is now in `out`).
+bool appendSharedEscape(std::string& out, char32_t c, char quote)
+{
+    switch (c) {
+    case '\t': out += "\\t"; return true;
+    case '\n': out += "\\n"; return true;
+    case '\r': out += "\\r"; return true;
+    case '\\': out += "\\\\"; return true;
+    default:
+        if (c != static_cast<char32_t>(quote)) return false;
+        out += '\\';
+        out += quote;
+        return true;
+    }
+}
+
 }  // namespace
 
 std::string formatFloat(double value) { return formatReal(value, true, false); }
@@ -153,16 +170,8 @@ std::string formatStr(const std::u32string& text, bool truncated)
     const char quote = chooseQuote(hasSingle, hasDouble);
     std::string out(1, quote);
     for (char32_t c : text) {
-        if (c == static_cast<char32_t>(quote) || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c == '\t') {
-            out += "\\t";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\r') {
-            out += "\\r";
-        } else if (c < 0x20 || c == 0x7F) {
+        if (appendSharedEscape(out, c, quote)) continue;
+        if (c < 0x20 || c == 0x7F) {
             appendHexEscape(out, 'x', c, 2);
         } else if (c < 0x7F || isPrintable(c)) {
             appendUtf8(out, c);
@@ -189,16 +198,8 @@ std::string formatBytes(const std::vector<std::uint8_t>& data, bool truncated)
     std::string out = "b";
     out += quote;
     for (std::uint8_t c : data) {
-        if (c == quote || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c == '\t') {
-            out += "\\t";
-        } else if (c == '\n') {
-            out += "\\n";
-        } else if (c == '\r') {
-            out += "\\r";
-        } else if (c < 0x20 || c >= 0x7F) {
+        if (appendSharedEscape(out, c, quote)) continue;
+        if (c < 0x20 || c >= 0x7F) {
             appendHexEscape(out, 'x', c, 2);
         } else {
             out += static_cast<char>(c);
