@@ -299,6 +299,29 @@ FIELDS = [
     ("atexit.callback_kwargs",          "3.8-3.9",    "offsetof(struct pyautopsy_atexit_callback_3_8, kwargs)", MIRROR),
     ("atexit.callback_kwargs",          "3.10-3.11",  "offsetof(atexit_callback, kwargs)"),
     ("atexit.callback_kwargs",          "3.12-3.13",  "offsetof(atexit_py_callback, kwargs)"),
+
+    # --- asyncio: Task objects (mirrored), the running loop and task lists ---
+    ("asyncio.task_size",               "3.8+",       "sizeof(struct pyautopsy_task)", MIRROR),
+    ("asyncio.future_loop",             "3.8+",       "offsetof(struct pyautopsy_task, task_loop)", MIRROR),
+    ("asyncio.future_state",            "3.8+",       "offsetof(struct pyautopsy_task, task_state)", MIRROR),
+    ("asyncio.task_fut_waiter",         "3.8+",       "offsetof(struct pyautopsy_task, task_fut_waiter)", MIRROR),
+    ("asyncio.task_coro",               "3.8+",       "offsetof(struct pyautopsy_task, task_coro)", MIRROR),
+    ("asyncio.task_name",               "3.8+",       "offsetof(struct pyautopsy_task, task_name)", MIRROR),
+    ("asyncio.task_node",               "3.14+",      "offsetof(struct pyautopsy_task, task_node)", MIRROR),
+    ("asyncio.futureiter_future",       "3.8+",       "offsetof(struct pyautopsy_futureiter, future)", MIRROR),
+    ("asyncio.thread_running_loop",     "3.13+",      "offsetof(_PyThreadStateImpl, asyncio_running_loop)"),
+    ("asyncio.thread_running_task",     "3.14+",      "offsetof(_PyThreadStateImpl, asyncio_running_task)"),
+    ("asyncio.thread_tasks_head",       "3.14+",      "offsetof(_PyThreadStateImpl, asyncio_tasks_head)"),
+    ("asyncio.interpreter_tasks_head",  "3.14+",      f"offsetof({IS}, asyncio_tasks_head)"),
+    ("asyncio.weakref_object",          "3.8+",       "offsetof(PyWeakReference, wr_object)"),
+
+    # --- opcode numbers (values, not offsets): where a suspended generator waits ---
+    ("bytecode.yield_from",             "3.8-3.10",   "YIELD_FROM"),
+    ("bytecode.resume",                 "3.11+",      "RESUME"),
+    ("bytecode.resume_quick",           "3.11",       "RESUME_QUICK"),
+    ("bytecode.resume_check",           "3.13+",      "RESUME_CHECK"),
+    ("bytecode.resume_check_jit",       "3.15+?",     "RESUME_CHECK_JIT"),
+    ("bytecode.instrumented_resume",    "3.12+",      "INSTRUMENTED_RESUME"),
 ]
 
 # Headers each probe includes after Python.h, in order; a header that a
@@ -324,4 +347,5 @@ HEADERS = [
     "internal/pycore_function.h",
     "internal/pycore_setobject.h",
     "internal/pycore_instruments.h",    # 3.12+: PY_MONITORING_TOOL_IDS
+    "opcode.h",                         # opcode numbers (3.13+: includes opcode_ids.h)
 ]

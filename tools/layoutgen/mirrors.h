@@ -53,4 +53,81 @@ struct pyautopsy_partial {
     PyObject *kw;
 };
 
+/* asyncio's Task (FutureObj_HEAD(task) then the task members) and the
+ * iterator Future.__await__ returns: Modules/_asynciomodule.c (TaskObj,
+ * futureiterobject). Checked against the DWARF of each _asyncio build of the
+ * test bed (tests/unit/layouts). fut_state is a C enum: int-sized. */
+#if PY_VERSION_HEX < 0x03090000
+struct pyautopsy_task {
+    PyObject_HEAD
+    PyObject *task_loop, *task_callback0, *task_context0, *task_callbacks;
+    PyObject *task_exception, *task_result, *task_source_tb;
+    int task_state, task_log_tb, task_blocking;
+    PyObject *dict, *task_weakreflist;
+    PyObject *task_fut_waiter, *task_coro, *task_name, *task_context;
+    int task_must_cancel, task_log_destroy_pending;
+};
+#elif PY_VERSION_HEX < 0x030A0000
+struct pyautopsy_task {   /* 3.9: + cancel_msg, cancelled_exc_state */
+    PyObject_HEAD
+    PyObject *task_loop, *task_callback0, *task_context0, *task_callbacks;
+    PyObject *task_exception, *task_result, *task_source_tb, *task_cancel_msg;
+    int task_state, task_log_tb, task_blocking;
+    PyObject *dict, *task_weakreflist;
+    _PyErr_StackItem task_cancelled_exc_state;
+    PyObject *task_fut_waiter, *task_coro, *task_name, *task_context;
+    int task_must_cancel, task_log_destroy_pending;
+};
+#elif PY_VERSION_HEX < 0x030B0000
+struct pyautopsy_task {   /* 3.10: + exception_tb */
+    PyObject_HEAD
+    PyObject *task_loop, *task_callback0, *task_context0, *task_callbacks;
+    PyObject *task_exception, *task_exception_tb, *task_result, *task_source_tb, *task_cancel_msg;
+    int task_state, task_log_tb, task_blocking;
+    PyObject *dict, *task_weakreflist;
+    _PyErr_StackItem task_cancelled_exc_state;
+    PyObject *task_fut_waiter, *task_coro, *task_name, *task_context;
+    int task_must_cancel, task_log_destroy_pending;
+};
+#elif PY_VERSION_HEX < 0x030D0000
+struct pyautopsy_task {   /* 3.11-3.12: cancelled_exc object, num_cancels_requested */
+    PyObject_HEAD
+    PyObject *task_loop, *task_callback0, *task_context0, *task_callbacks;
+    PyObject *task_exception, *task_exception_tb, *task_result, *task_source_tb, *task_cancel_msg;
+    int task_state, task_log_tb, task_blocking;
+    PyObject *dict, *task_weakreflist, *task_cancelled_exc;
+    PyObject *task_fut_waiter, *task_coro, *task_name, *task_context;
+    int task_must_cancel, task_log_destroy_pending, task_num_cancels_requested;
+};
+#elif PY_VERSION_HEX < 0x030E0000
+struct pyautopsy_task {   /* 3.13: managed dict and weakrefs, flags as bit-fields */
+    PyObject_HEAD
+    PyObject *task_loop, *task_callback0, *task_context0, *task_callbacks;
+    PyObject *task_exception, *task_exception_tb, *task_result, *task_source_tb, *task_cancel_msg;
+    PyObject *task_cancelled_exc;
+    int task_state;
+    unsigned task_log_tb : 1, task_blocking : 1, task_must_cancel : 1, task_log_destroy_pending : 1;
+    int task_num_cancels_requested;
+    PyObject *task_fut_waiter, *task_coro, *task_name, *task_context;
+};
+#else
+struct pyautopsy_task {   /* 3.14+: awaited_by, and the node of the per-thread task list */
+    PyObject_HEAD
+    PyObject *task_loop, *task_callback0, *task_context0, *task_callbacks;
+    PyObject *task_exception, *task_exception_tb, *task_result, *task_source_tb, *task_cancel_msg;
+    PyObject *task_cancelled_exc, *task_awaited_by;
+    int task_state;
+    char task_is_task, task_awaited_by_is_set;
+    unsigned task_log_tb : 1, task_blocking : 1, task_must_cancel : 1, task_log_destroy_pending : 1;
+    int task_num_cancels_requested;
+    PyObject *task_fut_waiter, *task_coro, *task_name, *task_context;
+    struct { void *next, *prev; } task_node;
+};
+#endif
+
+struct pyautopsy_futureiter {
+    PyObject_HEAD
+    PyObject *future;
+};
+
 #endif

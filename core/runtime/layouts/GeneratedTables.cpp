@@ -258,6 +258,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_args = 8,  // offsetof(struct pyautopsy_atexit_callback_3_8, args)  [mirror]
                 .callback_kwargs = 16,  // offsetof(struct pyautopsy_atexit_callback_3_8, kwargs)  [mirror]
             },
+            .asyncio = {
+                .task_size = 144,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 72,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 104,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 112,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 120,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = kAbsent,
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = 72,  // YIELD_FROM
+                .resume = kAbsent,
+                .resume_quick = kAbsent,
+                .resume_check = kAbsent,
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = kAbsent,
+            },
         },
     },
     {
@@ -501,6 +524,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_func = 0,  // offsetof(struct pyautopsy_atexit_callback_3_8, func)  [mirror]
                 .callback_args = 8,  // offsetof(struct pyautopsy_atexit_callback_3_8, args)  [mirror]
                 .callback_kwargs = 16,  // offsetof(struct pyautopsy_atexit_callback_3_8, kwargs)  [mirror]
+            },
+            .asyncio = {
+                .task_size = 144,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 72,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 104,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 112,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 120,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = kAbsent,
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = 72,  // YIELD_FROM
+                .resume = kAbsent,
+                .resume_quick = kAbsent,
+                .resume_check = kAbsent,
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = kAbsent,
             },
         },
     },
@@ -746,6 +792,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_args = 8,  // offsetof(struct pyautopsy_atexit_callback_3_8, args)  [mirror]
                 .callback_kwargs = 16,  // offsetof(struct pyautopsy_atexit_callback_3_8, kwargs)  [mirror]
             },
+            .asyncio = {
+                .task_size = 184,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 80,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 144,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 152,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 160,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = kAbsent,
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = 72,  // YIELD_FROM
+                .resume = kAbsent,
+                .resume_quick = kAbsent,
+                .resume_check = kAbsent,
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = kAbsent,
+            },
         },
     },
     {
@@ -989,6 +1058,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_func = 0,  // offsetof(struct pyautopsy_atexit_callback_3_8, func)  [mirror]
                 .callback_args = 8,  // offsetof(struct pyautopsy_atexit_callback_3_8, args)  [mirror]
                 .callback_kwargs = 16,  // offsetof(struct pyautopsy_atexit_callback_3_8, kwargs)  [mirror]
+            },
+            .asyncio = {
+                .task_size = 184,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 80,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 144,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 152,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 160,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = kAbsent,
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = 72,  // YIELD_FROM
+                .resume = kAbsent,
+                .resume_quick = kAbsent,
+                .resume_check = kAbsent,
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = kAbsent,
             },
         },
     },
@@ -1234,6 +1326,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_args = 8,  // offsetof(atexit_callback, args)
                 .callback_kwargs = 16,  // offsetof(atexit_callback, kwargs)
             },
+            .asyncio = {
+                .task_size = 192,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 88,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 152,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 160,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 168,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = kAbsent,
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = 72,  // YIELD_FROM
+                .resume = kAbsent,
+                .resume_quick = kAbsent,
+                .resume_check = kAbsent,
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = kAbsent,
+            },
         },
     },
     {
@@ -1477,6 +1592,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_func = 0,  // offsetof(atexit_callback, func)
                 .callback_args = 8,  // offsetof(atexit_callback, args)
                 .callback_kwargs = 16,  // offsetof(atexit_callback, kwargs)
+            },
+            .asyncio = {
+                .task_size = 192,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 88,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 152,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 160,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 168,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = kAbsent,
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = 72,  // YIELD_FROM
+                .resume = kAbsent,
+                .resume_quick = kAbsent,
+                .resume_check = kAbsent,
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = kAbsent,
             },
         },
     },
@@ -1722,6 +1860,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_args = 8,  // offsetof(atexit_callback, args)
                 .callback_kwargs = 16,  // offsetof(atexit_callback, kwargs)
             },
+            .asyncio = {
+                .task_size = 176,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 88,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 128,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 136,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 144,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = kAbsent,
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 151,  // RESUME
+                .resume_quick = 150,  // RESUME_QUICK
+                .resume_check = kAbsent,
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = kAbsent,
+            },
         },
     },
     {
@@ -1965,6 +2126,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_func = 0,  // offsetof(atexit_callback, func)
                 .callback_args = 8,  // offsetof(atexit_callback, args)
                 .callback_kwargs = 16,  // offsetof(atexit_callback, kwargs)
+            },
+            .asyncio = {
+                .task_size = 176,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 88,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 128,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 136,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 144,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = kAbsent,
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 151,  // RESUME
+                .resume_quick = 150,  // RESUME_QUICK
+                .resume_check = kAbsent,
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = kAbsent,
             },
         },
     },
@@ -2210,6 +2394,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_args = 8,  // offsetof(atexit_callback, args)
                 .callback_kwargs = 16,  // offsetof(atexit_callback, kwargs)
             },
+            .asyncio = {
+                .task_size = 176,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 88,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 128,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 136,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 144,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = kAbsent,
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 151,  // RESUME
+                .resume_quick = 150,  // RESUME_QUICK
+                .resume_check = kAbsent,
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = kAbsent,
+            },
         },
     },
     {
@@ -2453,6 +2660,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_func = 0,  // offsetof(atexit_callback, func)
                 .callback_args = 8,  // offsetof(atexit_callback, args)
                 .callback_kwargs = 16,  // offsetof(atexit_callback, kwargs)
+            },
+            .asyncio = {
+                .task_size = 176,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 88,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 128,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 136,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 144,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = kAbsent,
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 151,  // RESUME
+                .resume_quick = 150,  // RESUME_QUICK
+                .resume_check = kAbsent,
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = kAbsent,
             },
         },
     },
@@ -2698,6 +2928,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_args = 8,  // offsetof(atexit_py_callback, args)
                 .callback_kwargs = 16,  // offsetof(atexit_py_callback, kwargs)
             },
+            .asyncio = {
+                .task_size = 176,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 88,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 128,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 136,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 144,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = kAbsent,
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 151,  // RESUME
+                .resume_quick = kAbsent,
+                .resume_check = kAbsent,
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = 240,  // INSTRUMENTED_RESUME
+            },
         },
     },
     {
@@ -2941,6 +3194,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_func = 0,  // offsetof(atexit_py_callback, func)
                 .callback_args = 8,  // offsetof(atexit_py_callback, args)
                 .callback_kwargs = 16,  // offsetof(atexit_py_callback, kwargs)
+            },
+            .asyncio = {
+                .task_size = 176,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 88,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 128,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 136,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 144,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = kAbsent,
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 151,  // RESUME
+                .resume_quick = kAbsent,
+                .resume_check = kAbsent,
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = 240,  // INSTRUMENTED_RESUME
             },
         },
     },
@@ -3186,6 +3462,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_args = 8,  // offsetof(atexit_py_callback, args)
                 .callback_kwargs = 16,  // offsetof(atexit_py_callback, kwargs)
             },
+            .asyncio = {
+                .task_size = 144,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 96,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 112,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 120,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 128,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = 304,  // offsetof(_PyThreadStateImpl, asyncio_running_loop)
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 149,  // RESUME
+                .resume_quick = kAbsent,
+                .resume_check = 207,  // RESUME_CHECK
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = 236,  // INSTRUMENTED_RESUME
+            },
         },
     },
     {
@@ -3429,6 +3728,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_func = 0,  // offsetof(atexit_py_callback, func)
                 .callback_args = 8,  // offsetof(atexit_py_callback, args)
                 .callback_kwargs = 16,  // offsetof(atexit_py_callback, kwargs)
+            },
+            .asyncio = {
+                .task_size = 144,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 96,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 112,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 120,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 128,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = 304,  // offsetof(_PyThreadStateImpl, asyncio_running_loop)
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 149,  // RESUME
+                .resume_quick = kAbsent,
+                .resume_check = 207,  // RESUME_CHECK
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = 236,  // INSTRUMENTED_RESUME
             },
         },
     },
@@ -3674,6 +3996,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_args = 8,  // offsetof(atexit_py_callback, args)
                 .callback_kwargs = 16,  // offsetof(atexit_py_callback, kwargs)
             },
+            .asyncio = {
+                .task_size = 144,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 96,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 112,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 120,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 128,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = 312,  // offsetof(_PyThreadStateImpl, asyncio_running_loop)
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 149,  // RESUME
+                .resume_quick = kAbsent,
+                .resume_check = 207,  // RESUME_CHECK
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = 236,  // INSTRUMENTED_RESUME
+            },
         },
     },
     {
@@ -3917,6 +4262,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_func = 0,  // offsetof(atexit_py_callback, func)
                 .callback_args = 8,  // offsetof(atexit_py_callback, args)
                 .callback_kwargs = 16,  // offsetof(atexit_py_callback, kwargs)
+            },
+            .asyncio = {
+                .task_size = 144,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 96,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 112,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 120,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 128,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = kAbsent,
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = 312,  // offsetof(_PyThreadStateImpl, asyncio_running_loop)
+                .thread_running_task = kAbsent,
+                .thread_tasks_head = kAbsent,
+                .interpreter_tasks_head = kAbsent,
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 149,  // RESUME
+                .resume_quick = kAbsent,
+                .resume_check = 207,  // RESUME_CHECK
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = 236,  // INSTRUMENTED_RESUME
             },
         },
     },
@@ -4162,6 +4530,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_args = kAbsent,
                 .callback_kwargs = kAbsent,
             },
+            .asyncio = {
+                .task_size = 168,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 104,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 120,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 128,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 136,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = 152,  // offsetof(struct pyautopsy_task, task_node)  [mirror]
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = 864,  // offsetof(_PyThreadStateImpl, asyncio_running_loop)
+                .thread_running_task = 872,  // offsetof(_PyThreadStateImpl, asyncio_running_task)
+                .thread_tasks_head = 880,  // offsetof(_PyThreadStateImpl, asyncio_tasks_head)
+                .interpreter_tasks_head = 10880,  // offsetof(PyInterpreterState, asyncio_tasks_head)
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 128,  // RESUME
+                .resume_quick = kAbsent,
+                .resume_check = 196,  // RESUME_CHECK
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = 245,  // INSTRUMENTED_RESUME
+            },
         },
     },
     {
@@ -4405,6 +4796,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_func = kAbsent,
                 .callback_args = kAbsent,
                 .callback_kwargs = kAbsent,
+            },
+            .asyncio = {
+                .task_size = 168,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 104,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 120,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 128,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 136,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = 152,  // offsetof(struct pyautopsy_task, task_node)  [mirror]
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = 864,  // offsetof(_PyThreadStateImpl, asyncio_running_loop)
+                .thread_running_task = 872,  // offsetof(_PyThreadStateImpl, asyncio_running_task)
+                .thread_tasks_head = 880,  // offsetof(_PyThreadStateImpl, asyncio_tasks_head)
+                .interpreter_tasks_head = 10888,  // offsetof(PyInterpreterState, asyncio_tasks_head)
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 128,  // RESUME
+                .resume_quick = kAbsent,
+                .resume_check = 196,  // RESUME_CHECK
+                .resume_check_jit = kAbsent,
+                .instrumented_resume = 245,  // INSTRUMENTED_RESUME
             },
         },
     },
@@ -4650,6 +5064,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_args = kAbsent,
                 .callback_kwargs = kAbsent,
             },
+            .asyncio = {
+                .task_size = 168,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 104,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 120,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 128,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 136,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = 152,  // offsetof(struct pyautopsy_task, task_node)  [mirror]
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = 1024,  // offsetof(_PyThreadStateImpl, asyncio_running_loop)
+                .thread_running_task = 1032,  // offsetof(_PyThreadStateImpl, asyncio_running_task)
+                .thread_tasks_head = 1048,  // offsetof(_PyThreadStateImpl, asyncio_tasks_head)
+                .interpreter_tasks_head = 10856,  // offsetof(PyInterpreterState, asyncio_tasks_head)
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 128,  // RESUME
+                .resume_quick = kAbsent,
+                .resume_check = 200,  // RESUME_CHECK
+                .resume_check_jit = 201,  // RESUME_CHECK_JIT
+                .instrumented_resume = 244,  // INSTRUMENTED_RESUME
+            },
         },
     },
     {
@@ -4893,6 +5330,29 @@ constexpr LayoutTableEntry kGeneratedTables[] = {
                 .callback_func = kAbsent,
                 .callback_args = kAbsent,
                 .callback_kwargs = kAbsent,
+            },
+            .asyncio = {
+                .task_size = 168,  // sizeof(struct pyautopsy_task)  [mirror]
+                .future_loop = 16,  // offsetof(struct pyautopsy_task, task_loop)  [mirror]
+                .future_state = 104,  // offsetof(struct pyautopsy_task, task_state)  [mirror]
+                .task_fut_waiter = 120,  // offsetof(struct pyautopsy_task, task_fut_waiter)  [mirror]
+                .task_coro = 128,  // offsetof(struct pyautopsy_task, task_coro)  [mirror]
+                .task_name = 136,  // offsetof(struct pyautopsy_task, task_name)  [mirror]
+                .task_node = 152,  // offsetof(struct pyautopsy_task, task_node)  [mirror]
+                .futureiter_future = 16,  // offsetof(struct pyautopsy_futureiter, future)  [mirror]
+                .thread_running_loop = 1024,  // offsetof(_PyThreadStateImpl, asyncio_running_loop)
+                .thread_running_task = 1032,  // offsetof(_PyThreadStateImpl, asyncio_running_task)
+                .thread_tasks_head = 1048,  // offsetof(_PyThreadStateImpl, asyncio_tasks_head)
+                .interpreter_tasks_head = 10864,  // offsetof(PyInterpreterState, asyncio_tasks_head)
+                .weakref_object = 16,  // offsetof(PyWeakReference, wr_object)
+            },
+            .bytecode = {
+                .yield_from = kAbsent,
+                .resume = 128,  // RESUME
+                .resume_quick = kAbsent,
+                .resume_check = 200,  // RESUME_CHECK
+                .resume_check_jit = 201,  // RESUME_CHECK_JIT
+                .instrumented_resume = 244,  // INSTRUMENTED_RESUME
             },
         },
     },

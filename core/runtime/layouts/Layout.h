@@ -280,6 +280,31 @@ struct AtexitLayout {                // struct atexit_state (3.10+) / module sta
     Offset callback_kwargs = kAbsent;
 };
 
+struct AsyncioLayout {                // asyncio's C Task (Modules/_asynciomodule.c) and its lists
+    Offset task_size = kAbsent;
+    Offset future_loop = kAbsent;       // FutureObj_HEAD: fut_loop / task_loop
+    Offset future_state = kAbsent;      // fut_state enum (int): pending, cancelled, finished
+    Offset task_fut_waiter = kAbsent;   // the future the task waits for
+    Offset task_coro = kAbsent;
+    Offset task_name = kAbsent;         // str, or (3.13+) an int N meaning "Task-N"
+    Offset task_node = kAbsent;         // 3.14+: struct llist_node in the thread's task list
+    Offset futureiter_future = kAbsent; // what Future.__await__'s iterator iterates
+    Offset thread_running_loop = kAbsent;   // 3.13+: _PyThreadStateImpl.asyncio_running_loop
+    Offset thread_running_task = kAbsent;   // 3.14+
+    Offset thread_tasks_head = kAbsent;     // 3.14+: llist_node head of the thread's tasks
+    Offset interpreter_tasks_head = kAbsent;// 3.14+: tasks of threads that have exited
+    Offset weakref_object = kAbsent;    // PyWeakReference.wr_object (WeakSet members)
+};
+
+struct BytecodeLayout {              // opcode numbers (values, not offsets)
+    Offset yield_from = kAbsent;        // <= 3.10: a suspended `await` re-executes YIELD_FROM
+    Offset resume = kAbsent;            // 3.11+: RESUME oparg >= 2 follows a yield-from/await
+    Offset resume_quick = kAbsent;      // 3.11
+    Offset resume_check = kAbsent;      // 3.13+
+    Offset resume_check_jit = kAbsent;  // 3.15
+    Offset instrumented_resume = kAbsent;   // 3.12+
+};
+
 struct Layout {
     RuntimeStateLayout runtime;
     InterpreterStateLayout interpreter;
@@ -294,6 +319,8 @@ struct Layout {
     ObjectLayouts object;
     GcLayout gc;
     AtexitLayout atexit;
+    AsyncioLayout asyncio;
+    BytecodeLayout bytecode;
 };
 
 }  // namespace pyautopsy::runtime

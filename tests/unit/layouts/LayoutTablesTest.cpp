@@ -188,6 +188,19 @@ const SpotCheck kSpotChecks[] = {
     {FIELD(object.dictkeys_nentries), 10, 13, kRelease, 32},     // mirrors.h
     {FIELD(object.module_state), 8, 18, kRelease, 32},           // mirrors.h
     {FIELD(atexit.callback_len), 9, 18, kRelease, 12},           // mirrors.h
+    // asyncio's TaskObj (mirrors.h), from `ptype /o TaskObj` on each _asyncio build's DWARF
+    {FIELD(asyncio.task_coro), 8, 18, kRelease, 112},
+    {FIELD(asyncio.future_state), 8, 18, kRelease, 72},
+    {FIELD(asyncio.task_fut_waiter), 9, 18, kRelease, 144},
+    {FIELD(asyncio.task_name), 10, 13, kRelease, 168},
+    {FIELD(asyncio.task_coro), 11, 2, kDebug, 136},
+    {FIELD(asyncio.task_fut_waiter), 12, 1, kRelease, 128},
+    {FIELD(asyncio.future_state), 13, 0, kRelease, 96},
+    {FIELD(asyncio.task_name), 13, kLatePatch, kDebug, 128},
+    {FIELD(asyncio.future_state), 14, kLatePatch, kDebug, 104},
+    {FIELD(asyncio.task_node), 14, kLatePatch, kDebug, 152},
+    {FIELD(asyncio.task_coro), 15, kLatePatch, kDebug, 128},
+    {FIELD(asyncio.futureiter_future), 15, kLatePatch, kDebug, 16},
     // 3.9.18, 3.10.13
     {FIELD(interpreter.gc), 9, 18, kRelease, 616},
     {FIELD(interpreter.pyexitmodule), 9, 18, kDebug, 3488},
