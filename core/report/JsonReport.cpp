@@ -4,6 +4,8 @@
 #include "report/DiagnosisReport.h"
 #include "report/ProcessStateJson.h"
 
+#include <map>
+
 namespace pyautopsy::report {
 namespace {
 
@@ -67,6 +69,38 @@ nlohmann::json threadJson(const snapshot::Thread& thread)
     return j;
 }
 
+nlohmann::json asyncioJson(const snapshot::AsyncioState& state)
+{
+    nlohmann::json loops = nlohmann::json::array();
+    for (const auto& loop : state.loops) {
+        std::map<std::uint64_t, std::string> names;
+        for (const auto& task : loop.tasks) names[task.address] = task.name;
+        nlohmann::json tasks = nlohmann::json::array();
+        for (const auto& task : loop.tasks) {
+            nlohmann::json t;
+            t["address"] = task.address;
+            t["name"] = task.name;
+            t["state"] = task.state;
+            t["running"] = task.running;
+            t["coroutine_stack"] = nlohmann::json::array();
+            for (const auto& frame : task.coroutineStack) t["coroutine_stack"].push_back(frameJson(frame));
+            t["awaits"] = nlohmann::json::array();
+            for (std::uint64_t awaited : task.awaits)
+                t["awaits"].push_back({{"address", awaited}, {"name", names[awaited]}});
+            t["waits_for"] = task.waitsFor ? nlohmann::json{{"type", *task.waitsFor}, {"address", orNull(task.waitsForAddress)}}
+                                           : nlohmann::json(nullptr);
+            tasks.push_back(std::move(t));
+        }
+        loops.push_back({{"address", loop.address},
+                         {"type", loop.type},
+                         {"interpreter_id", loop.interpreterId},
+                         {"thread_id", orNull(loop.threadId)},
+                         {"thread_from", loop.threadFrom.empty() ? nlohmann::json(nullptr) : nlohmann::json(loop.threadFrom)},
+                         {"tasks", std::move(tasks)}});
+    }
+    return {{"loops", std::move(loops)}, {"notes", state.notes}};
+}
+
 }  // namespace
 
 nlohmann::json toJson(const snapshot::Snapshot& s)
@@ -112,6 +146,7 @@ nlohmann::json toJson(const snapshot::Snapshot& s)
 
     j["threads"] = nlohmann::json::array();
     for (const auto& thread : s.threads) j["threads"].push_back(threadJson(thread));
+    j["asyncio"] = asyncioJson(s.asyncio);
     j["warnings"] = s.warnings;
     return j;
 }

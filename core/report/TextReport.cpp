@@ -1,5 +1,6 @@
 #include "report/TextReport.h"
 
+#include "report/AsyncioText.h"
 #include "report/DiagnosisReport.h"
 #include "report/ProcessStateText.h"
 
@@ -124,6 +125,7 @@ std::string formatSnapshot(const snapshot::Snapshot& s, const TextOptions& optio
         out += formatThread(thread, options);
     }
     if (s.threads.empty()) out += "\nNo Python threads.\n";
+    if (std::string tasks = formatAsyncio(s, options); !tasks.empty()) out += "\n" + tasks;
     return out;
 }
 

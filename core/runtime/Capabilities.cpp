@@ -23,6 +23,7 @@ std::optional<Capabilities> capabilitiesFor(const PythonVersion& v)
     c.longTag = m >= 12;
     c.unicodeWstr = m <= 11;
     c.debugOffsets = m >= 13;
+    c.awaitedStackDepth = m >= 15 ? 2 : 1;
     c.dict = m <= 10 ? DictModel::Classic : m <= 12 ? DictModel::KindedKeys : DictModel::DictValues;
     c.managedDict = m <= 10   ? ManagedDictModel::None
                     : m == 11 ? ManagedDictModel::ValuesBeforeHeader

@@ -63,6 +63,8 @@ struct Capabilities {
     bool longTag = false;             // 3.12+: int size and sign live in lv_tag
     bool unicodeWstr = false;         // <= 3.11: str may be a legacy wstr-only object
     bool debugOffsets = false;        // 3.13+: _Py_DebugOffsets at _PyRuntime+0
+    int awaitedStackDepth = 1;        // a frame suspended in an await keeps the awaited object this many
+                                      // slots below its stack top (3.15: 2, under SEND's NULL slot)
     DictModel dict = DictModel::Classic;
     ManagedDictModel managedDict = ManagedDictModel::None;
 };

@@ -97,21 +97,33 @@ FrameWalk FrameWalker::walkThread(std::uint64_t tstate)
 FrameWalk FrameWalker::walkFrom(std::uint64_t frame)
 {
     FrameWalk out;
+    const std::size_t all = m_reader.limits().maxFramesPerThread;
     if (m_reader.runtime().caps.frames == FrameModel::FrameObjects)
-        walkFrameObjects(frame, out);
+        walkFrameObjects(frame, all, out);
     else
-        walkInterpreterFrames(frame, out);
+        walkInterpreterFrames(frame, all, out);
     return out;
 }
 
-void FrameWalker::walkFrameObjects(std::uint64_t frame, FrameWalk& out)
+std::optional<snapshot::Frame> FrameWalker::frameAt(std::uint64_t frame)
+{
+    FrameWalk out;
+    if (m_reader.runtime().caps.frames == FrameModel::FrameObjects)
+        walkFrameObjects(frame, 1, out);
+    else
+        walkInterpreterFrames(frame, 1, out);
+    if (out.frames.empty() || out.frames.front().address != frame) return std::nullopt;
+    return std::move(out.frames.front());
+}
+
+void FrameWalker::walkFrameObjects(std::uint64_t frame, std::size_t maxFrames, FrameWalk& out)
 {
     const auto& rt = m_reader.runtime();
     const auto& f = rt.layout.frameObject;
     const auto& memory = m_reader.memory();
     ChainGuard guard(m_reader.limits().maxFramesPerThread);
 
-    for (; frame != 0; frame = memory.readPointer(at(frame, f.f_back))) {
+    for (; frame != 0 && out.frames.size() < maxFrames; frame = memory.readPointer(at(frame, f.f_back))) {
         if (!guard.admit(frame, out, out.notes)) return;
         try {
             std::uint64_t code = memory.readPointer(at(frame, f.f_code));
@@ -156,7 +168,7 @@ std::uint64_t FrameWalker::codeOfInterpreterFrame(std::uint64_t frame) const
     return ref;
 }
 
-void FrameWalker::walkInterpreterFrames(std::uint64_t frame, FrameWalk& out)
+void FrameWalker::walkInterpreterFrames(std::uint64_t frame, std::size_t maxFrames, FrameWalk& out)
 {
     const auto& rt = m_reader.runtime();
     const auto& f = rt.layout.interpreterFrame;
@@ -165,7 +177,7 @@ void FrameWalker::walkInterpreterFrames(std::uint64_t frame, FrameWalk& out)
     constexpr int kOwnedByGenerator = 1;
 
     std::uint64_t next = 0;
-    for (; frame != 0; frame = next) {
+    for (; frame != 0 && out.frames.size() < maxFrames; frame = next) {
         if (!guard.admit(frame, out, out.notes)) return;
         try {
             next = memory.readPointer(at(frame, f.previous));

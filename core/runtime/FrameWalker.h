@@ -43,11 +43,15 @@ public:
     // 3.11+, frame object before), for callers that already hold a frame.
     FrameWalk walkFrom(std::uint64_t frame);
 
+    // The one frame at `frame` (a generator's or coroutine's own frame), without
+    // following its caller link; nullopt when it is not a readable Python frame.
+    std::optional<snapshot::Frame> frameAt(std::uint64_t frame);
+
     const CodeInfo* codeInfo(std::uint64_t code);
 
 private:
-    void walkFrameObjects(std::uint64_t frame, FrameWalk& out);
-    void walkInterpreterFrames(std::uint64_t frame, FrameWalk& out);
+    void walkFrameObjects(std::uint64_t frame, std::size_t maxFrames, FrameWalk& out);
+    void walkInterpreterFrames(std::uint64_t frame, std::size_t maxFrames, FrameWalk& out);
     std::uint64_t codeOfInterpreterFrame(std::uint64_t frame) const;
     std::optional<int> lineOf(const CodeInfo& code, int byteOffset) const;
 

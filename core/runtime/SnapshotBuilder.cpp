@@ -1,5 +1,6 @@
 #include "runtime/SnapshotBuilder.h"
 
+#include "runtime/AsyncioReader.h"
 #include "runtime/CrashFactsReader.h"
 #include "runtime/FrameWalker.h"
 #include "runtime/LocalsReader.h"
@@ -273,6 +274,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             snap.threads.push_back(std::move(thread));
         }
         addThreadsKnownOnlyToThreading(threading, info.id, snap.threads);
+        readAsyncio(reader, walker, interp, info.id, tstates, snap.asyncio);
     }
     for (auto& thread : snap.threads) thread.status = statusFromRuntime(thread);
     if (options.native) {

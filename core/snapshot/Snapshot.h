@@ -5,7 +5,9 @@
 // every fact that could not be read is an empty optional, never a placeholder.
 #pragma once
 
+#include "snapshot/AsyncioState.h"
 #include "snapshot/CrashFacts.h"
+#include "snapshot/Frame.h"
 #include "snapshot/ProcessState.h"
 
 #include <cstdint>
@@ -43,30 +45,6 @@ struct PythonFacts {
     std::vector<std::string> layoutNotes;   // e.g. _Py_DebugOffsets disagreeing with the tables
 };
 
-enum class FrameKind { Python, Native };
-
-struct Local {
-    std::string name;
-    std::string repr;
-    std::vector<std::uint64_t> freedObjects;    // freed objects the value is or holds (0xDD-filled:
-                                                // the debug allocator's freed memory); diagnosis evidence
-};
-
-struct Frame {
-    FrameKind kind = FrameKind::Python;
-    std::string function;                   // co_name, or the native symbol
-    std::optional<std::string> qualname;    // co_qualname (3.11+)
-    std::string file;                       // co_filename, or the native module's path
-    std::optional<int> line;                // as frame.f_lineno reports it
-    std::optional<std::uint64_t> address;   // the frame (Python) or pc (native)
-    std::optional<std::uint64_t> codeAddress;
-    bool entry = false;                     // first Python frame of a C-level eval call
-    std::optional<std::uint64_t> shimAddress;   // entry frames, 3.12+: the eval call's shim frame,
-                                                // a local on that call's C stack (for --native)
-    std::optional<std::uint64_t> symbolOffset;  // native: pc - symbol start
-    std::vector<Local> locals;
-};
-
 enum class ThreadStatus { Unknown, RunningPython, WaitingForGil, InCCall, Idle };
 
 struct Thread {
@@ -100,6 +78,7 @@ struct Snapshot {
     CrashFacts crash;                       // fatal error message, freed objects in registers
     std::vector<Interpreter> interpreters;
     std::vector<Thread> threads;            // every interpreter's threads, main interpreter first
+    AsyncioState asyncio;                   // event loops and their tasks
     std::vector<std::string> warnings;      // problems reading the target (build-id mismatch, ...)
 };
 
