@@ -3,6 +3,7 @@
 #include "Session.h"
 #include "SourceListing.h"
 
+#include "report/AsyncioText.h"
 #include "report/DiagnosisReport.h"
 #include "report/JsonReport.h"
 #include "report/ProcessStateText.h"
@@ -356,6 +357,16 @@ std::string diagnose(lldb::SBDebugger& debugger, const Arguments& args)
     return report::formatDiagnoses(session().snapshot(target, analysisOptions(true, true)), debugger.GetUseColor());
 }
 
+std::string asyncioTasks(lldb::SBDebugger& debugger, const Arguments& args)
+{
+    requireNoPositional(args, "pyautopsy tasks");
+    lldb::SBTarget target = debugger.GetSelectedTarget();
+    report::TextOptions options;
+    options.color = debugger.GetUseColor();
+    std::string text = report::formatAsyncio(session().snapshot(target, analysisOptions(false, false)), options);
+    return text.empty() ? std::string("No asyncio tasks.\n") : text;
+}
+
 // LLDB keeps the raw pointers it is given for the life of the process; the
 // plugin can never be unloaded, so the commands live as long.
 lldb::SBCommandPluginInterface* keep(std::string name, Body body) { return new Command(std::move(name), std::move(body)); }
@@ -408,6 +419,10 @@ bool registerCommands(lldb::SBDebugger debugger)
     sub("diagnose", diagnose,
         "Why the process crashed or hung: findings with their evidence and advice (docs/diagnoses.md).",
         "pyautopsy diagnose");
+    sub("tasks", asyncioTasks,
+        "asyncio: each event loop's tasks as trees (a task above the tasks it awaits), with the coroutine stack "
+        "each is suspended in.",
+        "pyautopsy tasks");
     return ok;
 }
 

@@ -5,6 +5,7 @@
 
 #include "CallbackTarget.h"
 #include "engine/Engine.h"
+#include "report/AsyncioText.h"
 #include "report/DiagnosisReport.h"
 #include "report/JsonReport.h"
 #include "report/ProcessStateText.h"
@@ -184,6 +185,15 @@ pyautopsy_status pyautopsy_report_diagnosis_text(const pyautopsy_report* report,
     return guarded(errorOut, [&] {
         require(report != nullptr, "report is NULL");
         setOut(out, report::formatDiagnoses(report->snapshot));
+    });
+}
+
+pyautopsy_status pyautopsy_report_asyncio_text(const pyautopsy_report* report,
+                                               const pyautopsy_text_options* options, char** out, char** errorOut)
+{
+    return guarded(errorOut, [&] {
+        require(report != nullptr, "report is NULL");
+        setOut(out, report::formatAsyncio(report->snapshot, textOptions(options)));
     });
 }
 

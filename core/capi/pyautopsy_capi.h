@@ -162,6 +162,12 @@ PYAUTOPSY_API pyautopsy_status pyautopsy_report_state_text(const pyautopsy_repor
                                                            char** error_out);
 PYAUTOPSY_API pyautopsy_status pyautopsy_report_diagnosis_text(const pyautopsy_report* report, char** out,
                                                                char** error_out);
+/* The asyncio section: each event loop's tasks as trees, with their coroutine
+ * stacks; "" when the process has none (added in version 1, with no change to
+ * earlier functions). */
+PYAUTOPSY_API pyautopsy_status pyautopsy_report_asyncio_text(const pyautopsy_report* report,
+                                                             const pyautopsy_text_options* options, char** out,
+                                                             char** error_out);
 PYAUTOPSY_API pyautopsy_status pyautopsy_report_thread_text(const pyautopsy_report* report, size_t thread,
                                                             const pyautopsy_text_options* options, char** out,
                                                             char** error_out);

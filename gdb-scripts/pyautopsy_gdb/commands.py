@@ -230,6 +230,7 @@ Subcommands:
                           everything the pyautopsy CLI shows, as text or JSON
   gc, runtime             runtime, finalization, GC, atexit and refcount state
   diagnose                why the process crashed or hung: findings with evidence
+  tasks                   asyncio: each event loop's tasks, what they await, their coroutine stacks
   lib [PATH]              show (or load) the libpyautopsy.so in use"""
 
     def __init__(self):
@@ -262,6 +263,8 @@ Subcommands:
         elif command == "diagnose":
             # Most rules need the native frames and the locals.
             gdb.write(self.session.analysis(locals_=True, native=True).report.diagnosis_text())
+        elif command == "tasks":
+            gdb.write(self.session.analysis().report.asyncio_text() or "No asyncio tasks.\n")
         elif command == "lib":
             load_library_command(self.session, rest[0] if rest else None)
         else:
