@@ -41,14 +41,14 @@ bool useColor()
     return isatty(STDOUT_FILENO) && (noColor == nullptr || noColor[0] == '\0');
 }
 
-void print(const snapshot::Snapshot& snapshot, const OutputOptions& output)
+void print(const engine::Report& report, const OutputOptions& output)
 {
     if (output.json) {
-        std::cout << report::toJson(snapshot).dump(2) << "\n";
+        std::cout << report::toJson(report.snapshot, report.diagnosis).dump(2) << "\n";
     } else {
         report::TextOptions text;
         text.color = useColor();
-        std::cout << report::formatSnapshot(snapshot, text);
+        std::cout << report::formatSnapshot(report.snapshot, report.diagnosis, text);
     }
 }
 
@@ -56,10 +56,10 @@ int runCore(const std::string& corePath, const target::CoreOptions& coreOptions,
             const OutputOptions& output)
 {
     auto core = target::CoreFileTarget::open(corePath, coreOptions);
-    snapshot::Snapshot snapshot = engine::analyze(*core, analysis);
-    snapshot.target.corePath = corePath;
-    for (const auto& warning : core->warnings()) snapshot.warnings.push_back(warning);
-    print(snapshot, output);
+    engine::Report report = engine::analyzeAndDiagnose(*core, analysis);
+    report.snapshot.target.corePath = corePath;
+    for (const auto& warning : core->warnings()) report.snapshot.warnings.push_back(warning);
+    print(report, output);
     if (core->truncated()) {
         std::cerr << "pyautopsy: " << corePath << ": the core file is truncated; the report above is partial\n";
         return 1;
@@ -70,12 +70,12 @@ int runCore(const std::string& corePath, const target::CoreOptions& coreOptions,
 int runPid(int pid, const target::LiveOptions& liveOptions, const engine::AnalysisOptions& analysis,
            const OutputOptions& output)
 {
-    snapshot::Snapshot snapshot;
+    engine::Report report;
     {
         // The process is stopped only for the lifetime of `process`: release it
         // before printing, which may block on a slow terminal.
         auto process = target::LiveProcessTarget::attach(pid, liveOptions);
-        snapshot = engine::analyze(*process, analysis);
+        report = engine::analyzeAndDiagnose(*process, analysis);
         process->resume();
         if (output.stats) {
             // stderr, so the report on stdout stays byte-identical; bench/run reads this line.
@@ -88,7 +88,7 @@ int runPid(int pid, const target::LiveOptions& liveOptions, const engine::Analys
                                   : std::string("pyautopsy: stats: target not stopped\n"));
         }
     }
-    print(snapshot, output);
+    print(report, output);
     return 0;
 }
 

@@ -66,10 +66,10 @@ nlohmann::json analyseInChild(const Candidate& candidate, const std::string& tem
             return out;
         }
         auto core = target::CoreFileTarget::open(corePath, {});
-        snapshot::Snapshot snapshot = engine::analyze(*core, {});
-        snapshot.target.corePath = candidate.path;  // the user's file, not our temporary copy
-        for (const auto& warning : core->warnings()) snapshot.warnings.push_back(warning);
-        out["report"] = report::toJson(snapshot);
+        engine::Report analysis = engine::analyzeAndDiagnose(*core, {});
+        analysis.snapshot.target.corePath = candidate.path;  // the user's file, not our temporary copy
+        for (const auto& warning : core->warnings()) analysis.snapshot.warnings.push_back(warning);
+        out["report"] = report::toJson(analysis.snapshot, analysis.diagnosis);
         out["partial"] = core->truncated();
     } catch (const std::exception& e) {
         std::string message = e.what();

@@ -1,5 +1,6 @@
 #include "engine/Engine.h"
 
+#include "diagnosis/Diagnose.h"
 #include "runtime/Runtime.h"
 #include "target/Memory.h"
 #include "target/ModuleIndex.h"
@@ -23,6 +24,35 @@ snapshot::Snapshot analyze(target::Target& target, const AnalysisOptions& option
         if (modules.warnings().empty()) throw;
         throw Error(e.kind(), fmt::format("{} ({})", e.what(), fmt::join(modules.warnings(), "; ")));
     }
+}
+
+Report analyzeAndDiagnose(target::Target& target, const AnalysisOptions& options)
+{
+    AnalysisOptions evidence = options;
+    evidence.snapshot.native = true;
+    evidence.snapshot.locals = true;
+    Report report;
+    report.snapshot = analyze(target, evidence);
+    report.diagnosis = diagnosis::diagnose(report.snapshot);
+    report.snapshot = withDetails(std::move(report.snapshot), options.snapshot.native, options.snapshot.locals);
+    return report;
+}
+
+snapshot::Snapshot withDetails(snapshot::Snapshot full, bool native, bool locals)
+{
+    if (!native) {
+        // Threads without a Python thread state or ident are C threads only --native shows.
+        std::erase_if(full.threads, [](const snapshot::Thread& t) { return t.threadStateAddress == 0 && !t.threadId; });
+        for (auto& thread : full.threads) {
+            std::erase_if(thread.frames, [](const snapshot::Frame& f) { return f.kind == snapshot::FrameKind::Native; });
+            thread.nativeNotes.clear();
+        }
+    }
+    if (!locals) {
+        for (auto& thread : full.threads)
+            for (auto& frame : thread.frames) frame.locals.clear();
+    }
+    return full;
 }
 
 }  // namespace pyautopsy::engine

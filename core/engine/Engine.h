@@ -5,6 +5,7 @@
 // ends never reach below this header to interpret CPython themselves.
 #pragma once
 
+#include "diagnosis/Finding.h"
 #include "runtime/SnapshotBuilder.h"
 #include "snapshot/Snapshot.h"
 #include "target/Target.h"
@@ -17,5 +18,22 @@ struct AnalysisOptions {
 
 // Throws pyautopsy::Error when the target holds no readable CPython.
 snapshot::Snapshot analyze(target::Target& target, const AnalysisOptions& options = {});
+
+// What a front end prints: the snapshot with the details that were asked
+// for, and the diagnosis made from all the evidence the rules use.
+struct Report {
+    snapshot::Snapshot snapshot;
+    diagnosis::Diagnosis diagnosis;
+};
+
+// Collects native frames and locals whatever `options` asks to show (the
+// rules need them: a lock wait is in C, a freed object is held by a local),
+// diagnoses, then drops from the snapshot what was not asked for. Throws as
+// analyze() does.
+Report analyzeAndDiagnose(target::Target& target, const AnalysisOptions& options = {});
+
+// `full` without native frames and C-only threads unless `native`, and
+// without frame locals unless `locals`.
+snapshot::Snapshot withDetails(snapshot::Snapshot full, bool native, bool locals);
 
 }  // namespace pyautopsy::engine

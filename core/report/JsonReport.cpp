@@ -66,6 +66,7 @@ nlohmann::json threadJson(const snapshot::Thread& thread)
     j["frames"] = nlohmann::json::array();
     for (const auto& frame : thread.frames) j["frames"].push_back(frameJson(frame));
     j["notes"] = thread.notes;
+    for (const auto& note : thread.nativeNotes) j["notes"].push_back(note);
     return j;
 }
 
@@ -103,7 +104,9 @@ nlohmann::json asyncioJson(const snapshot::AsyncioState& state)
 
 }  // namespace
 
-nlohmann::json toJson(const snapshot::Snapshot& s)
+nlohmann::json toJson(const snapshot::Snapshot& s) { return toJson(s, diagnosis::diagnose(s)); }
+
+nlohmann::json toJson(const snapshot::Snapshot& s, const diagnosis::Diagnosis& diagnosis)
 {
     nlohmann::json j;
     j["schema"] = kJsonSchema;
@@ -133,7 +136,6 @@ nlohmann::json toJson(const snapshot::Snapshot& s)
                    {"runtime_found_by", s.python.runtimeFoundBy},
                    {"layout_source", s.python.layoutSource}};
 
-    const diagnosis::Diagnosis diagnosis = diagnosis::diagnose(s);
     j["diagnoses"] = diagnosesJson(diagnosis);
     j["diagnoses_not_analysed"] = notAnalysedJson(diagnosis);
     j["runtime"] = runtimeStateJson(s.runtime);

@@ -5,6 +5,7 @@
 // values are null, never invented.
 #pragma once
 
+#include "diagnosis/Finding.h"
 #include "snapshot/Snapshot.h"
 
 #include <nlohmann/json.hpp>
@@ -14,5 +15,7 @@ namespace pyautopsy::report {
 inline constexpr int kJsonSchema = 1;
 
 nlohmann::json toJson(const snapshot::Snapshot& snapshot);
+// The same, with a diagnosis made earlier (from a snapshot holding more evidence than this one shows).
+nlohmann::json toJson(const snapshot::Snapshot& snapshot, const diagnosis::Diagnosis& diagnosis);
 
 }  // namespace pyautopsy::report

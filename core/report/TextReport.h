@@ -7,6 +7,7 @@
 // is the caller's choice.
 #pragma once
 
+#include "diagnosis/Finding.h"
 #include "snapshot/Snapshot.h"
 
 #include <string>
@@ -23,5 +24,8 @@ std::string formatThreadHeader(const snapshot::Thread& thread, const TextOptions
 std::string formatFrame(const snapshot::Frame& frame, const TextOptions& options);
 std::string formatThread(const snapshot::Thread& thread, const TextOptions& options);
 std::string formatSnapshot(const snapshot::Snapshot& snapshot, const TextOptions& options);
+// The same, with a diagnosis made earlier (from a snapshot holding more evidence than this one shows).
+std::string formatSnapshot(const snapshot::Snapshot& snapshot, const diagnosis::Diagnosis& diagnosis,
+                           const TextOptions& options);
 
 }  // namespace pyautopsy::report

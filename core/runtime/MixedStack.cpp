@@ -117,17 +117,17 @@ void MixedStackBuilder::addNativeFrames(snapshot::Thread& thread)
             if (candidate.tid == *thread.nativeId) info = &candidate;
     }
     if (info == nullptr) {
-        thread.notes.push_back("no native thread matches this thread state; native frames unavailable");
+        thread.nativeNotes.push_back("no native thread matches this thread state; native frames unavailable");
         return;
     }
     m_described.insert(info->tid);
     unwind::NativeStack stack = m_unwinder.unwind(*info);
-    thread.notes.insert(thread.notes.end(), stack.notes.begin(), stack.notes.end());
+    thread.nativeNotes.insert(thread.nativeNotes.end(), stack.notes.begin(), stack.notes.end());
     if (!stack.available) return;
     Interleaving mixed = interleave(thread.frames, stack.frames, m_groupsEndAtEntry);
     thread.frames = std::move(mixed.frames);
     thread.status = statusFromNativeFrames(thread.frames);
-    thread.notes.insert(thread.notes.end(), mixed.notes.begin(), mixed.notes.end());
+    thread.nativeNotes.insert(thread.nativeNotes.end(), mixed.notes.begin(), mixed.notes.end());
 }
 
 void MixedStackBuilder::addThreadsWithoutPython(snapshot::Snapshot& snapshot, std::optional<std::int32_t> crashedTid)
@@ -139,9 +139,9 @@ void MixedStackBuilder::addThreadsWithoutPython(snapshot::Snapshot& snapshot, st
         snapshot::Thread thread;
         thread.nativeId = info.tid;
         thread.crashed = crashedTid && *crashedTid == info.tid;
-        thread.notes.push_back("no Python thread state: a native thread");
+        thread.nativeNotes.push_back("no Python thread state: a native thread");
         unwind::NativeStack stack = m_unwinder.unwind(info);
-        thread.notes.insert(thread.notes.end(), stack.notes.begin(), stack.notes.end());
+        thread.nativeNotes.insert(thread.nativeNotes.end(), stack.notes.begin(), stack.notes.end());
         for (const auto& frame : stack.frames) thread.frames.push_back(toSnapshotFrame(frame));
         // Waiting for the GIL (PyGILState_Ensure) is the one status that
         // means something for a thread that runs no Python.

@@ -62,6 +62,7 @@ struct Thread {
     std::vector<Frame> frames;              // innermost first
     ThreadHooks hooks;                      // C-level trace and profile functions
     std::vector<std::string> notes;         // why a walk stopped early, etc.
+    std::vector<std::string> nativeNotes;   // the same, about the native frames (--native)
 };
 
 struct Interpreter {
