@@ -1,6 +1,8 @@
 #include "runtime/CrashFactsReader.h"
 
 #include "runtime/FatalErrorCallSite.h"
+#include "runtime/FreedItemScan.h"
+#include "runtime/FreedMemory.h"
 
 #include <fmt/format.h>
 
@@ -12,7 +14,6 @@ namespace {
 
 std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
-constexpr std::uint64_t kDeadWord = 0xddddddddddddddddULL;   // PYMEM_DEADBYTE x 8 (fact sheet 8.3)
 
 // Registers of the crashing thread that point at memory the debug allocator
 // has freed: the object (or its GC header) the thread was using when it died.
@@ -27,9 +28,7 @@ void scanRegisters(const target::Memory& memory, const target::ThreadInfo& threa
     std::map<std::uint64_t, std::string> hits;   // address -> registers holding it
     for (const auto& [name, value] : regs) {
         if (value < 0x10000 || value == kDeadWord) continue;
-        std::uint64_t words[2] = {0, 0};
-        if (memory.readSome(value, words, sizeof words) != sizeof words) continue;
-        if (words[0] != kDeadWord || words[1] != kDeadWord) continue;
+        if (!isFreedMemory(memory, value)) continue;
         auto& names = hits[value];
         names += names.empty() ? name : std::string(", ") + name;
     }
@@ -81,7 +80,10 @@ void readCrashFacts(const ObjectReader& reader, const target::ModuleIndex& modul
     try {
         if (crashed && crashed->nativeId) {
             auto it = byTid.find(*crashed->nativeId);
-            if (it != byTid.end() && it->second->registers) scanRegisters(memory, *it->second, out);
+            if (it != byTid.end() && it->second->registers) {
+                scanRegisters(memory, *it->second, out);
+                scanForFreedItems(reader, *it->second, out);
+            }
             out.fatalError = readFatalErrorCall(memory, modules, *crashed);
         }
         if (crashed) readRecursionLimit(reader, *crashed, out);

@@ -2,6 +2,7 @@
 
 #include "runtime/ContainerItems.h"
 #include "runtime/DictReader.h"
+#include "runtime/FreedMemory.h"
 #include "runtime/ReprFormat.h"
 #include "runtime/ScalarReader.h"
 
@@ -151,14 +152,8 @@ void ObjectRepr::render(std::uint64_t object, std::size_t depth, std::string& ou
     } catch (const target::MemoryFault&) {
         out.resize(mark);
         out += fmt::format("<unreadable object at {:#x}>", object);
-        // ob_type reads PYMEM_DEADBYTE (0xDD) x 8: the debug allocator freed
-        // this block, yet it is still referenced (fact sheet 8.3). ob_refcnt
-        // is not checked: a use after free may already have increfed it.
-        std::uint64_t type = 0;
-        constexpr std::uint64_t kDead = 0xddddddddddddddddULL;
-        if (m_reader.memory().readSome(object + 8, &type, sizeof type) == sizeof type && type == kDead &&
-            m_freed.size() < 64)
-            m_freed.push_back(object);
+        // Freed by the debug allocator, yet still referenced.
+        if (m_freed.size() < 64 && isFreedObject(m_reader, object)) m_freed.push_back(object);
     }
 }
 

@@ -20,6 +20,10 @@ struct FreedObject {
     std::string pattern;                    // what says it is freed: "ob_type 0xdddddddddddddddd ..."
     std::string referencedFrom;             // "register rbx of the crashing thread"
     std::optional<std::int64_t> nativeId;   // the thread whose register or frame holds it
+    std::optional<std::uint64_t> container; // an intact list/tuple/dict still holding it, when found that way
+    std::string containerType;              // "list" | "tuple" | "dict"
+    std::string containerSlot;              // "item 1" | "a value"
+    std::string containerFoundFrom;         // how the container was reached: "register r14", ...
 };
 
 // A call of CPython's fatal-error path found on the crashing thread's native stack.

@@ -115,11 +115,7 @@ def check(scenario, meta, truth, diags, role):
 
 # Known gaps, each with its reason. A known gap still prints, and the test fails
 # if it starts passing, so this list cannot go stale.
-KNOWN_GAPS = {
-    ("refcount_underflow_gc", "3.13.18d-sid"):
-        "visit_decref's assertion fires on the victim, but no register of the crashing thread still points at "
-        "it (r12 points at other freed memory); the object being visited is not recoverable yet",
-}
+KNOWN_GAPS = {}
 
 
 def main():

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace pyautopsy::diagnosis {
 namespace {
 
@@ -75,11 +77,21 @@ public:
             if (gc->collectingFunction) e.text += fmt::format(", started by {}", *gc->collectingFunction);
             f.evidence.push_back(std::move(e));
         }
+        // An intact container holding a freed item is the object being traversed;
+        // a register pointing into freed memory is only near it.
+        const bool containerFound = std::any_of(s.crash.freedObjects.begin(), s.crash.freedObjects.end(),
+                                                [](const auto& freed) { return freed.container.has_value(); });
         for (const auto& freed : s.crash.freedObjects) {
+            if (containerFound && !freed.container) continue;
             Evidence e;
             e.kind = "object";
-            e.text = fmt::format("object being traversed: freed memory at {:#x} ({})", freed.address,
-                                 freed.referencedFrom);
+            e.text = freed.container
+                         ? fmt::format("object being traversed: the {} at {:#x} (reached from {} of the crashing "
+                                       "thread), whose {} is the freed object at {:#x}",
+                                       freed.containerType, *freed.container, freed.containerFoundFrom,
+                                       freed.containerSlot, freed.address)
+                         : fmt::format("object being traversed: freed memory at {:#x} ({})", freed.address,
+                                       freed.referencedFrom);
             e.address = freed.address;
             f.evidence.push_back(std::move(e));
         }

@@ -99,14 +99,24 @@ public:
                 }
             }
         }
-        for (const auto& freed : s.crash.freedObjects) {
+        // Freed items of intact containers name the object itself; registers only point near it.
+        std::vector<const snapshot::FreedObject*> freedFacts;
+        for (const auto& freed : s.crash.freedObjects)
+            if (freed.container) freedFacts.push_back(&freed);
+        for (const auto& freed : s.crash.freedObjects)
+            if (!freed.container) freedFacts.push_back(&freed);
+        for (const auto* freedFact : freedFacts) {
+            const auto& freed = *freedFact;
             Evidence e;
             e.kind = "object";
             e.text = fmt::format("{} points at freed memory {:#x}: {}", freed.referencedFrom, freed.address, freed.pattern);
             e.address = freed.address;
             e.nativeId = freed.nativeId;
             f.evidence.push_back(std::move(e));
-            if (object.empty()) object = fmt::format("the object at or next to {:#x}", freed.address);
+            if (object.empty())
+                object = freed.container ? fmt::format("the object at {:#x} (held by the {} at {:#x})", freed.address,
+                                                       freed.containerType, *freed.container)
+                                         : fmt::format("the object at or next to {:#x}", freed.address);
             ++freedCount;
         }
         if (f.evidence.empty()) return outcome;
