@@ -6,6 +6,7 @@
 #pragma once
 
 #include "snapshot/CrashFacts.h"
+#include "snapshot/Locks.h"
 #include "snapshot/ProcessState.h"
 
 #include <cstdint>
@@ -83,6 +84,8 @@ struct Thread {
     std::optional<std::uint64_t> stackPointer;  // rsp of the innermost frame, when registers are known
     std::vector<Frame> frames;              // innermost first
     ThreadHooks hooks;                      // C-level trace and profile functions
+    std::vector<LockHold> locksHeld;        // see Snapshot::locks
+    std::optional<LockWait> waitsFor;       // the lock its innermost Python frame is acquiring
     std::vector<std::string> notes;         // why a walk stopped early, etc.
 };
 
@@ -100,6 +103,7 @@ struct Snapshot {
     CrashFacts crash;                       // fatal error message, freed objects in registers
     std::vector<Interpreter> interpreters;
     std::vector<Thread> threads;            // every interpreter's threads, main interpreter first
+    std::vector<Lock> locks;                // locks some thread holds or waits for
     std::vector<std::string> warnings;      // problems reading the target (build-id mismatch, ...)
 };
 
