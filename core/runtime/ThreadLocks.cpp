@@ -323,7 +323,9 @@ private:
                 }
             }
         }
-        auto rank = [](const snapshot::LockName& n) { return n.scope == "global" ? 0 : n.scope == "attribute" ? 1 : 2; };
+        auto rank = [](const snapshot::LockName& n) {
+            return n.scope == "global" ? 0 : n.scope == "attribute" ? 1 : 2;
+        };
         for (auto& lock : snap.locks)
             std::stable_sort(lock.names.begin(), lock.names.end(),
                              [&](const auto& a, const auto& b) { return rank(a) < rank(b); });

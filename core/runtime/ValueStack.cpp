@@ -21,7 +21,8 @@ const ValueStackReader::CodeFacts& ValueStackReader::factsOf(std::uint64_t code)
     facts.stackSize = static_cast<std::uint32_t>(
         std::clamp<std::int64_t>(stackSize, 0, static_cast<std::int64_t>(m_reader.limits().maxContainerItems)));
     if (has(c.co_nlocalsplus)) {
-        facts.localsPlus = static_cast<std::uint32_t>(std::max(0, memory.read<std::int32_t>(at(code, c.co_nlocalsplus))));
+        auto localsPlus = memory.read<std::int32_t>(at(code, c.co_nlocalsplus));
+        facts.localsPlus = static_cast<std::uint32_t>(std::max(0, localsPlus));
     }
     if (has(c.co_exceptiontable)) {
         if (auto table = m_reader.readBytes(memory.readPointer(at(code, c.co_exceptiontable)),

@@ -85,7 +85,8 @@ std::string lockWaitText(const snapshot::Snapshot& s, const snapshot::Thread& t)
 }
 
 // One lock that threads wait for: who holds it (and how) and who wants it.
-Evidence lockEvidence(const snapshot::Snapshot& s, std::uint64_t lock, const std::vector<const snapshot::Thread*>& waiters)
+Evidence lockEvidence(const snapshot::Snapshot& s, std::uint64_t lock,
+                      const std::vector<const snapshot::Thread*>& waiters)
 {
     Evidence e;
     e.kind = "lock";
@@ -93,7 +94,8 @@ Evidence lockEvidence(const snapshot::Snapshot& s, std::uint64_t lock, const std
     e.value = lockName(s, lock);
     std::vector<std::string> holders;
     auto holding = lockHolders(s, lock);
-    for (const auto& h : holding) holders.push_back(fmt::format("{} ({})", shortLabel(*h.thread), holdText(*h.thread, *h.hold)));
+    for (const auto& h : holding)
+        holders.push_back(fmt::format("{} ({})", shortLabel(*h.thread), holdText(*h.thread, *h.hold)));
     if (holding.size() == 1) {
         e.threadId = holding.front().thread->threadId;
         e.nativeId = holding.front().thread->nativeId;

@@ -142,12 +142,15 @@ snapshot::Snapshot lockCycle()
     s.target.signal->senderPid = 42;
     s.threads[0].crashed = false;
     const std::uint64_t lockA = 0xa000, lockB = 0xb000, plain = 0xc000;
-    for (auto [lock, name] : {std::pair{lockA, "lock_a"}, std::pair{lockB, "lock_b"}, std::pair{plain, "lock"}}) {
+    const snapshot::LockName names[] = {{"lock_a", "global", "__main__"}, {"lock_b", "global", "__main__"},
+                                        {"lock", "local", "watch"}};
+    const std::uint64_t addresses[] = {lockA, lockB, plain};
+    for (std::size_t i = 0; i < 3; ++i) {
         snapshot::Lock l;
-        l.address = lock;
+        l.address = addresses[i];
         l.type = "_thread.lock";
         l.locked = true;
-        l.names.push_back({name, name == std::string("lock") ? "local" : "global", name == std::string("lock") ? "watch" : "__main__"});
+        l.names.push_back(names[i]);
         s.locks.push_back(l);
     }
     struct Worker { const char* name; std::uint64_t frame; std::uint64_t holds; std::uint64_t wants; };
