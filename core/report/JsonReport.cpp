@@ -49,6 +49,45 @@ nlohmann::json statusJson(snapshot::ThreadStatus status)
     return nullptr;
 }
 
+// Index in thread.frames of the Python frame at `address` (frames JSON order).
+nlohmann::json frameIndex(const snapshot::Thread& thread, const std::optional<std::uint64_t>& address)
+{
+    if (!address) return nullptr;
+    for (std::size_t i = 0; i < thread.frames.size(); ++i)
+        if (thread.frames[i].kind == snapshot::FrameKind::Python && thread.frames[i].address == address) return i;
+    return nullptr;
+}
+
+void addLocksJson(nlohmann::json& j, const snapshot::Thread& thread)
+{
+    j["locks_held"] = nlohmann::json::array();
+    for (const auto& hold : thread.locksHeld) {
+        j["locks_held"].push_back({{"lock", hold.lock},
+                                   {"via", hold.via == snapshot::LockHoldVia::WithBlock ? "with" : "owner"},
+                                   {"frame", frameIndex(thread, hold.frame)}});
+    }
+    if (thread.waitsFor) {
+        const auto& wait = *thread.waitsFor;
+        j["waiting_for_lock"] = {{"lock", wait.lock},
+                                 {"via", wait.via == snapshot::LockWaitVia::Acquire ? "acquire" : "with"},
+                                 {"frame", frameIndex(thread, wait.frame)}};
+    } else {
+        j["waiting_for_lock"] = nullptr;
+    }
+}
+
+nlohmann::json lockJson(const snapshot::Lock& lock)
+{
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto& n : lock.names) names.push_back({{"name", n.name}, {"scope", n.scope}, {"where", n.where}});
+    return {{"address", lock.address},
+            {"type", lock.type},
+            {"locked", orNull(lock.locked)},
+            {"has_waiters", orNull(lock.hasWaiters)},
+            {"owner_thread_id", orNull(lock.ownerThreadId)},
+            {"names", std::move(names)}};
+}
+
 nlohmann::json threadJson(const snapshot::Thread& thread)
 {
     nlohmann::json j;
@@ -63,6 +102,7 @@ nlohmann::json threadJson(const snapshot::Thread& thread)
     // A thread without a Python thread state (--native) belongs to no interpreter.
     j["interpreter_id"] = thread.threadStateAddress != 0 ? nlohmann::json(thread.interpreterId) : nlohmann::json(nullptr);
     addThreadHooksJson(j, thread.hooks);
+    addLocksJson(j, thread);
     j["frames"] = nlohmann::json::array();
     for (const auto& frame : thread.frames) j["frames"].push_back(frameJson(frame));
     j["notes"] = thread.notes;
@@ -149,6 +189,8 @@ nlohmann::json toJson(const snapshot::Snapshot& s, const diagnosis::Diagnosis& d
     j["threads"] = nlohmann::json::array();
     for (const auto& thread : s.threads) j["threads"].push_back(threadJson(thread));
     j["asyncio"] = asyncioJson(s.asyncio);
+    j["locks"] = nlohmann::json::array();
+    for (const auto& lock : s.locks) j["locks"].push_back(lockJson(lock));
     j["warnings"] = s.warnings;
     return j;
 }

@@ -1,5 +1,6 @@
 #include "report/ProcessStateText.h"
 
+#include "diagnosis/LockQueries.h"
 #include "report/ProcessStateJson.h"
 
 #include <fmt/format.h>
@@ -117,6 +118,22 @@ std::string hooksLines(const snapshot::Snapshot& s)
     return out;
 }
 
+// Locks: thread 0x... "worker-A": holds lock_a (_thread.lock at 0x...), waits for lock_b (...)
+std::string locksLines(const snapshot::Snapshot& s)
+{
+    std::string out;
+    for (const auto& t : s.threads) {
+        std::vector<std::string> parts;
+        for (const auto& hold : t.locksHeld) parts.push_back("holds " + diagnosis::lockText(s, hold.lock));
+        if (t.waitsFor) parts.push_back("waits for " + diagnosis::lockText(s, t.waitsFor->lock));
+        if (parts.empty()) continue;
+        std::string ident = t.threadId ? fmt::format("{:#x}", *t.threadId) : std::string("?");
+        out += fmt::format("Locks: thread {}{}: {}\n", ident, t.name ? " \"" + *t.name + "\"" : std::string(),
+                           fmt::join(parts, ", "));
+    }
+    return out;
+}
+
 }  // namespace
 
 std::string formatProcessState(const snapshot::Snapshot& s)
@@ -125,6 +142,7 @@ std::string formatProcessState(const snapshot::Snapshot& s)
     for (const auto& interp : s.interpreters) out += interpreterLine(interp);
     out += singletonsLine(s.runtime);
     out += hooksLines(s);
+    out += locksLines(s);
     return out;
 }
 

@@ -15,9 +15,14 @@ std::optional<Capabilities> capabilitiesFor(const PythonVersion& v)
     c.lineTable = *lineTableFormatFor(v.major, v.minor);
     c.gil = m <= 11 ? GilModel::RuntimeGil : m <= 13 ? GilModel::InterpreterGilPointer : GilModel::ThreadHoldsGil;
     c.codeRef = m >= 14 ? CodeRefModel::StackRef : CodeRefModel::Pointer;
+    c.stackTop = m <= 9    ? StackTopModel::FrameStackTop
+                 : m == 10 ? StackTopModel::FrameStackDepth
+                 : m <= 13 ? StackTopModel::StackTopIndex
+                           : StackTopModel::StackPointer;
     if (m >= 12) c.shimOwner = 3;   // FRAME_OWNED_BY_CSTACK, renamed INTERPRETER in 3.14
     c.shimOwnerOrAbove = m >= 14;
     c.hasEntryFlag = m == 11;
+    c.withEnterKeepsManager = m == 12 || m == 13;
     c.fLinenoWhenTraced = m <= 9;
     c.immortalObjects = m >= 12;
     c.longTag = m >= 12;

@@ -36,6 +36,15 @@ enum class CodeRefModel {
     StackRef,              // 3.14+: _PyStackRef, low bit is a tag
 };
 
+// Where a frame records how deep its value stack is.
+enum class StackTopModel {
+    FrameStackTop,         // 3.8-3.9: f_stacktop pointer; NULL while the frame runs
+    FrameStackDepth,       // 3.10: f_stackdepth; -1 while the frame runs
+    StackTopIndex,         // 3.11-3.13: stacktop, an index into localsplus; -1 while the frame runs
+                           // (a caller's is saved when it calls a Python function inline)
+    StackPointer,          // 3.14+: stackpointer, saved around every call that can escape
+};
+
 enum class DictModel {
     Classic,               // <= 3.10: dk_size, 24-byte entries, split values a plain array
     KindedKeys,            // 3.11-3.12: dk_log2_size/dk_kind; split values' order bytes before the array
@@ -55,9 +64,12 @@ struct Capabilities {
     LineTableFormat lineTable;
     GilModel gil;
     CodeRefModel codeRef;
+    StackTopModel stackTop;
     std::optional<int> shimOwner;     // owner value of entry/shim frames to skip (3.12+)
     bool shimOwnerOrAbove = false;    // 3.14+: every owner >= shimOwner is a shim
     bool hasEntryFlag = false;        // 3.11: _PyInterpreterFrame.is_entry
+    bool withEnterKeepsManager = false; // 3.12-3.13: while a with-block's __enter__ runs, its
+                                        // stack slot holds the context manager (not yet __exit__)
     bool fLinenoWhenTraced = false;   // <= 3.9: f_lineno is valid only while f_trace is set
     bool immortalObjects = false;     // 3.12+: None, True, small ints ... never die
     bool longTag = false;             // 3.12+: int size and sign live in lv_tag

@@ -57,29 +57,29 @@ const std::vector<LocalsReader::Slot>& LocalsReader::slotsOf(std::uint64_t code)
     return m_slots.emplace(code, std::move(slots)).first->second;
 }
 
-std::vector<snapshot::Local> LocalsReader::read(std::uint64_t frame, std::uint64_t code)
+std::vector<LocalValue> LocalsReader::values(std::uint64_t frame, std::uint64_t code)
 {
     const auto& rt = m_reader.runtime();
     const auto& memory = m_reader.memory();
     const auto& slots = slotsOf(code);
-    std::vector<snapshot::Local> out;
+    std::vector<LocalValue> out;
     if (slots.empty()) return out;
 
     const Offset base = has(rt.layout.code.co_localsplusnames) ? rt.layout.interpreterFrame.localsplus
                                                                : rt.layout.frameObject.f_localsplus;
-    std::vector<std::uint64_t> values(slots.size());
-    memory.readBytes(at(frame, base), values.data(), values.size() * sizeof(std::uint64_t));
+    std::vector<std::uint64_t> words(slots.size());
+    memory.readBytes(at(frame, base), words.data(), words.size() * sizeof(std::uint64_t));
 
     std::set<std::string> shown;
     for (std::size_t i = 0; i < slots.size(); ++i) {
         const Slot& slot = slots[i];
-        std::uint64_t value = values[i];
+        std::uint64_t value = words[i];
         if (slot.hidden) continue;
         if (rt.caps.codeRef == CodeRefModel::StackRef) {
             // _PyStackRef: 1 is NULL, tag 3 a tagged int, otherwise bit 0 is a flag.
             if ((value & 3) == 3) {
-                out.push_back({slot.name, std::to_string(static_cast<std::int64_t>(value) >> 2), {}});
-                shown.insert(slot.name);
+                if (shown.insert(slot.name).second)
+                    out.push_back({slot.name, 0, static_cast<std::int64_t>(value) >> 2});
                 continue;
             }
             value &= ~std::uint64_t{1};
@@ -91,7 +91,20 @@ std::vector<snapshot::Local> LocalsReader::read(std::uint64_t frame, std::uint64
         }
         // <= 3.10 lists an argument that is also a cell twice; its local slot is NULL.
         if (!shown.insert(slot.name).second) continue;
-        out.push_back({slot.name, m_repr.repr(value), {}});
+        out.push_back({slot.name, value, std::nullopt});
+    }
+    return out;
+}
+
+std::vector<snapshot::Local> LocalsReader::read(std::uint64_t frame, std::uint64_t code)
+{
+    std::vector<snapshot::Local> out;
+    for (const auto& value : values(frame, code)) {
+        if (value.taggedInt) {
+            out.push_back({value.name, std::to_string(*value.taggedInt), {}});
+            continue;
+        }
+        out.push_back({value.name, m_repr.repr(value.object), {}});
         out.back().freedObjects = m_repr.takeFreed();
     }
     return out;

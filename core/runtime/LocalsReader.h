@@ -12,11 +12,20 @@
 #include "snapshot/Snapshot.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 namespace pyautopsy::runtime {
+
+// One bound local as the frame holds it: an object, or on 3.14+ possibly a
+// tagged int that has no object.
+struct LocalValue {
+    std::string name;
+    std::uint64_t object = 0;                 // 0 for a tagged int
+    std::optional<std::int64_t> taggedInt;
+};
 
 class LocalsReader {
 public:
@@ -25,6 +34,10 @@ public:
     // `frame` and `code` as FrameWalker recorded them (snapshot::Frame::address
     // and codeAddress). Throws target::MemoryFault if the frame is unreadable.
     std::vector<snapshot::Local> read(std::uint64_t frame, std::uint64_t code);
+
+    // The same locals before repr: cells are followed, unbound and hidden
+    // slots left out. Throws target::MemoryFault if the frame is unreadable.
+    std::vector<LocalValue> values(std::uint64_t frame, std::uint64_t code);
 
     // Fills Frame::locals of every Python frame of `thread`; a frame that
     // cannot be read gets no locals and the thread a note. Never throws.

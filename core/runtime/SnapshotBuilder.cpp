@@ -8,6 +8,7 @@
 #include "runtime/ObjectReader.h"
 #include "runtime/ObjectRepr.h"
 #include "runtime/ProcessStateReader.h"
+#include "runtime/ThreadLocks.h"
 #include "runtime/ThreadingState.h"
 #include "runtime/TraceHooks.h"
 #include "runtime/ThreadStatus.h"
@@ -276,6 +277,8 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
         addThreadsKnownOnlyToThreading(threading, info.id, snap.threads);
         readAsyncio(reader, walker, interp, info.id, tstates, snap.asyncio);
     }
+    // Before native frames: the lock a thread waits for is its innermost Python frame's call.
+    addThreadLocks(reader, locals, reprs, snap);
     for (auto& thread : snap.threads) thread.status = statusFromRuntime(thread);
     if (options.native) {
         // Last, so that the native frames interleave with finished Python frames.

@@ -8,6 +8,7 @@
 #include "snapshot/AsyncioState.h"
 #include "snapshot/CrashFacts.h"
 #include "snapshot/Frame.h"
+#include "snapshot/Locks.h"
 #include "snapshot/ProcessState.h"
 
 #include <cstdint>
@@ -61,6 +62,8 @@ struct Thread {
     std::optional<std::uint64_t> stackPointer;  // rsp of the innermost frame, when registers are known
     std::vector<Frame> frames;              // innermost first
     ThreadHooks hooks;                      // C-level trace and profile functions
+    std::vector<LockHold> locksHeld;        // see Snapshot::locks
+    std::optional<LockWait> waitsFor;       // the lock its innermost Python frame is acquiring
     std::vector<std::string> notes;         // why a walk stopped early, etc.
     std::vector<std::string> nativeNotes;   // the same, about the native frames (--native)
 };
@@ -80,6 +83,7 @@ struct Snapshot {
     std::vector<Interpreter> interpreters;
     std::vector<Thread> threads;            // every interpreter's threads, main interpreter first
     AsyncioState asyncio;                   // event loops and their tasks
+    std::vector<Lock> locks;                // locks some thread holds or waits for
     std::vector<std::string> warnings;      // problems reading the target (build-id mismatch, ...)
 };
 

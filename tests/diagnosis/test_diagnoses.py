@@ -5,10 +5,11 @@ what the scenario recorded about itself (truth.json, meta.json).
 For every scenario the first finding must have the right id and evidence a
 user would check (the object is None, the freed victim's address, the daemon
 threads' names, the recursive function and the recursion limit, the two
-deadlocked workers, the pending coverage save); where the failure cannot
-happen on this interpreter (meta.json "applicable": false) the family must
-not be reported, and the plain abort gives no error at all. Prints one line
-per core: scenario, interpreter, first finding.
+deadlocked workers and, for each lock, its holder and its waiter, the
+pending coverage save); where the failure cannot happen on this interpreter
+(meta.json "applicable": false) the family must not be reported, and the
+plain abort gives no error at all. Prints one line per core: scenario,
+interpreter, first finding.
 
 usage: test_diagnoses.py INTERPRETER --pyautopsy PATH [--cache DIR] [--table FILE]
 """
@@ -16,6 +17,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -48,6 +50,34 @@ def no_errors(diags):
     errors = [d["id"] for d in diags if d["severity"] == "error"]
     if errors:
         raise Mismatch("unexpected error-level findings: %s" % errors)
+
+
+# One piece of evidence per lock: 'lock_a (_thread.lock at 0x...) is held by
+# "worker-A" (in a with-block of f (file:line)) and wanted by "worker-B" (at g (file:line))'.
+LOCK_EVIDENCE = re.compile(r'^(?P<lock>\w+) \(_thread\.lock at 0x[0-9a-f]+\) is held by "(?P<holder>[^"]+)" '
+                           r'\(in a with-block of .+\) and wanted by "(?P<waiter>[^"]+)" \(at [^"]+\)$')
+
+
+def check_deadlock_locks(finding, locks):
+    """Each lock of facts.locks has its evidence naming exactly the recorded
+    holder (with its thread id) and waiter, and the summary names the cycle."""
+    for name, want in sorted(locks.items()):
+        found = [e for e in finding["evidence"] if e["kind"] == "lock" and e.get("value") == name]
+        if len(found) != 1:
+            raise Mismatch("%d pieces of evidence for %s, expected 1" % (len(found), name))
+        e = found[0]
+        m = LOCK_EVIDENCE.match(e["text"])
+        if not m or m.group("lock") != name:
+            raise Mismatch("evidence for %s does not name one holder and one waiter: %s" % (name, e["text"]))
+        if (m.group("holder"), m.group("waiter")) != (want["held_by"], want["wanted_by"]):
+            raise Mismatch("%s: held by %s and wanted by %s, expected %s and %s" % (
+                name, m.group("holder"), m.group("waiter"), want["held_by"], want["wanted_by"]))
+        if e.get("thread_id") != want["held_by_ident"]:
+            raise Mismatch("%s: evidence thread %r, expected the holder %#x" % (name, e.get("thread_id"),
+                                                                              want["held_by_ident"]))
+        link = '%s, held by "%s"' % (name, want["held_by"])
+        if link not in finding["summary"]:
+            raise Mismatch("summary does not say %s: %s" % (link, finding["summary"]))
 
 
 def check(scenario, meta, truth, diags, role):
@@ -102,6 +132,7 @@ def check(scenario, meta, truth, diags, role):
         for name in ("worker-A", "worker-B"):
             if name not in text:
                 raise Mismatch("%s not named in the deadlock" % name)
+        check_deadlock_locks(f, facts["locks"])
     elif scenario == "sigterm_pending_atexit":
         if role == "worker":
             f = expect_first(diags, "killed-pending-atexit")

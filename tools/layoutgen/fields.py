@@ -135,6 +135,11 @@ FIELDS = [
     ("frameObject.f_lasti",             "3.8-3.10",   "offsetof(struct _frame, f_lasti)"),
     ("frameObject.f_lineno",            "3.8+",       "offsetof(struct _frame, f_lineno)"),
     ("frameObject.f_localsplus",        "3.8-3.10",   "offsetof(struct _frame, f_localsplus)"),
+    ("frameObject.f_iblock",            "3.8-3.10",   "offsetof(struct _frame, f_iblock)"),
+    ("frameObject.f_blockstack",        "3.8-3.10",   "offsetof(struct _frame, f_blockstack)"),
+    ("frameObject.blockstack_capacity", "3.8-3.10",   "CO_MAXBLOCKS"),
+    ("frameObject.tryblock_size",       "3.8-3.10",   "sizeof(PyTryBlock)"),
+    ("frameObject.tryblock_level",      "3.8-3.10",   "offsetof(PyTryBlock, b_level)"),
 
     # --- _PyInterpreterFrame (3.11+) -------------------------------------
     ("interpreterFrame.size",           "3.11+",      f"sizeof({IF})"),
@@ -162,6 +167,7 @@ FIELDS = [
     ("code.co_posonlyargcount",         "3.8+",       "offsetof(PyCodeObject, co_posonlyargcount)"),
     ("code.co_kwonlyargcount",          "3.8+",       "offsetof(PyCodeObject, co_kwonlyargcount)"),
     ("code.co_nlocals",                 "3.8+",       "offsetof(PyCodeObject, co_nlocals)"),
+    ("code.co_stacksize",               "3.8+",       "offsetof(PyCodeObject, co_stacksize)"),
     ("code.co_flags",                   "3.8+",       "offsetof(PyCodeObject, co_flags)"),
     ("code.co_firstlineno",             "3.8+",       "offsetof(PyCodeObject, co_firstlineno)"),
     ("code.co_code",                    "3.8-3.10",   "offsetof(PyCodeObject, co_code)"),
@@ -178,6 +184,7 @@ FIELDS = [
     ("code.co_qualname",                "3.11+",      "offsetof(PyCodeObject, co_qualname)"),
     ("code.co_linetable",               "3.8-3.9",    "offsetof(PyCodeObject, co_lnotab)"),
     ("code.co_linetable",               "3.10+",      "offsetof(PyCodeObject, co_linetable)"),
+    ("code.co_exceptiontable",          "3.11+",      "offsetof(PyCodeObject, co_exceptiontable)"),
     ("code.co_firsttraceable",          "3.11+",      "offsetof(PyCodeObject, _co_firsttraceable)"),
     ("code.co_code_adaptive",           "3.11+",      "offsetof(PyCodeObject, co_code_adaptive)"),
 
@@ -259,9 +266,20 @@ FIELDS = [
     ("object.cfunction_self",           "3.8+",       "offsetof(PyCFunctionObject, m_self)"),
     ("object.cfunction_module",         "3.8+",       "offsetof(PyCFunctionObject, m_module)"),
     ("object.methoddef_name",           "3.8+",       "offsetof(PyMethodDef, ml_name)"),
+    ("object.descr_name",               "3.8+",       "offsetof(PyDescrObject, d_name)"),
     ("object.partial_fn",               "3.8+",       "offsetof(struct pyautopsy_partial, fn)", MIRROR),
     ("object.partial_args",             "3.8+",       "offsetof(struct pyautopsy_partial, args)", MIRROR),
     ("object.partial_kw",               "3.8+",       "offsetof(struct pyautopsy_partial, kw)", MIRROR),
+
+    # --- _thread.lock / _thread.RLock (Modules/_threadmodule.c) ---------
+    ("lock.lock_size",                  "3.8-3.13",   "sizeof(struct pyautopsy_lock_3_8)", MIRROR),
+    ("lock.lock_locked",                "3.8-3.13",   "offsetof(struct pyautopsy_lock_3_8, locked)", MIRROR),
+    ("lock.mutex_lock_size",            "3.13+",      "sizeof(struct pyautopsy_lock_3_13)", MIRROR),
+    ("lock.mutex_lock_bits",            "3.13+",      "offsetof(struct pyautopsy_lock_3_13, lock)", MIRROR),
+    ("lock.rlock_size",                 "3.8-3.13",   "sizeof(struct pyautopsy_rlock_3_8)", MIRROR),
+    ("lock.rlock_size",                 "3.14+",      "sizeof(struct pyautopsy_rlock_3_14)", MIRROR),
+    ("lock.rlock_owner",                "3.8-3.13",   "offsetof(struct pyautopsy_rlock_3_8, rlock_owner)", MIRROR),
+    ("lock.rlock_owner",                "3.14+",      "offsetof(struct pyautopsy_rlock_3_14, lock.thread)", MIRROR),
 
     # --- struct _gc_runtime_state ----------------------------------------
     ("gc.size",                         "3.8+",       f"sizeof({GC})"),
@@ -348,4 +366,5 @@ HEADERS = [
     "internal/pycore_setobject.h",
     "internal/pycore_instruments.h",    # 3.12+: PY_MONITORING_TOOL_IDS
     "opcode.h",                         # opcode numbers (3.13+: includes opcode_ids.h)
+    "internal/pycore_lock.h",           # 3.13+: PyMutex internals, _PyRecursiveMutex (3.14+)
 ]

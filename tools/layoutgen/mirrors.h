@@ -130,4 +130,39 @@ struct pyautopsy_futureiter {
     PyObject *future;
 };
 
+/* _thread.lock and _thread.RLock: Modules/_threadmodule.c (lockobject,
+ * rlockobject). Up to 3.13.0 a lock is a PyThread lock plus a `locked` flag;
+ * later 3.13.x releases and 3.14+ keep just a PyMutex (seen in 3.13.18's
+ * DWARF), so 3.13 headers get both shapes and the reader goes by tp_basicsize.
+ * rlockobject records its owner's thread ident: in its own field up to 3.13
+ * (PyThread_ident_t in 3.13, unsigned long before: both 8 bytes here), inside
+ * a _PyRecursiveMutex (internal/pycore_lock.h) from 3.14. */
+#if PY_VERSION_HEX < 0x030E0000
+struct pyautopsy_lock_3_8 {
+    PyObject_HEAD
+    PyThread_type_lock lock_lock;
+    PyObject *in_weakreflist;
+    char locked;
+};
+struct pyautopsy_rlock_3_8 {
+    PyObject_HEAD
+    PyThread_type_lock rlock_lock;
+    unsigned long rlock_owner;
+    unsigned long rlock_count;
+    PyObject *in_weakreflist;
+};
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+struct pyautopsy_lock_3_13 {
+    PyObject_HEAD
+    PyMutex lock;
+};
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+struct pyautopsy_rlock_3_14 {
+    PyObject_HEAD
+    _PyRecursiveMutex lock;
+};
+#endif
+
 #endif

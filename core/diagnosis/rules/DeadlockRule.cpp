@@ -2,12 +2,18 @@
 // outside), threads wait on locks and no thread runs Python to release them.
 // Waiting is read from native frames (lock acquire, semaphores, futexes) or,
 // without them, from Python frames in acquire/wait/join; a thread waiting
-// for the GIL is not waiting on a lock. Plain threading.Lock objects do not
-// record their owner, so owners are named only where the snapshot knows them.
+// for the GIL is not waiting on a lock. Which lock each thread waits for and
+// who holds it come from the snapshot's lock facts (open with-blocks, RLock
+// owners; runtime/ThreadLocks.h): the finding names the cycle when they close
+// one, and says so where a holder is not known (a plain acquire() leaves no
+// trace of its owner).
+#include "diagnosis/LockQueries.h"
 #include "diagnosis/Rule.h"
 #include "diagnosis/SnapshotQueries.h"
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace pyautopsy::diagnosis {
 namespace {
@@ -29,6 +35,112 @@ std::optional<std::size_t> lockWait(const snapshot::Thread& t)
     return std::nullopt;
 }
 
+bool joins(const snapshot::Thread& t)
+{
+    return std::any_of(t.frames.begin(), t.frames.end(), [](const snapshot::Frame& fr) {
+        return fr.kind == snapshot::FrameKind::Python &&
+               (fr.function == "join" || fr.function == "_wait_for_tstate_lock" || fr.function == "_shutdown");
+    });
+}
+
+// `"worker-B"`, or the longer label of a thread without a name.
+std::string shortLabel(const snapshot::Thread& t) { return t.name ? fmt::format("\"{}\"", *t.name) : threadLabel(t); }
+
+std::string whereText(const snapshot::Thread& t)
+{
+    auto py = innermostPython(t);
+    return py ? frameText(t.frames[*py]) : std::string("C code");
+}
+
+// The one thread other than `waiter` that holds the lock `waiter` waits for.
+const snapshot::Thread* otherHolder(const snapshot::Snapshot& s, const snapshot::Thread& waiter)
+{
+    if (!waiter.waitsFor) return nullptr;
+    auto holders = lockHolders(s, waiter.waitsFor->lock);
+    if (holders.size() != 1 || holders.front().thread == &waiter) return nullptr;
+    return holders.front().thread;
+}
+
+std::string holderClause(const snapshot::Snapshot& s, const snapshot::Thread& waiter, std::uint64_t lock)
+{
+    auto holders = lockHolders(s, lock);
+    if (holders.empty()) return "whose holder is not recorded";
+    std::vector<std::string> names;
+    for (const auto& h : holders)
+        names.push_back(h.thread == &waiter ? std::string("itself (a Lock is not reentrant)") : shortLabel(*h.thread));
+    return "held by " + fmt::format("{}", fmt::join(names, " and "));
+}
+
+// "worker-A" (native 1644) holds lock_a (...) and waits for lock_b (...), held by "worker-B", at f (file:line)
+std::string lockWaitText(const snapshot::Snapshot& s, const snapshot::Thread& t)
+{
+    std::vector<std::string> held;
+    for (const auto& hold : t.locksHeld) held.push_back(lockText(s, hold.lock));
+    std::string holds = held.empty() ? std::string() : fmt::format(" holds {} and", fmt::join(held, " and "));
+    if (!t.waitsFor)
+        return fmt::format("{}{} is blocked acquiring a lock at {}", threadLabel(t), holds, whereText(t));
+    const std::uint64_t lock = t.waitsFor->lock;
+    return fmt::format("{}{} waits for {}, {}, at {}", threadLabel(t), holds, lockText(s, lock),
+                       holderClause(s, t, lock), whereText(t));
+}
+
+// One lock that threads wait for: who holds it (and how) and who wants it.
+Evidence lockEvidence(const snapshot::Snapshot& s, std::uint64_t lock,
+                      const std::vector<const snapshot::Thread*>& waiters)
+{
+    Evidence e;
+    e.kind = "lock";
+    e.address = lock;
+    e.value = lockName(s, lock);
+    std::vector<std::string> holders;
+    auto holding = lockHolders(s, lock);
+    for (const auto& h : holding)
+        holders.push_back(fmt::format("{} ({})", shortLabel(*h.thread), holdText(*h.thread, *h.hold)));
+    if (holding.size() == 1) {
+        e.threadId = holding.front().thread->threadId;
+        e.nativeId = holding.front().thread->nativeId;
+        if (holding.front().hold->frame)
+            if (const auto* f = frameAt(*holding.front().thread, *holding.front().hold->frame)) e.frame = frameText(*f);
+    }
+    std::vector<std::string> wanting;
+    for (const auto* w : waiters) wanting.push_back(fmt::format("{} (at {})", shortLabel(*w), whereText(*w)));
+    std::string held = holders.empty()
+                           ? std::string("is held by no thread that can be named (threading.Lock records no owner and "
+                                         "no thread has a with-block open on it: it was taken with acquire(), or by C "
+                                         "code)")
+                           : "is held by " + fmt::format("{}", fmt::join(holders, " and "));
+    e.text = fmt::format("{} {} and wanted by {}", lockText(s, lock), held, fmt::join(wanting, " and "));
+    return e;
+}
+
+// A cycle of threads each waiting for a lock the next one holds, if the
+// lock facts close one: "worker-A" waits for lock_b, held by "worker-B", which waits for lock_a, held by "worker-A"
+std::optional<std::string> cycleText(const snapshot::Snapshot& s, const std::vector<const snapshot::Thread*>& waiters)
+{
+    for (const auto* start : waiters) {
+        std::vector<const snapshot::Thread*> path{start};
+        for (const auto* next = otherHolder(s, *start); next != nullptr && path.size() <= waiters.size();
+             next = otherHolder(s, *next)) {
+            auto seen = std::find(path.begin(), path.end(), next);
+            if (seen == path.end()) {
+                path.push_back(next);
+                continue;
+            }
+            std::vector<const snapshot::Thread*> cycle(seen, path.end());
+            std::string text;
+            for (std::size_t i = 0; i < cycle.size(); ++i) {
+                const auto* t = cycle[i];
+                const auto* holder = cycle[(i + 1) % cycle.size()];
+                text += fmt::format("{}{} waits for {}, held by {}", i == 0 ? "" : ", which",
+                                    i == 0 ? shortLabel(*t) : std::string(), lockName(s, t->waitsFor->lock),
+                                    shortLabel(*holder));
+            }
+            return text;
+        }
+    }
+    return std::nullopt;
+}
+
 class DeadlockRule final : public Rule {
 public:
     const char* id() const override { return "deadlock"; }
@@ -41,6 +153,7 @@ public:
         Finding f;
         f.id = id();
         std::vector<std::string> waiting;
+        std::vector<const snapshot::Thread*> lockWaiters;   // blocked on a lock, not joining a thread
         std::size_t running = 0;
         bool mainJoins = false;
         for (const auto& t : s.threads) {
@@ -50,39 +163,62 @@ public:
                 if (t.status == snapshot::ThreadStatus::RunningPython) ++running;
                 continue;
             }
-            auto py = innermostPython(t);
-            std::string where = py ? frameText(t.frames[*py]) : std::string("C code");
-            bool joins = false;
-            for (const auto& fr : t.frames)
-                if (fr.kind == snapshot::FrameKind::Python &&
-                    (fr.function == "join" || fr.function == "_wait_for_tstate_lock" || fr.function == "_shutdown"))
-                    joins = true;
-            std::string text = joins ? fmt::format("{} waits in Thread.join() for another thread to finish, at {}",
-                                                   threadLabel(t), where)
-                                     : fmt::format("{} is blocked acquiring a lock at {}", threadLabel(t), where);
-            if (t.main && joins) mainJoins = true;
+            const bool joining = joins(t);
+            std::string text = joining ? fmt::format("{} waits in Thread.join() for another thread to finish, at {}",
+                                                     threadLabel(t), whereText(t))
+                                       : lockWaitText(s, t);
+            if (t.main && joining) mainJoins = true;
+            if (!joining) lockWaiters.push_back(&t);
             if (t.holdsGil.value_or(false)) text += " while holding the GIL";
             Evidence e = threadEvidence(t, "lock", text);
-            e.frame = py ? std::optional<std::string>(where) : std::nullopt;
+            auto py = innermostPython(t);
+            e.frame = py ? std::optional<std::string>(frameText(t.frames[*py])) : std::nullopt;
             f.evidence.push_back(std::move(e));
             waiting.push_back(t.name ? *t.name : threadLabel(t));
         }
-        std::size_t lockWaiters = f.evidence.size() - (mainJoins ? 1 : 0);
-        if (lockWaiters < 2 && !(lockWaiters >= 1 && mainJoins)) return outcome;
+        std::size_t lockWaiterCount = f.evidence.size() - (mainJoins ? 1 : 0);
+        if (lockWaiterCount < 2 && !(lockWaiterCount >= 1 && mainJoins)) return outcome;
         if (running > 0) return outcome;   // someone can still make progress
         if (!hasNativeFrames(s))
             outcome.notAnalysed = "native frames were not collected (--native): threads blocked in C lock calls "
                                   "are only seen through their Python frames";
         if (s.target.signal) f.evidence.insert(f.evidence.begin(), signalEvidence(s));
-        Evidence owners;
-        owners.kind = "lock";
-        owners.text = "threading.Lock does not record its owner; the waiting threads' frames show which locks "
-                      "each already took (with-blocks) and which it waits for";
-        f.evidence.push_back(std::move(owners));
+
+        // One piece of evidence per lock waited for: its holder and its waiters.
+        std::vector<std::uint64_t> locks;
+        std::vector<std::string> unfound;
+        for (const auto* t : lockWaiters) {
+            if (!t->waitsFor) {
+                unfound.push_back(shortLabel(*t));
+            } else if (std::find(locks.begin(), locks.end(), t->waitsFor->lock) == locks.end()) {
+                locks.push_back(t->waitsFor->lock);
+            }
+        }
+        for (std::uint64_t lock : locks) {
+            std::vector<const snapshot::Thread*> waiters;
+            for (const auto* t : lockWaiters)
+                if (t->waitsFor && t->waitsFor->lock == lock) waiters.push_back(t);
+            f.evidence.push_back(lockEvidence(s, lock, waiters));
+        }
+        if (!unfound.empty()) {
+            Evidence owners;
+            owners.kind = "lock";
+            owners.text = fmt::format("the lock {} {} for is not on {} innermost Python frame's stack (a lock "
+                                      "taken in C code, or a call pyautopsy does not recognise), so its owner is "
+                                      "not named; threading.Lock itself does not record one",
+                                      fmt::join(unfound, ", "), unfound.size() == 1 ? "waits" : "wait",
+                                      unfound.size() == 1 ? "its" : "their");
+            f.evidence.push_back(std::move(owners));
+        }
+
         f.severity = end == Ending::Running ? Severity::Warning : Severity::Error;
-        f.summary = fmt::format("Deadlock: {} wait on locks and no thread runs to release them{}.",
-                                fmt::join(waiting, ", "),
-                                mainJoins ? "; the main thread waits for them to finish" : "");
+        const char* joinTail = mainJoins ? "; the main thread waits for them to finish" : "";
+        if (auto cycle = cycleText(s, lockWaiters)) {
+            f.summary = fmt::format("Deadlock: {}{}.", *cycle, joinTail);
+        } else {
+            f.summary = fmt::format("Deadlock: {} wait on locks and no thread runs to release them{}.",
+                                    fmt::join(waiting, ", "), joinTail);
+        }
         f.advice = "Take locks in one global order (or use a single lock), never block on a lock while holding "
                    "another without a timeout, and give join()/acquire() a timeout in tests so a hang fails "
                    "with a traceback (faulthandler.dump_traceback_later helps too).";

@@ -123,6 +123,11 @@ struct FrameObjectLayout {           // PyFrameObject (struct _frame)
     Offset f_lasti = kAbsent;           // <= 3.10
     Offset f_lineno = kAbsent;
     Offset f_localsplus = kAbsent;      // <= 3.10
+    Offset f_iblock = kAbsent;          // <= 3.10: int, blocks in use
+    Offset f_blockstack = kAbsent;      // <= 3.10: PyTryBlock[CO_MAXBLOCKS]
+    Offset blockstack_capacity = kAbsent;   // <= 3.10: CO_MAXBLOCKS (a count, not an offset)
+    Offset tryblock_size = kAbsent;     // <= 3.10: sizeof(PyTryBlock)
+    Offset tryblock_level = kAbsent;    // <= 3.10: PyTryBlock.b_level, the value-stack depth at setup
 };
 
 struct InterpreterFrameLayout {      // _PyInterpreterFrame (3.11+)
@@ -149,6 +154,7 @@ struct CodeObjectLayout {            // PyCodeObject
     Offset co_posonlyargcount = kAbsent;
     Offset co_kwonlyargcount = kAbsent;
     Offset co_nlocals = kAbsent;
+    Offset co_stacksize = kAbsent;      // int: value-stack slots the frame has
     Offset co_flags = kAbsent;
     Offset co_firstlineno = kAbsent;
     Offset co_code = kAbsent;           // <= 3.10 bytes object
@@ -164,6 +170,7 @@ struct CodeObjectLayout {            // PyCodeObject
     Offset co_name = kAbsent;
     Offset co_qualname = kAbsent;       // 3.11+
     Offset co_linetable = kAbsent;      // 3.8-3.9 co_lnotab, 3.10+ co_linetable
+    Offset co_exceptiontable = kAbsent; // 3.11+ bytes: handler ranges with their stack depths
     Offset co_firsttraceable = kAbsent; // 3.11+
     Offset co_code_adaptive = kAbsent;  // 3.11+
 };
@@ -249,9 +256,22 @@ struct ObjectLayouts {               // the builtin object types we decode
     Offset cfunction_self = kAbsent;
     Offset cfunction_module = kAbsent;
     Offset methoddef_name = kAbsent;        // PyMethodDef.ml_name
+    Offset descr_name = kAbsent;            // PyDescrObject.d_name (method descriptors: the str name)
     Offset partial_fn = kAbsent;            // functools.partial: fn, args, kw
     Offset partial_args = kAbsent;
     Offset partial_kw = kAbsent;
+};
+
+struct ThreadLockLayout {            // _thread.lock / _thread.RLock objects (Modules/_threadmodule.c)
+    // _thread.lock came in two shapes inside 3.13.x (3.13.0: a PyThread lock
+    // and a `locked` flag; later 3.13.x and 3.14+: a PyMutex); the type's
+    // tp_basicsize says which one a target has.
+    Offset lock_size = kAbsent;         // sizeof the PyThread-lock shape (<= 3.13)
+    Offset lock_locked = kAbsent;       // its char `locked`
+    Offset mutex_lock_size = kAbsent;   // sizeof the PyMutex shape (3.13+)
+    Offset mutex_lock_bits = kAbsent;   // its PyMutex byte: bit 0 locked, bit 1 threads parked on it
+    Offset rlock_size = kAbsent;        // sizeof(rlockobject)
+    Offset rlock_owner = kAbsent;       // thread ident of the owner (threading.get_ident()), 0 when free
 };
 
 struct GcLayout {                    // struct _gc_runtime_state
@@ -317,6 +337,7 @@ struct Layout {
     GenObjectLayout gen;
     TypeObjectLayout type;
     ObjectLayouts object;
+    ThreadLockLayout lock;
     GcLayout gc;
     AtexitLayout atexit;
     AsyncioLayout asyncio;

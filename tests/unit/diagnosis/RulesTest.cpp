@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 using namespace pyautopsy;
 
 namespace {
@@ -130,6 +132,78 @@ TEST(Diagnosis, DeadlockNeedsAHungProcess)
     // The same threads in a process that crashed by itself: no deadlock claim.
     s.target.signal->senderPid = 100;
     for (const auto& f : diagnosis::diagnose(s).findings) EXPECT_NE(f.id, "deadlock");
+}
+
+// Two workers, each in a with-block on one lock and acquiring the other, as
+// runtime/ThreadLocks records them; `truth` gets a lock nobody is known to hold.
+snapshot::Snapshot lockCycle()
+{
+    auto s = crashedBy("SIGABRT", 6);
+    s.target.signal->senderPid = 42;
+    s.threads[0].crashed = false;
+    const std::uint64_t lockA = 0xa000, lockB = 0xb000, plain = 0xc000;
+    const snapshot::LockName names[] = {{"lock_a", "global", "__main__"}, {"lock_b", "global", "__main__"},
+                                        {"lock", "local", "watch"}};
+    const std::uint64_t addresses[] = {lockA, lockB, plain};
+    for (std::size_t i = 0; i < 3; ++i) {
+        snapshot::Lock l;
+        l.address = addresses[i];
+        l.type = "_thread.lock";
+        l.locked = true;
+        l.names.push_back(names[i]);
+        s.locks.push_back(l);
+    }
+    struct Worker { const char* name; std::uint64_t frame; std::uint64_t holds; std::uint64_t wants; };
+    for (const Worker& w : {Worker{"worker-A", 0x7100, lockA, lockB}, Worker{"worker-B", 0x7200, lockB, lockA},
+                            Worker{"watcher", 0x7300, 0, plain}}) {
+        snapshot::Thread t;
+        t.name = w.name;
+        t.threadId = w.frame;
+        t.threadStateAddress = 0x6000;
+        auto top = python("transfer", 35);
+        top.address = w.frame;
+        t.frames = {native("futex_wait"), native("do_futex_wait"), native("PyThread_acquire_lock_timed"), top};
+        if (w.holds) t.locksHeld.push_back({w.holds, snapshot::LockHoldVia::WithBlock, w.frame});
+        t.waitsFor = snapshot::LockWait{w.wants, snapshot::LockWaitVia::Acquire, w.frame};
+        s.threads.push_back(t);
+    }
+    return s;
+}
+
+TEST(Diagnosis, DeadlockNamesTheCycleAndEachLocksHolder)
+{
+    auto d = diagnosis::diagnose(lockCycle());
+    ASSERT_FALSE(d.findings.empty());
+    const auto& f = d.findings[0];
+    EXPECT_EQ(f.id, "deadlock");
+    EXPECT_EQ(f.summary, "Deadlock: \"worker-A\" waits for lock_b, held by \"worker-B\", which waits for lock_a, "
+                         "held by \"worker-A\".");
+    std::map<std::string, std::string> byLock;
+    for (const auto& e : f.evidence)
+        if (e.kind == "lock" && e.address) byLock[*e.value] = e.text;
+    ASSERT_EQ(byLock.size(), 3u);
+    EXPECT_EQ(byLock["lock_a"], "lock_a (_thread.lock at 0xa000) is held by \"worker-A\" (in a with-block of "
+                                "transfer (app.py:35)) and wanted by \"worker-B\" (at transfer (app.py:35))");
+    EXPECT_NE(byLock["lock_b"].find("is held by \"worker-B\""), std::string::npos);
+    // A plain acquire() leaves no owner: the evidence says so instead of guessing.
+    EXPECT_NE(byLock["lock"].find("(_thread.lock at 0xc000, a local of watch) is held by no thread that can be "
+                                  "named"),
+              std::string::npos);
+}
+
+TEST(Diagnosis, DeadlockWithoutLockFactsSaysOwnersAreUnknown)
+{
+    auto s = lockCycle();
+    s.locks.clear();
+    for (auto& t : s.threads) {
+        t.locksHeld.clear();
+        t.waitsFor.reset();
+    }
+    auto d = diagnosis::diagnose(s);
+    ASSERT_FALSE(d.findings.empty());
+    EXPECT_EQ(d.findings[0].id, "deadlock");
+    EXPECT_NE(d.findings[0].summary.find("wait on locks and no thread runs"), std::string::npos);
+    EXPECT_NE(d.findings[0].evidence.back().text.find("threading.Lock itself does not record one"), std::string::npos);
 }
 
 }  // namespace

@@ -271,6 +271,20 @@ const SpotCheck kSpotChecks[] = {
     {FIELD(gc.frame), 15, kLatePatch, kRelease, 120},
     {FIELD(gc.size), 15, kLatePatch, kRelease, 176},
     {FIELD(interpreter.atexit), 15, kLatePatch, kDebug, 10768},
+    // _thread.lock / _thread.RLock (mirrors.h); not in the sheet: these are
+    // the binaries' own DWARF (gdb `ptype /o lockobject`, `rlockobject`).
+    {FIELD(lock.lock_locked), 8, 18, kRelease, 32},
+    {FIELD(lock.rlock_owner), 8, 18, kRelease, 24},
+    {FIELD(lock.lock_size), 12, 1, kRelease, 40},
+    {FIELD(lock.rlock_size), 12, 1, kRelease, 48},
+    {FIELD(lock.lock_locked), 13, 0, kRelease, 32},
+    {FIELD(lock.rlock_owner), 13, 0, kRelease, 24},
+    {FIELD(lock.mutex_lock_bits), 13, kLatePatch, kDebug, 16},
+    {FIELD(lock.mutex_lock_size), 13, kLatePatch, kDebug, 24},
+    {FIELD(lock.rlock_size), 13, kLatePatch, kDebug, 48},
+    {FIELD(lock.mutex_lock_size), 14, kLatePatch, kDebug, 24},
+    {FIELD(lock.rlock_owner), 14, kLatePatch, kDebug, 24},
+    {FIELD(lock.rlock_size), 15, kLatePatch, kDebug, 40},
     {FIELD(type.ht_cached_keys), 15, kLatePatch, kRelease, 888},
 };
 
