@@ -70,6 +70,7 @@ std::string interpreterLine(const snapshot::Interpreter& interp)
     std::vector<std::string> parts;
     if (st.finalizing.value_or(false)) parts.push_back("finalizing");
     if (st.modulesCount) parts.push_back(fmt::format("{} modules", *st.modulesCount));
+    if (st.recursionLimit) parts.push_back(fmt::format("recursion limit {}", *st.recursionLimit));
     if (st.gc) parts.push_back(gcText(*st.gc));
     if (st.atexit) parts.push_back(atexitText(*st.atexit));
     if (!st.monitoringTools.empty()) {

@@ -23,6 +23,7 @@ snapshot::InterpreterRuntimeState readInterpreterRuntimeState(const ObjectReader
 {
     snapshot::InterpreterRuntimeState state;
     readInterpreterFinalization(reader, interp, state);
+    readInterpreterRecursionLimit(reader, interp, state);
     state.gc = readGcState(reader, frames, interp, mainInterpreter);
     state.atexit = readAtexit(reader, interp, runtime, state);
     readMonitoringTools(reader, interp, state);

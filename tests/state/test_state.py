@@ -14,6 +14,11 @@ For one interpreter of the test bed:
                          immortal
   finalize_daemon_crash  finalizing, by the main thread; a collection running;
                          the thresholds the scenario set
+  stack_overflow         (besides the recursion limit, checked in every scenario)
+                         nothing more: its stacks are checked by core-stacks
+Every scenario: the main interpreter's recursion limit is sys.getrecursionlimit()
+as recorded (1000 by default, 10**6 in stack_overflow), on every version (3.8 from
+_PyRuntime.ceval, 3.9+ from interp->ceval).
 Every check prints one line, "ok" or "FAIL", so the report names what passed.
 """
 
@@ -160,8 +165,14 @@ def check_finalize(c, truth, report):
             "truth %s" % facts["gc_threshold"])
 
 
+def check_recursion_limit(c, scenario, truth, report):
+    want = truth["facts"]["recursion_limit"]
+    got = main_interpreter(report)["recursion_limit"]
+    c.check(scenario, "recursion limit %r" % got, got == want, "truth sys.getrecursionlimit() = %r" % want)
+
+
 SCENARIOS = (("threads_abort", check_threads_abort), ("dealloc_none_at_exit", check_dealloc_none),
-             ("finalize_daemon_crash", check_finalize))
+             ("finalize_daemon_crash", check_finalize), ("stack_overflow", None))
 
 
 def main():
@@ -178,7 +189,9 @@ def main():
             c.check(scenario, "read the core", False, error)
             continue
         try:
-            check(c, truth, report)
+            check_recursion_limit(c, scenario, truth, report)
+            if check:
+                check(c, truth, report)
         except (KeyError, TypeError) as e:
             c.check(scenario, "report has the expected keys", False, repr(e))
     print("%s: %d checks passed, %d failed" % (args.interpreter, c.passed, c.failures))

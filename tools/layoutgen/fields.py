@@ -34,6 +34,8 @@ FIELDS = [
     ("runtime.gilstate_tstate_current", "3.8-3.11",   f"offsetof({RT}, gilstate.tstate_current)"),
     ("runtime.ceval_gil",               "3.8-3.11",   f"offsetof({RT}, ceval.gil)"),
     ("runtime.gc",                      "3.8",        f"offsetof({RT}, gc)"),
+    # sys.getrecursionlimit(): process-wide on 3.8, per interpreter from 3.9
+    ("runtime.recursion_limit",         "3.8",        f"offsetof({RT}, ceval.recursion_limit)"),
     # the C-level Py_AtExit function array itself (3.12+: inside _PyRuntime.atexit)
     ("runtime.exitfuncs",               "3.8-3.11",   f"offsetof({RT}, exitfuncs)"),
     ("runtime.exitfuncs",               "3.12+",      f"offsetof({RT}, atexit.callbacks)"),
@@ -64,6 +66,7 @@ FIELDS = [
     ("interpreter.sysdict",             "3.8+",       f"offsetof({IS}, sysdict)"),
     ("interpreter.builtins",            "3.8+",       f"offsetof({IS}, builtins)"),
     ("interpreter.ceval_gil",           "3.12+",      f"offsetof({IS}, ceval.gil)"),
+    ("interpreter.recursion_limit",     "3.9+",       f"offsetof({IS}, ceval.recursion_limit)"),
     ("interpreter._gil",                "3.12+",      f"offsetof({IS}, _gil)"),
     ("interpreter.gc",                  "3.9+",       f"offsetof({IS}, gc)"),
     ("interpreter.atexit",              "3.10+",      f"offsetof({IS}, atexit)"),

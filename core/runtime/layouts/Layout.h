@@ -32,6 +32,7 @@ struct RuntimeStateLayout {          // struct pyruntimestate (_PyRuntime)
     Offset gilstate_tstate_current = kAbsent; // <= 3.11: tstate holding the GIL
     Offset ceval_gil = kAbsent;         // <= 3.11: struct _gil_runtime_state inside the runtime
     Offset gc = kAbsent;                // 3.8: struct _gc_runtime_state inside the runtime
+    Offset recursion_limit = kAbsent;   // 3.8: int ceval.recursion_limit (sys.getrecursionlimit())
     Offset exitfuncs = kAbsent;         // Py_AtExit C functions (array or struct)
     Offset nexitfuncs = kAbsent;
     // 3.11+: statically allocated singletons inside _PyRuntime (_Py_SINGLETON)
@@ -53,6 +54,7 @@ struct InterpreterStateLayout {      // PyInterpreterState
     Offset sysdict = kAbsent;
     Offset builtins = kAbsent;
     Offset ceval_gil = kAbsent;         // 3.12+: pointer to struct _gil_runtime_state
+    Offset recursion_limit = kAbsent;   // 3.9+: int ceval.recursion_limit (sys.getrecursionlimit())
     Offset _gil = kAbsent;              // 3.12+: the interpreter's own GIL struct
     Offset gc = kAbsent;                // struct _gc_runtime_state (3.9+)
     Offset atexit = kAbsent;            // struct atexit_state (3.10+)
