@@ -3,6 +3,7 @@
 #include "runtime/DictReader.h"
 #include "runtime/ReprFormat.h"
 #include "runtime/ScalarReader.h"
+#include "runtime/SetReader.h"
 
 #include <fmt/format.h>
 
@@ -18,7 +19,6 @@ std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<
 constexpr std::uint64_t kTpFlagsHeapType = 1ULL << 9;
 constexpr std::size_t kMaxBaseChain = 64;        // tp_base hops to a builtin base
 constexpr std::size_t kMaxIntDigits = 2048;      // ~18,000 decimal digits; more than repr() allows since 3.11
-constexpr std::uint64_t kMaxSetSlots = 1ULL << 30;
 
 // Keeps the cycle-guard stack right when a nested read throws.
 class ActiveGuard {
@@ -304,42 +304,24 @@ void ObjectRepr::renderDict(std::uint64_t object, std::size_t depth, std::string
 
 void ObjectRepr::renderSet(std::uint64_t object, const TypeInfo& info, std::size_t depth, std::string& out)
 {
-    const auto& o = m_reader.runtime().layout.object;
-    const auto& memory = m_reader.memory();
     const auto& limits = m_reader.limits();
-    auto used = memory.read<std::int64_t>(at(object, o.set_used));
-    auto mask = memory.read<std::int64_t>(at(object, o.set_mask));
-    std::uint64_t table = memory.readPointer(at(object, o.set_table));
-    if (used < 0 || mask < 0 || static_cast<std::uint64_t>(mask) >= kMaxSetSlots || used > mask + 1)
-        throw target::MemoryFault(object, 0);
+    const SetItems items =
+        readSetItems(m_reader, object, std::min(limits.maxContainerItems, limits.maxReprLength + 1));
 
     // set_repr: "set()" / "frozenset()" when empty, "{...}" for an exact set, "Name({...})" otherwise.
     const bool bare = info.exact && info.kind == Kind::Set;
-    if (used == 0) {
+    if (items.used == 0) {
         out += info.name + "()";
         return;
     }
     if (!bare) out += info.name + "(";
     out += '{';
-    // Table order, as CPython iterates; an empty slot has key NULL, a removed one hash -1.
-    constexpr std::uint64_t kChunk = 256;
-    const std::uint64_t slots = static_cast<std::uint64_t>(mask) + 1;
-    std::vector<std::uint64_t> chunk;
-    std::int64_t shown = 0;
-    const std::size_t maxItems = std::min(limits.maxContainerItems, limits.maxReprLength + 1);
-    for (std::uint64_t first = 0; first < slots && shown < used; first += kChunk) {
-        std::uint64_t n = std::min(kChunk, slots - first);
-        chunk.resize(2 * n);
-        memory.readBytes(table + first * 16, chunk.data(), n * 16);
-        for (std::uint64_t i = 0; i < n && shown < used; ++i) {
-            std::uint64_t key = chunk[2 * i];
-            auto hash = static_cast<std::int64_t>(chunk[2 * i + 1]);
-            if (key == 0 || hash == -1) continue;
-            if (full(out) || static_cast<std::size_t>(shown) >= maxItems) return;
-            if (shown++) out += ", ";
-            render(key, depth + 1, out);
-        }
+    for (std::size_t i = 0; i < items.keys.size(); ++i) {
+        if (full(out)) return;
+        if (i) out += ", ";
+        render(items.keys[i], depth + 1, out);
     }
+    if (!items.complete) return;
     out += '}';
     if (!bare) out += ')';
 }
