@@ -67,6 +67,28 @@ nlohmann::json threadJson(const snapshot::Thread& thread)
     return j;
 }
 
+nlohmann::json childrenJson(const snapshot::ChildProcesses& children)
+{
+    nlohmann::json processes = nlohmann::json::array();
+    for (const auto& c : children.processes) {
+        nlohmann::json mp = nullptr;
+        if (c.multiprocessing) {
+            const auto& m = *c.multiprocessing;
+            mp = {{"address", m.address},
+                  {"name", orNull(m.name)},
+                  {"daemon", orNull(m.daemon)},
+                  {"exitcode", orNull(m.exitcode)},
+                  {"popen_type", orNull(m.popenType)}};
+        }
+        processes.push_back({{"pid", c.pid},
+                             {"listed_by_kernel", c.listedByKernel},
+                             {"state", orNull(c.state)},
+                             {"command", orNull(c.command)},
+                             {"multiprocessing", std::move(mp)}});
+    }
+    return {{"kernel_listed", children.kernelListed}, {"processes", std::move(processes)}, {"notes", children.notes}};
+}
+
 }  // namespace
 
 nlohmann::json toJson(const snapshot::Snapshot& s)
@@ -112,6 +134,7 @@ nlohmann::json toJson(const snapshot::Snapshot& s)
 
     j["threads"] = nlohmann::json::array();
     for (const auto& thread : s.threads) j["threads"].push_back(threadJson(thread));
+    j["children"] = childrenJson(s.children);
     j["warnings"] = s.warnings;
     return j;
 }

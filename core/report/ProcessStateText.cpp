@@ -118,6 +118,27 @@ std::string hooksLines(const snapshot::Snapshot& s)
     return out;
 }
 
+std::string childrenLine(const snapshot::ChildProcesses& children)
+{
+    std::vector<std::string> parts;
+    for (const auto& c : children.processes) {
+        std::vector<std::string> facts;
+        if (c.multiprocessing) {
+            const auto& m = *c.multiprocessing;
+            facts.push_back(fmt::format("multiprocessing {}", m.name ? "\"" + *m.name + "\"" : std::string("Process")));
+            if (m.daemon) facts.push_back(*m.daemon ? "daemon" : "not daemon");
+            if (m.exitcode) facts.push_back(fmt::format("exit code {}", *m.exitcode));
+        }
+        if (c.state) facts.push_back(fmt::format("{} ({})", *c.state, snapshot::kernelStateName(*c.state)));
+        std::string part = fmt::format("{}", c.pid);
+        if (!facts.empty()) part += fmt::format(" ({})", fmt::join(facts, ", "));
+        if (c.command && !c.command->empty()) part += ": " + *c.command;
+        parts.push_back(part);
+    }
+    if (parts.empty()) return {};
+    return fmt::format("Child processes: {}\n", fmt::join(parts, "; "));
+}
+
 }  // namespace
 
 std::string formatProcessState(const snapshot::Snapshot& s)
@@ -126,6 +147,7 @@ std::string formatProcessState(const snapshot::Snapshot& s)
     for (const auto& interp : s.interpreters) out += interpreterLine(interp);
     out += singletonsLine(s.runtime);
     out += hooksLines(s);
+    out += childrenLine(s.children);
     return out;
 }
 

@@ -1,5 +1,6 @@
 #include "runtime/SnapshotBuilder.h"
 
+#include "runtime/ChildProcesses.h"
 #include "runtime/CrashFactsReader.h"
 #include "runtime/FrameWalker.h"
 #include "runtime/LocalsReader.h"
@@ -275,6 +276,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
         addThreadsKnownOnlyToThreading(threading, info.id, snap.threads);
     }
     for (auto& thread : snap.threads) thread.status = statusFromRuntime(thread);
+    snap.children = readChildProcesses(reader, target, interps);
     if (options.native) {
         // Last, so that the native frames interleave with finished Python frames.
         MixedStackBuilder mixed(memory.target(), modules, rt.caps, options.limits);

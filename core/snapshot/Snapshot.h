@@ -5,6 +5,7 @@
 // every fact that could not be read is an empty optional, never a placeholder.
 #pragma once
 
+#include "snapshot/ChildProcesses.h"
 #include "snapshot/CrashFacts.h"
 #include "snapshot/ProcessState.h"
 
@@ -98,6 +99,7 @@ struct Snapshot {
     PythonFacts python;
     RuntimeState runtime;                   // finalization flags, singleton refcounts
     CrashFacts crash;                       // fatal error message, freed objects in registers
+    ChildProcesses children;                // child processes and the multiprocessing.Process owning each
     std::vector<Interpreter> interpreters;
     std::vector<Thread> threads;            // every interpreter's threads, main interpreter first
     std::vector<std::string> warnings;      // problems reading the target (build-id mismatch, ...)

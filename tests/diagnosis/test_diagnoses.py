@@ -5,7 +5,8 @@ what the scenario recorded about itself (truth.json, meta.json).
 For every scenario the first finding must have the right id and evidence a
 user would check (the object is None, the freed victim's address, the daemon
 threads' names, the recursive function and the recursion limit, the two
-deadlocked workers, the pending coverage save); where the failure cannot
+deadlocked workers, the pending coverage save, the hung child's pid and
+multiprocessing name); where the failure cannot
 happen on this interpreter (meta.json "applicable": false) the family must
 not be reported, and the plain abort gives no error at all. Prints one line
 per core: scenario, interpreter, first finding.
@@ -111,7 +112,12 @@ def check(scenario, meta, truth, diags, role):
                 raise Mismatch("the pending coverage save is not named")
     elif scenario == "hung_child":
         if role == "main":
-            expect_first(diags, "dangling-children")
+            f = expect_first(diags, "dangling-children")
+            # From the core's memory: multiprocessing.process._children.
+            named = [e for e in f["evidence"] if e["kind"] == "child" and e.get("value") == str(facts["child_pid"])]
+            if not named or '"%s"' % facts["child_name"] not in named[0]["text"]:
+                raise Mismatch("the child %d %r is not named: %s" % (facts["child_pid"], facts["child_name"],
+                                                                   evidence_text(f)))
     return diags[0]["id"] if diags else "-"
 
 
