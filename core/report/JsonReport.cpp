@@ -42,7 +42,22 @@ nlohmann::json statusJson(snapshot::ThreadStatus status)
     case snapshot::ThreadStatus::WaitingForGil: return "waiting_for_gil";
     case snapshot::ThreadStatus::InCCall: return "in_c_call";
     case snapshot::ThreadStatus::Idle: return "idle";
+    case snapshot::ThreadStatus::Detached: return "detached";
     case snapshot::ThreadStatus::Unknown: break;
+    }
+    return nullptr;
+}
+
+nlohmann::json attachStateJson(const std::optional<snapshot::AttachState>& state)
+{
+    if (!state) return nullptr;
+    switch (*state) {
+    case snapshot::AttachState::Detached: return "detached";
+    case snapshot::AttachState::Attached: return "attached";
+    case snapshot::AttachState::Suspended: return "suspended";
+    case snapshot::AttachState::ShuttingDown: return "shutting_down";
+    case snapshot::AttachState::SuspendedWaiting: return "suspended_waiting";
+    case snapshot::AttachState::DetachedWaiting: return "detached_waiting";
     }
     return nullptr;
 }
@@ -58,6 +73,7 @@ nlohmann::json threadJson(const snapshot::Thread& thread)
     j["holds_gil"] = orNull(thread.holdsGil);
     j["crashed"] = thread.crashed;
     j["status"] = statusJson(thread.status);
+    j["attach_state"] = attachStateJson(thread.attachState);
     // A thread without a Python thread state (--native) belongs to no interpreter.
     j["interpreter_id"] = thread.threadStateAddress != 0 ? nlohmann::json(thread.interpreterId) : nlohmann::json(nullptr);
     addThreadHooksJson(j, thread.hooks);

@@ -133,6 +133,24 @@ std::optional<std::uint64_t> gilHolder(const target::Memory& memory, const Runti
     return memory.readPointer(at(gil, g.last_holder));
 }
 
+// tstate->state (3.13+), by the version's own _Py_THREAD_* values; nullopt
+// for a value the version does not define (a torn or freed thread state).
+std::optional<snapshot::AttachState> attachState(const ThreadStateLayout& L, std::int32_t value)
+{
+    using snapshot::AttachState;
+    const std::pair<Offset, AttachState> states[] = {
+        {L.state_detached, AttachState::Detached},
+        {L.state_attached, AttachState::Attached},
+        {L.state_suspended, AttachState::Suspended},
+        {L.state_shutting_down, AttachState::ShuttingDown},
+        {L.state_suspended_waiting, AttachState::SuspendedWaiting},
+        {L.state_detached_waiting, AttachState::DetachedWaiting},
+    };
+    for (const auto& [constant, state] : states)
+        if (has(constant) && constant == value) return state;
+    return std::nullopt;
+}
+
 // Threads the threading module still lists but the interpreter no longer
 // has a thread state for: during finalization (3.9+) the daemon threads'
 // states are unlinked while their OS threads may still run or hang (fact
@@ -254,6 +272,13 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
                     thread.nativeId = memory.read<std::int64_t>(at(ts, L.thread.native_thread_id));
                 } else if (auto it = tids.find(*thread.threadId); it != tids.end()) {
                     thread.nativeId = it->second;
+                }
+                if (has(L.thread.state)) {
+                    const auto value = memory.read<std::int32_t>(at(ts, L.thread.state));
+                    thread.attachState = attachState(L.thread, value);
+                    if (!thread.attachState)
+                        thread.notes.push_back(fmt::format("tstate->state is {}, not a state this version defines",
+                                                           value));
                 }
                 if (rt.caps.gil == GilModel::ThreadHoldsGil && has(L.thread.holds_gil)) {
                     thread.holdsGil = memory.read<std::int32_t>(at(ts, L.thread.holds_gil)) != 0;

@@ -68,7 +68,14 @@ struct Frame {
     std::vector<Local> locals;
 };
 
-enum class ThreadStatus { Unknown, RunningPython, WaitingForGil, InCCall, Idle };
+// Detached: the thread released the GIL (tstate->state, 3.13+) and runs Python
+// frames: a blocking C call, or waiting to take the GIL back.
+enum class ThreadStatus { Unknown, RunningPython, WaitingForGil, InCCall, Idle, Detached };
+
+// tstate->state (3.13+): whether the thread may run Python now. In GIL builds
+// an attached thread holds the GIL; the suspended states are stop-the-world
+// pauses, shutting-down a thread hung at finalization (3.14+).
+enum class AttachState { Detached, Attached, Suspended, ShuttingDown, SuspendedWaiting, DetachedWaiting };
 
 struct Thread {
     std::optional<std::uint64_t> threadId;  // threading.get_ident()
@@ -79,6 +86,7 @@ struct Thread {
     std::optional<bool> holdsGil;
     bool crashed = false;
     ThreadStatus status = ThreadStatus::Unknown;  // from native frames (--native), else GIL facts
+    std::optional<AttachState> attachState; // 3.13+ tstate->state
     std::int64_t interpreterId = 0;
     std::uint64_t threadStateAddress = 0;
     std::optional<std::uint64_t> stackPointer;  // rsp of the innermost frame, when registers are known

@@ -95,6 +95,13 @@ FIELDS = [
     ("thread.status",                   "3.12+",      f"offsetof({TS}, _status)"),
     ("thread.holds_gil",                "3.14+",      f"offsetof({TS}, holds_gil)"),
     ("thread.state",                    "3.13+",      f"offsetof({TS}, state)"),
+    # the values tstate->state takes (constants, not offsets)
+    ("thread.state_detached",           "3.13+",      "_Py_THREAD_DETACHED"),
+    ("thread.state_attached",           "3.13+",      "_Py_THREAD_ATTACHED"),
+    ("thread.state_suspended",          "3.13+",      "_Py_THREAD_SUSPENDED"),
+    ("thread.state_shutting_down",      "3.14+",      "_Py_THREAD_SHUTTING_DOWN"),
+    ("thread.state_suspended_waiting",  "3.15+",      "_Py_THREAD_SUSPENDED_WAITING"),
+    ("thread.state_detached_waiting",   "3.15+",      "_Py_THREAD_DETACHED_WAITING"),
     ("thread.recursion_depth",          "3.8-3.10",   f"offsetof({TS}, recursion_depth)"),
     ("thread.recursion_remaining",      "3.11",       f"offsetof({TS}, recursion_remaining)"),
     ("thread.recursion_remaining",      "3.12+",      f"offsetof({TS}, py_recursion_remaining)"),

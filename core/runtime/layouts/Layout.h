@@ -84,7 +84,14 @@ struct ThreadStateLayout {           // struct _ts
     Offset base_frame = kAbsent;        // 3.15
     Offset status = kAbsent;            // 3.12+ bitfield word
     Offset holds_gil = kAbsent;         // 3.14+
-    Offset state = kAbsent;             // 3.13+: attached/detached/...
+    Offset state = kAbsent;             // 3.13+: int, attached/detached/...
+    // 3.13+: the values of tstate->state (_Py_THREAD_*), constants, not offsets
+    Offset state_detached = kAbsent;
+    Offset state_attached = kAbsent;
+    Offset state_suspended = kAbsent;
+    Offset state_shutting_down = kAbsent;       // 3.14+
+    Offset state_suspended_waiting = kAbsent;   // 3.15+
+    Offset state_detached_waiting = kAbsent;    // 3.15+
     Offset recursion_depth = kAbsent;   // <= 3.10 (int); 3.11 recursion_remaining
     Offset recursion_remaining = kAbsent;   // 3.11 (int), 3.12+ py_recursion_remaining
     Offset recursion_limit = kAbsent;       // 3.11 (int), 3.12+ py_recursion_limit
