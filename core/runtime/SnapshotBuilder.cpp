@@ -220,7 +220,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
         snap.warnings.push_back(fmt::format("the interpreter list is unreadable: {}", fault.what()));
     }
     std::reverse(interps.begin(), interps.end());   // newest first in memory; main first for people
-    snap.runtime = readProcessRuntimeState(reader, modules, interps.empty() ? 0 : interps.front());
+    snap.runtime = readProcessRuntimeState(reader);
 
     for (std::uint64_t interp : interps) {
         snapshot::Interpreter info;
@@ -301,6 +301,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
         addThreadsKnownOnlyToThreading(threading, info.id, snap.threads);
     }
     for (auto& thread : snap.threads) thread.status = statusFromRuntime(thread);
+    addSingletonRefcounts(reader, modules, interps.empty() ? 0 : interps.front(), snap.threads, snap.runtime);
     snap.children = readChildProcesses(reader, target, interps);
     if (options.native) {
         // Last, so that the native frames interleave with finished Python frames.

@@ -4,7 +4,10 @@ recorded about itself (the "facts" of truth.json, corefiles/scenarios/_truth.py)
 
 For one interpreter of the test bed:
   threads_abort          gc thresholds, enabled flag and counts; not finalizing;
-                         atexit callbacks pending
+                         atexit callbacks pending; () and '' at the address id()
+                         gave and with the refcount sys.getrefcount() gave, on
+                         every version (3.8/3.9: found through code objects and
+                         module attributes, as they have no symbol)
   dealloc_none_at_exit   the trace function's object type on the main thread,
                          no profile function; the atexit callback by name and
                          module while pending, or "ran" after it ran (3.8-3.11,
@@ -34,6 +37,9 @@ import truthcheck  # noqa: E402
 # may show gen0 grown by about this much (or reset by a collection).
 GEN0_SLACK = 400
 NONE_UNDERFLOW_FLOOR = -100
+# The truth's commit runs between sys.getrefcount() and the core; on a mortal
+# singleton it may leave a few references more or less (none were observed).
+SINGLETON_SLACK = 8
 
 
 class Checker(object):
@@ -106,6 +112,18 @@ def check_threads_abort(c, truth, report):
             and report["runtime"]["finalizing"] == facts["is_finalizing"], "read %r" % report["runtime"]["finalizing"])
     c.check("threads_abort", "atexit pending", main_interpreter(report)["atexit"]["status"] == "pending",
             "status %r" % main_interpreter(report)["atexit"]["status"])
+    for name, key in (("()", "empty_tuple"), ("''", "empty_str")):
+        want = facts[key]
+        got = singleton(report, name)
+        if got and got["immortal"]:
+            ok = got["address"] == want["id"] and got["refcount"] == want["refcount"]
+        else:
+            ok = (got is not None and got["address"] == want["id"] and got["refcount"] is not None
+                  and abs(got["refcount"] - want["refcount"]) <= SINGLETON_SLACK)
+        c.check("threads_abort", "%s at %#x refcount %r (%s)" % (name, got["address"] or 0, got["refcount"],
+                                                                 got["found_by"]) if got else name,
+                ok, "truth id %#x, refcount %r; read %r; notes %r" % (want["id"], want["refcount"], got,
+                                                                       report["runtime"]["notes"]))
 
 
 def check_dealloc_none(c, truth, report):
