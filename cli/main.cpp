@@ -18,11 +18,25 @@
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <string>
+#include <string_view>
 #include <unistd.h>
 
 namespace {
 
 using namespace pyautopsy;
+
+// An error is one line on stderr: control bytes in target-supplied text (a
+// corrupt core's module paths end up in messages) are shown escaped.
+std::string oneLine(std::string_view text)
+{
+    std::string out;
+    for (unsigned char c : text) {
+        if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+        else out += static_cast<char>(c);
+    }
+    return out;
+}
 
 struct OutputOptions {
     bool json = false;
@@ -143,10 +157,10 @@ int main(int argc, char** argv)
         liveOptions.stopThreads = !nonblocking;
         return runPid(pidNumber, liveOptions, analysis, output);
     } catch (const Error& e) {
-        std::cerr << "pyautopsy: " << e.what() << "\n";
+        std::cerr << "pyautopsy: " << oneLine(e.what()) << "\n";
         return e.exitCode();
     } catch (const std::exception& e) {
-        std::cerr << "pyautopsy: internal error: " << e.what() << "\n";
+        std::cerr << "pyautopsy: internal error: " << oneLine(e.what()) << "\n";
         return 1;
     }
 }

@@ -44,6 +44,7 @@ nlohmann::json statusJson(snapshot::ThreadStatus status)
     case snapshot::ThreadStatus::WaitingForGil: return "waiting_for_gil";
     case snapshot::ThreadStatus::InCCall: return "in_c_call";
     case snapshot::ThreadStatus::Idle: return "idle";
+    case snapshot::ThreadStatus::Detached: return "detached";
     case snapshot::ThreadStatus::Unknown: break;
     }
     return nullptr;
@@ -88,6 +89,20 @@ nlohmann::json lockJson(const snapshot::Lock& lock)
             {"names", std::move(names)}};
 }
 
+nlohmann::json attachStateJson(const std::optional<snapshot::AttachState>& state)
+{
+    if (!state) return nullptr;
+    switch (*state) {
+    case snapshot::AttachState::Detached: return "detached";
+    case snapshot::AttachState::Attached: return "attached";
+    case snapshot::AttachState::Suspended: return "suspended";
+    case snapshot::AttachState::ShuttingDown: return "shutting_down";
+    case snapshot::AttachState::SuspendedWaiting: return "suspended_waiting";
+    case snapshot::AttachState::DetachedWaiting: return "detached_waiting";
+    }
+    return nullptr;
+}
+
 nlohmann::json threadJson(const snapshot::Thread& thread)
 {
     nlohmann::json j;
@@ -99,6 +114,7 @@ nlohmann::json threadJson(const snapshot::Thread& thread)
     j["holds_gil"] = orNull(thread.holdsGil);
     j["crashed"] = thread.crashed;
     j["status"] = statusJson(thread.status);
+    j["attach_state"] = attachStateJson(thread.attachState);
     // A thread without a Python thread state (--native) belongs to no interpreter.
     j["interpreter_id"] = thread.threadStateAddress != 0 ? nlohmann::json(thread.interpreterId) : nlohmann::json(nullptr);
     addThreadHooksJson(j, thread.hooks);
@@ -140,6 +156,28 @@ nlohmann::json asyncioJson(const snapshot::AsyncioState& state)
                          {"tasks", std::move(tasks)}});
     }
     return {{"loops", std::move(loops)}, {"notes", state.notes}};
+}
+
+nlohmann::json childrenJson(const snapshot::ChildProcesses& children)
+{
+    nlohmann::json processes = nlohmann::json::array();
+    for (const auto& c : children.processes) {
+        nlohmann::json mp = nullptr;
+        if (c.multiprocessing) {
+            const auto& m = *c.multiprocessing;
+            mp = {{"address", m.address},
+                  {"name", orNull(m.name)},
+                  {"daemon", orNull(m.daemon)},
+                  {"exitcode", orNull(m.exitcode)},
+                  {"popen_type", orNull(m.popenType)}};
+        }
+        processes.push_back({{"pid", c.pid},
+                             {"listed_by_kernel", c.listedByKernel},
+                             {"state", orNull(c.state)},
+                             {"command", orNull(c.command)},
+                             {"multiprocessing", std::move(mp)}});
+    }
+    return {{"kernel_listed", children.kernelListed}, {"processes", std::move(processes)}, {"notes", children.notes}};
 }
 
 }  // namespace
@@ -191,6 +229,7 @@ nlohmann::json toJson(const snapshot::Snapshot& s, const diagnosis::Diagnosis& d
     j["asyncio"] = asyncioJson(s.asyncio);
     j["locks"] = nlohmann::json::array();
     for (const auto& lock : s.locks) j["locks"].push_back(lockJson(lock));
+    j["children"] = childrenJson(s.children);
     j["warnings"] = s.warnings;
     return j;
 }

@@ -96,6 +96,7 @@ void addInterpreterStateJson(nlohmann::json& interp, const snapshot::Interpreter
     interp["finalizing_thread_state"] = orNull(s.finalizingThreadState);
     interp["finalizing_thread_id"] = orNull(s.finalizingThreadId);
     interp["modules_count"] = orNull(s.modulesCount);
+    interp["recursion_limit"] = orNull(s.recursionLimit);
     interp["gc"] = s.gc ? gcJson(*s.gc) : nlohmann::json(nullptr);
     interp["atexit"] = s.atexit ? atexitJson(*s.atexit) : nlohmann::json(nullptr);
     if (s.monitoringKnown) {

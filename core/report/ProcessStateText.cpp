@@ -71,6 +71,7 @@ std::string interpreterLine(const snapshot::Interpreter& interp)
     std::vector<std::string> parts;
     if (st.finalizing.value_or(false)) parts.push_back("finalizing");
     if (st.modulesCount) parts.push_back(fmt::format("{} modules", *st.modulesCount));
+    if (st.recursionLimit) parts.push_back(fmt::format("recursion limit {}", *st.recursionLimit));
     if (st.gc) parts.push_back(gcText(*st.gc));
     if (st.atexit) parts.push_back(atexitText(*st.atexit));
     if (!st.monitoringTools.empty()) {
@@ -134,6 +135,27 @@ std::string locksLines(const snapshot::Snapshot& s)
     return out;
 }
 
+std::string childrenLine(const snapshot::ChildProcesses& children)
+{
+    std::vector<std::string> parts;
+    for (const auto& c : children.processes) {
+        std::vector<std::string> facts;
+        if (c.multiprocessing) {
+            const auto& m = *c.multiprocessing;
+            facts.push_back(fmt::format("multiprocessing {}", m.name ? "\"" + *m.name + "\"" : std::string("Process")));
+            if (m.daemon) facts.push_back(*m.daemon ? "daemon" : "not daemon");
+            if (m.exitcode) facts.push_back(fmt::format("exit code {}", *m.exitcode));
+        }
+        if (c.state) facts.push_back(fmt::format("{} ({})", *c.state, snapshot::kernelStateName(*c.state)));
+        std::string part = fmt::format("{}", c.pid);
+        if (!facts.empty()) part += fmt::format(" ({})", fmt::join(facts, ", "));
+        if (c.command && !c.command->empty()) part += ": " + *c.command;
+        parts.push_back(part);
+    }
+    if (parts.empty()) return {};
+    return fmt::format("Child processes: {}\n", fmt::join(parts, "; "));
+}
+
 }  // namespace
 
 std::string formatProcessState(const snapshot::Snapshot& s)
@@ -143,6 +165,7 @@ std::string formatProcessState(const snapshot::Snapshot& s)
     out += singletonsLine(s.runtime);
     out += hooksLines(s);
     out += locksLines(s);
+    out += childrenLine(s.children);
     return out;
 }
 

@@ -34,6 +34,7 @@ const char* statusText(snapshot::ThreadStatus status)
     case snapshot::ThreadStatus::WaitingForGil: return "waiting for the GIL";
     case snapshot::ThreadStatus::InCCall: return "in a C call";
     case snapshot::ThreadStatus::Idle: return "idle";
+    case snapshot::ThreadStatus::Detached: return "detached (GIL released: in a C call or waiting)";
     case snapshot::ThreadStatus::Unknown: break;
     }
     return nullptr;

@@ -56,6 +56,19 @@ void readRecursionLimit(const ObjectReader& reader, const snapshot::Thread& thre
     out.recursionLimitFrom = fmt::format("thread state {:#x}", thread.threadStateAddress);
 }
 
+// Where the thread state has no limit of its own (<= 3.10), the one of the
+// thread's interpreter (3.9+) or of the runtime (3.8) is the limit it ran under.
+void useInterpreterRecursionLimit(const snapshot::Snapshot& snapshot, const snapshot::Thread& thread,
+                                  snapshot::CrashFacts& out)
+{
+    for (const auto& interp : snapshot.interpreters) {
+        if (interp.id != thread.interpreterId || !interp.state.recursionLimit) continue;
+        out.recursionLimit = interp.state.recursionLimit;
+        out.recursionLimitFrom = interp.state.recursionLimitFrom;
+        return;
+    }
+}
+
 }  // namespace
 
 void readCrashFacts(const ObjectReader& reader, const target::ModuleIndex& modules, snapshot::Snapshot& snapshot)
@@ -88,6 +101,8 @@ void readCrashFacts(const ObjectReader& reader, const target::ModuleIndex& modul
         }
         if (crashed) readRecursionLimit(reader, *crashed, out);
         if (!out.recursionLimit && main) readRecursionLimit(reader, *main, out);
+        if (!out.recursionLimit && (crashed || main))
+            useInterpreterRecursionLimit(snapshot, crashed ? *crashed : *main, out);
     } catch (const target::MemoryFault& fault) {
         out.notes.push_back(fmt::format("crash facts incomplete: {}", fault.what()));
     }

@@ -296,7 +296,8 @@ void ObjectRepr::renderDict(std::uint64_t object, std::size_t depth, std::string
 void ObjectRepr::renderSet(std::uint64_t object, const TypeInfo& info, std::size_t depth, std::string& out)
 {
     const auto& limits = m_reader.limits();
-    auto items = setItems(m_reader, object, std::min(limits.maxContainerItems, limits.maxReprLength + 1));
+    const std::size_t limit = std::min(limits.maxContainerItems, limits.maxReprLength + 1);
+    auto items = setItems(m_reader, object, limit);
     // set_repr: "set()" / "frozenset()" when empty, "{...}" for an exact set, "Name({...})" otherwise.
     const bool bare = info.exact && info.kind == Kind::Set;
     if (items.empty()) {
@@ -310,6 +311,7 @@ void ObjectRepr::renderSet(std::uint64_t object, const TypeInfo& info, std::size
         if (i) out += ", ";
         render(items[i], depth + 1, out);
     }
+    if (items.size() >= limit) return;   // cut short: full() has already marked the truncation
     out += '}';
     if (!bare) out += ')';
 }

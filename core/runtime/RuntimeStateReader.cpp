@@ -91,4 +91,31 @@ void readInterpreterFinalization(const ObjectReader& reader, std::uint64_t inter
     }
 }
 
+void readInterpreterRecursionLimit(const ObjectReader& reader, std::uint64_t interp,
+                                   snapshot::InterpreterRuntimeState& out)
+{
+    const Runtime& rt = reader.runtime();
+    std::uint64_t address = 0;
+    const char* from = nullptr;
+    if (has(rt.layout.interpreter.recursion_limit)) {
+        address = at(interp, rt.layout.interpreter.recursion_limit);
+        from = "interp->ceval.recursion_limit";
+    } else if (has(rt.layout.runtime.recursion_limit)) {
+        address = at(rt.address, rt.layout.runtime.recursion_limit);
+        from = "_PyRuntime.ceval.recursion_limit";
+    }
+    if (from == nullptr) return;
+    std::int32_t limit = 0;
+    if (reader.memory().readSome(address, &limit, sizeof limit) != sizeof limit) {
+        out.notes.push_back(fmt::format("recursion limit unreadable at {:#x} ({})", address, from));
+        return;
+    }
+    if (limit <= 0) {
+        out.notes.push_back(fmt::format("recursion limit {} read from {} is not plausible", limit, from));
+        return;
+    }
+    out.recursionLimit = limit;
+    out.recursionLimitFrom = from;
+}
+
 }  // namespace pyautopsy::runtime

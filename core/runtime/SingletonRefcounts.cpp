@@ -1,8 +1,11 @@
 #include "runtime/SingletonRefcounts.h"
 
+#include "runtime/DictReader.h"
+
 #include <fmt/format.h>
 
 #include <array>
+#include <set>
 
 namespace pyautopsy::runtime {
 namespace {
@@ -52,8 +55,107 @@ std::optional<std::uint64_t> pointerAt(const target::Memory& memory, std::uint64
     return p;
 }
 
+constexpr std::size_t kMaxCodeObjects = 256;   // code objects asked for their empty tuples
+
+// 3.8-3.9 keep () in a static free list (tupleobject.c free_list[0]) with no
+// exported symbol. Every code object without free or cell variables holds it
+// as co_freevars/co_cellvars (the compiler and marshal build them with
+// PyTuple_New(0), which returns the singleton), so the code objects on the
+// threads' stacks name it. Sound only when the references agree: two
+// different empty tuples, or fewer than two references, report nothing.
+void emptyTupleFromCode(const ObjectReader& reader, const std::vector<std::uint64_t>& codeObjects, Candidate& out,
+                        std::vector<std::string>& notes)
+{
+    const auto& L = reader.runtime().layout;
+    if (!has(L.code.co_freevars) || !has(L.code.co_cellvars)) return;
+    std::set<std::uint64_t> found;
+    std::size_t references = 0;
+    std::size_t asked = 0;
+    for (std::uint64_t code : codeObjects) {
+        if (asked++ >= kMaxCodeObjects) break;
+        for (Offset field : {L.code.co_freevars, L.code.co_cellvars}) {
+            auto tuple = pointerAt(reader.memory(), at(code, field));
+            if (!tuple || (reader.typeFlags(reader.typeOf(*tuple)) & kTpFlagsTupleSubclass) == 0) continue;
+            std::int64_t size = -1;
+            if (reader.memory().readSome(at(*tuple, L.object.tuple_size), &size, sizeof size) != sizeof size ||
+                size != 0)
+                continue;
+            found.insert(*tuple);
+            ++references;
+        }
+    }
+    if (found.size() > 1) {
+        notes.push_back(fmt::format("() not reported: code objects hold {} different empty tuples", found.size()));
+    } else if (found.size() == 1 && references >= 2) {
+        out.address = *found.begin();
+        out.foundBy = fmt::format("co_freevars/co_cellvars of the code objects on the stacks ({} references)",
+                                  references);
+    } else {
+        notes.push_back(fmt::format("() not reported: {} empty co_freevars/co_cellvars among the {} code objects on "
+                                    "the stacks (needs two that agree)", references, codeObjects.size()));
+    }
+}
+
+// 3.8-3.9 keep '' in a static variable (unicodeobject.c unicode_empty), named
+// only in .symtab. Every empty str CPython makes is that singleton
+// (PyUnicode_New(0) returns it), and two are set at start-up by importlib for
+// every process: builtins.__package__ and sys.__package__ (the empty parent
+// of a top-level module); release builds add sys.abiflags. Each must be an
+// exact str of length 0, and all of them (and the .symtab symbol, where the
+// binary has one) must agree, or nothing is reported.
+void emptyStrFromModules(const ObjectReader& reader, const target::ModuleIndex& modules, std::uint64_t mainInterp,
+                         Candidate& out, std::vector<std::string>& notes)
+{
+    const Runtime& rt = reader.runtime();
+    const auto& L = rt.layout;
+    if (mainInterp == 0) return;
+    const auto strType = findCPythonSymbol(modules, rt, "PyUnicode_Type");
+    DictReader dicts(reader);
+    std::vector<std::pair<std::string, std::uint64_t>> refs;
+    auto consider = [&](const char* name, Offset dictField, const char* key) {
+        auto dict = pointerAt(reader.memory(), at(mainInterp, dictField));
+        if (!dict) return;
+        auto value = dicts.findStr(*dict, key);
+        if (!value || (strType && reader.typeOf(*value) != *strType)) return;
+        std::int64_t length = -1;
+        if (reader.memory().readSome(at(*value, L.object.unicode_length), &length, sizeof length) != sizeof length ||
+            length != 0)
+            return;
+        refs.emplace_back(name, *value);
+    };
+    try {
+        consider("builtins.__package__", L.interpreter.builtins, "__package__");
+        consider("sys.__package__", L.interpreter.sysdict, "__package__");
+        consider("sys.abiflags", L.interpreter.sysdict, "abiflags");
+    } catch (const target::MemoryFault& fault) {
+        notes.push_back(fmt::format("'' not located: the sys and builtins modules are unreadable: {}", fault.what()));
+        return;
+    }
+    std::vector<std::string> names;
+    std::set<std::uint64_t> found;
+    for (const auto& [name, address] : refs) {
+        names.push_back(name);
+        found.insert(address);
+    }
+    if (auto var = findCPythonSymbol(modules, rt, "unicode_empty")) {
+        if (auto address = pointerAt(reader.memory(), *var)) {
+            names.push_back("symbol unicode_empty");
+            found.insert(*address);
+        }
+    }
+    if (found.size() > 1) {
+        notes.push_back(fmt::format("'' not reported: {} disagree", fmt::join(names, ", ")));
+    } else if (found.size() == 1 && names.size() >= 2) {
+        out.address = *found.begin();
+        out.foundBy = fmt::format("{} (the same object)", fmt::join(names, ", "));
+    } else if (names.size() == 1) {
+        notes.push_back(fmt::format("'' not reported: only {} refers to an empty str", names.front()));
+    }
+}
+
 std::vector<Candidate> candidates(const ObjectReader& reader, const target::ModuleIndex& modules,
-                                  std::uint64_t mainInterp)
+                                  std::uint64_t mainInterp, const std::vector<std::uint64_t>& codeObjects,
+                                  std::vector<std::string>& notes)
 {
     const Runtime& rt = reader.runtime();
     const auto& L = rt.layout;
@@ -77,6 +179,8 @@ std::vector<Candidate> candidates(const ObjectReader& reader, const target::Modu
     } else if (has(L.interpreter.tuple_free_list) && mainInterp != 0) {
         tuple.address = pointerAt(reader.memory(), at(mainInterp, L.interpreter.tuple_free_list));
         tuple.foundBy = "interp->tuple.free_list[0]";
+    } else {
+        emptyTupleFromCode(reader, codeObjects, tuple, notes);
     }
     out.push_back(tuple);
 
@@ -87,10 +191,8 @@ std::vector<Candidate> candidates(const ObjectReader& reader, const target::Modu
     } else if (has(L.interpreter.str_empty) && mainInterp != 0) {
         str.address = pointerAt(reader.memory(), at(mainInterp, L.interpreter.str_empty));
         str.foundBy = "interp->unicode.empty_string";
-    } else if (auto var = findCPythonSymbol(modules, rt, "unicode_empty")) {
-        // 3.8-3.9: a static PyObject* in unicodeobject.c, named only in .symtab.
-        str.address = pointerAt(reader.memory(), *var);
-        str.foundBy = "symbol unicode_empty";
+    } else {
+        emptyStrFromModules(reader, modules, mainInterp, str, notes);
     }
     out.push_back(str);
     return out;
@@ -136,12 +238,13 @@ void decodeRefcount(const Runtime& rt, std::uint64_t raw, std::optional<std::uin
 std::vector<snapshot::SingletonRefcount> readSingletonRefcounts(const ObjectReader& reader,
                                                                 const target::ModuleIndex& modules,
                                                                 std::uint64_t mainInterp,
+                                                                const std::vector<std::uint64_t>& codeObjects,
                                                                 std::vector<std::string>& notes)
 {
     const Runtime& rt = reader.runtime();
     std::vector<snapshot::SingletonRefcount> out;
     std::vector<std::string> missing;
-    for (const Candidate& c : candidates(reader, modules, mainInterp)) {
+    for (const Candidate& c : candidates(reader, modules, mainInterp, codeObjects, notes)) {
         snapshot::SingletonRefcount s;
         s.name = c.name;
         s.foundBy = c.foundBy;

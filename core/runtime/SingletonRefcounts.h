@@ -4,7 +4,11 @@
 //
 // The first five are exported data symbols in every version. The others are
 // found from the layout: inside _PyRuntime on 3.11+ (_Py_SINGLETON), in the
-// interpreter on 3.9-3.10, and through .symtab on unstripped 3.8 builds.
+// interpreter on 3.9-3.10 (small ints) and 3.10 ((), ''), and through .symtab
+// on unstripped 3.8 builds (small ints). On 3.8-3.9 () is the co_freevars /
+// co_cellvars of the code objects on the stacks, and '' is what
+// builtins.__package__, sys.__package__ and sys.abiflags (release builds)
+// hold; each is reported only when its references agree.
 // Each object's type is checked before its count is believed. The count is
 // reported three ways: the raw 8-byte word, Py_REFCNT() as the version
 // computes it, and whether the version considers the object immortal
@@ -19,10 +23,12 @@
 
 namespace pyautopsy::runtime {
 
-// `mainInterp` is the main interpreter's address (0 if unknown).
+// `mainInterp` is the main interpreter's address (0 if unknown);
+// `codeObjects` the code objects of the walked frames (for () on 3.8-3.9).
 std::vector<snapshot::SingletonRefcount> readSingletonRefcounts(const ObjectReader& reader,
                                                                 const target::ModuleIndex& modules,
                                                                 std::uint64_t mainInterp,
+                                                                const std::vector<std::uint64_t>& codeObjects,
                                                                 std::vector<std::string>& notes);
 
 // Decodes one refcount word per the version's rules (exposed for unit tests).

@@ -1,6 +1,7 @@
 #include "runtime/SnapshotBuilder.h"
 
 #include "runtime/AsyncioReader.h"
+#include "runtime/ChildProcesses.h"
 #include "runtime/CrashFactsReader.h"
 #include "runtime/FrameWalker.h"
 #include "runtime/LocalsReader.h"
@@ -134,6 +135,24 @@ std::optional<std::uint64_t> gilHolder(const target::Memory& memory, const Runti
     return memory.readPointer(at(gil, g.last_holder));
 }
 
+// tstate->state (3.13+), by the version's own _Py_THREAD_* values; nullopt
+// for a value the version does not define (a torn or freed thread state).
+std::optional<snapshot::AttachState> attachState(const ThreadStateLayout& L, std::int32_t value)
+{
+    using snapshot::AttachState;
+    const std::pair<Offset, AttachState> states[] = {
+        {L.state_detached, AttachState::Detached},
+        {L.state_attached, AttachState::Attached},
+        {L.state_suspended, AttachState::Suspended},
+        {L.state_shutting_down, AttachState::ShuttingDown},
+        {L.state_suspended_waiting, AttachState::SuspendedWaiting},
+        {L.state_detached_waiting, AttachState::DetachedWaiting},
+    };
+    for (const auto& [constant, state] : states)
+        if (has(constant) && constant == value) return state;
+    return std::nullopt;
+}
+
 // Threads the threading module still lists but the interpreter no longer
 // has a thread state for: during finalization (3.9+) the daemon threads'
 // states are unlinked while their OS threads may still run or hang (fact
@@ -203,7 +222,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
         snap.warnings.push_back(fmt::format("the interpreter list is unreadable: {}", fault.what()));
     }
     std::reverse(interps.begin(), interps.end());   // newest first in memory; main first for people
-    snap.runtime = readProcessRuntimeState(reader, modules, interps.empty() ? 0 : interps.front());
+    snap.runtime = readProcessRuntimeState(reader);
 
     for (std::uint64_t interp : interps) {
         snapshot::Interpreter info;
@@ -256,6 +275,13 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
                 } else if (auto it = tids.find(*thread.threadId); it != tids.end()) {
                     thread.nativeId = it->second;
                 }
+                if (has(L.thread.state)) {
+                    const auto value = memory.read<std::int32_t>(at(ts, L.thread.state));
+                    thread.attachState = attachState(L.thread, value);
+                    if (!thread.attachState)
+                        thread.notes.push_back(fmt::format("tstate->state is {}, not a state this version defines",
+                                                           value));
+                }
                 if (rt.caps.gil == GilModel::ThreadHoldsGil && has(L.thread.holds_gil)) {
                     thread.holdsGil = memory.read<std::int32_t>(at(ts, L.thread.holds_gil)) != 0;
                 } else if (holder) {
@@ -280,6 +306,8 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
     // Before native frames: the lock a thread waits for is its innermost Python frame's call.
     addThreadLocks(reader, locals, reprs, snap);
     for (auto& thread : snap.threads) thread.status = statusFromRuntime(thread);
+    addSingletonRefcounts(reader, modules, interps.empty() ? 0 : interps.front(), snap.threads, snap.runtime);
+    snap.children = readChildProcesses(reader, target, interps);
     if (options.native) {
         // Last, so that the native frames interleave with finished Python frames.
         MixedStackBuilder mixed(memory.target(), modules, rt.caps, options.limits);

@@ -68,9 +68,13 @@ snapshot::ThreadStatus statusFromNativeFrames(const std::vector<snapshot::Frame>
 
 snapshot::ThreadStatus statusFromRuntime(const snapshot::Thread& thread)
 {
+    using snapshot::AttachState;
     using snapshot::ThreadStatus;
     if (thread.holdsGil && *thread.holdsGil) return ThreadStatus::RunningPython;
+    // In a GIL build only the thread holding the GIL is attached (3.13+).
+    if (thread.attachState == AttachState::Attached) return ThreadStatus::RunningPython;
     if (thread.frames.empty()) return ThreadStatus::Idle;
+    if (thread.attachState) return ThreadStatus::Detached;
     return ThreadStatus::Unknown;
 }
 

@@ -2,8 +2,8 @@
 //
 // From native frames when they were unwound (the surest evidence: a thread
 // blocked inside take_gil is waiting for the GIL whatever the runtime's flags
-// say), else from what the runtime records (GIL holder, whether the thread
-// runs any Python frame). Unknown when neither tells.
+// say), else from what the runtime records (GIL holder, tstate->state on
+// 3.13+, whether the thread runs any Python frame). Unknown when neither tells.
 #pragma once
 
 #include "snapshot/Snapshot.h"
@@ -20,8 +20,10 @@ bool isEvalLoopSymbol(std::string_view name);
 // `frames`: a mixed stack (MixedStack), innermost first, with native frames.
 snapshot::ThreadStatus statusFromNativeFrames(const std::vector<snapshot::Frame>& frames);
 
-// Without native frames: holding the GIL means running (Python or C code
-// that keeps the GIL); no Python frame at all means idle; else unknown.
+// Without native frames: holding the GIL, or being attached (3.13+), means
+// running (Python or C code that keeps the GIL); no Python frame at all means
+// idle; detached (3.13+) with Python frames means a blocking C call or a wait
+// for the GIL; else unknown.
 snapshot::ThreadStatus statusFromRuntime(const snapshot::Thread& thread);
 
 }  // namespace pyautopsy::runtime

@@ -39,7 +39,8 @@ struct CrashFacts {
     std::optional<FatalErrorCall> fatalError;
     std::vector<FreedObject> freedObjects;  // found outside frames' locals (registers of the crashing thread)
     std::optional<int> recursionLimit;      // sys.getrecursionlimit() of the crashing (else main) thread
-    std::string recursionLimitFrom;         // "thread state" | ...
+    std::string recursionLimitFrom;         // "thread state 0x..." (3.11+), else the interpreter's
+                                            // (3.9-3.10) or the runtime's (3.8) ceval.recursion_limit
     std::vector<std::string> notes;
 };
 

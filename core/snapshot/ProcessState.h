@@ -93,6 +93,8 @@ struct InterpreterRuntimeState {
     std::optional<std::uint64_t> finalizingThreadState; // 3.12+ interp->_finalizing
     std::optional<std::uint64_t> finalizingThreadId;    // 3.12+ interp->_finalizing_id
     std::optional<std::int64_t> modulesCount;           // len(sys.modules)
+    std::optional<int> recursionLimit;                  // sys.getrecursionlimit()
+    std::string recursionLimitFrom;                     // "interp->ceval.recursion_limit", ...
     std::optional<GcState> gc;
     std::optional<AtexitState> atexit;
     std::vector<MonitoringTool> monitoringTools;        // 3.12+ sys.monitoring tool ids in use

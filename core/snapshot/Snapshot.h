@@ -6,6 +6,7 @@
 #pragma once
 
 #include "snapshot/AsyncioState.h"
+#include "snapshot/ChildProcesses.h"
 #include "snapshot/CrashFacts.h"
 #include "snapshot/Frame.h"
 #include "snapshot/Locks.h"
@@ -46,7 +47,14 @@ struct PythonFacts {
     std::vector<std::string> layoutNotes;   // e.g. _Py_DebugOffsets disagreeing with the tables
 };
 
-enum class ThreadStatus { Unknown, RunningPython, WaitingForGil, InCCall, Idle };
+// Detached: the thread released the GIL (tstate->state, 3.13+) and runs Python
+// frames: a blocking C call, or waiting to take the GIL back.
+enum class ThreadStatus { Unknown, RunningPython, WaitingForGil, InCCall, Idle, Detached };
+
+// tstate->state (3.13+): whether the thread may run Python now. In GIL builds
+// an attached thread holds the GIL; the suspended states are stop-the-world
+// pauses, shutting-down a thread hung at finalization (3.14+).
+enum class AttachState { Detached, Attached, Suspended, ShuttingDown, SuspendedWaiting, DetachedWaiting };
 
 struct Thread {
     std::optional<std::uint64_t> threadId;  // threading.get_ident()
@@ -57,6 +65,7 @@ struct Thread {
     std::optional<bool> holdsGil;
     bool crashed = false;
     ThreadStatus status = ThreadStatus::Unknown;  // from native frames (--native), else GIL facts
+    std::optional<AttachState> attachState; // 3.13+ tstate->state
     std::int64_t interpreterId = 0;
     std::uint64_t threadStateAddress = 0;
     std::optional<std::uint64_t> stackPointer;  // rsp of the innermost frame, when registers are known
@@ -80,6 +89,7 @@ struct Snapshot {
     PythonFacts python;
     RuntimeState runtime;                   // finalization flags, singleton refcounts
     CrashFacts crash;                       // fatal error message, freed objects in registers
+    ChildProcesses children;                // child processes and the multiprocessing.Process owning each
     std::vector<Interpreter> interpreters;
     std::vector<Thread> threads;            // every interpreter's threads, main interpreter first
     AsyncioState asyncio;                   // event loops and their tasks

@@ -21,6 +21,7 @@ struct Limits {
     std::size_t maxReprLength = 256;          // reprs of locals, truncated with a marker
     std::size_t maxReprDepth = 4;             // nested containers in a repr
     std::size_t maxNativeFrames = 1024;       // unwinding one native stack
+    std::size_t maxChildProcesses = 1024;     // children of a live process listed from /proc
 };
 
 inline constexpr Limits kDefaultLimits{};

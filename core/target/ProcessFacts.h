@@ -33,6 +33,13 @@ struct SignalInfo {
     std::optional<int> senderUid;
 };
 
+// A child process of a live target, as the kernel lists it.
+struct ChildProcessInfo {
+    int pid = 0;
+    std::string state;                       // /proc/CHILD/stat state letter: "R", "S", "D", "Z", "T", ...
+    std::string command;                     // /proc/CHILD/cmdline, NULs as spaces; empty for a zombie
+};
+
 struct ProcessInfo {
     std::optional<int> pid;
     std::optional<int> ppid;
@@ -42,6 +49,9 @@ struct ProcessInfo {
     std::optional<std::int32_t> crashedTid;  // the thread that received it
     std::optional<std::uint64_t> auxvEntry;  // AT_ENTRY: main executable's entry point
     std::optional<std::uint64_t> auxvPhdr;   // AT_PHDR
+    // Live processes: the children of every thread (/proc/PID/task/*/children).
+    // nullopt where the target cannot list them (cores, debugger adapters).
+    std::optional<std::vector<ChildProcessInfo>> children;
 };
 
 struct Mapping {

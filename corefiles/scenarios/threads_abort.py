@@ -121,6 +121,12 @@ def main():
     truth.facts["recursion_depth"] = RECURSION_DEPTH
     truth.facts["recursive_function"] = "recurse"
     truth.facts["thread_names"] = [t.name for t in started]
+    # The empty tuple and str are singletons: their address, and their
+    # ob_refcnt (sys.getrefcount counts its argument too; on immortal objects
+    # it returns the immortal value itself).
+    immortal = sys.version_info >= (3, 12)
+    truth.facts["empty_tuple"] = {"id": id(()), "refcount": sys.getrefcount(()) - (0 if immortal else 1)}
+    truth.facts["empty_str"] = {"id": id(""), "refcount": sys.getrefcount("") - (0 if immortal else 1)}
     truth.commit()
     os.abort()
 

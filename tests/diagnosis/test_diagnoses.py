@@ -6,10 +6,10 @@ For every scenario the first finding must have the right id and evidence a
 user would check (the object is None, the freed victim's address, the daemon
 threads' names, the recursive function and the recursion limit, the two
 deadlocked workers and, for each lock, its holder and its waiter, the
-pending coverage save); where the failure cannot happen on this interpreter
-(meta.json "applicable": false) the family must not be reported, and the
-plain abort gives no error at all. Prints one line per core: scenario,
-interpreter, first finding.
+pending coverage save, the hung child's pid and multiprocessing name); where
+the failure cannot happen on this interpreter (meta.json "applicable": false)
+the family must not be reported, and the plain abort gives no error at all.
+Prints one line per core: scenario, interpreter, first finding.
 
 usage: test_diagnoses.py INTERPRETER --pyautopsy PATH [--cache DIR] [--table FILE]
 """
@@ -121,8 +121,10 @@ def check(scenario, meta, truth, diags, role):
             if "__repr__" not in f["summary"]:
                 raise Mismatch("recursive function not named: %s" % f["summary"])
             limits = [e.get("value") for e in f["evidence"] if "recursion limit" in e["text"]]
-            if truth["hexversion"] >= 0x030B0000 and limits != [str(10 ** 6)]:
-                raise Mismatch("recursion limit %s, expected 1000000" % limits)
+            # Every version: the thread state's limit (3.11+), else the
+            # interpreter's (3.9, 3.10) or the runtime's (3.8).
+            if limits != [str(facts["recursion_limit"])]:
+                raise Mismatch("recursion limit %s, expected %s" % (limits, facts["recursion_limit"]))
         else:
             if any(d["id"] == "stack-overflow" for d in diags):
                 raise Mismatch("stack-overflow reported where the interpreter raised RecursionError")
@@ -140,7 +142,12 @@ def check(scenario, meta, truth, diags, role):
                 raise Mismatch("the pending coverage save is not named")
     elif scenario == "hung_child":
         if role == "main":
-            expect_first(diags, "dangling-children")
+            f = expect_first(diags, "dangling-children")
+            # From the core's memory: multiprocessing.process._children.
+            named = [e for e in f["evidence"] if e["kind"] == "child" and e.get("value") == str(facts["child_pid"])]
+            if not named or '"%s"' % facts["child_name"] not in named[0]["text"]:
+                raise Mismatch("the child %d %r is not named: %s" % (facts["child_pid"], facts["child_name"],
+                                                                   evidence_text(f)))
     return diags[0]["id"] if diags else "-"
 
 

@@ -3,12 +3,15 @@
 parked_scenario() starts a scenario under an interpreter with os.abort()
 replaced by a call that blocks in C (park_instead_of_abort.py, or another
 runner), waits until the scenario has recorded its truth, and yields the
-process and that truth; the process is killed when the block ends. The
-committing thread shows one extra innermost frame: the parking function.
+process and that truth; the process, and any child it started, is killed
+when the block ends. The committing thread shows one extra innermost frame:
+the parking function.
 """
 
 import contextlib
+import glob
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -26,6 +29,18 @@ def process_state(pid):
     """The one-letter state of /proc/PID/stat ('t' when stopped by a tracer)."""
     with open("/proc/%d/stat" % pid) as f:
         return f.read().rsplit(")", 1)[1].split()[0]
+
+
+def child_pids(pid):
+    """The children of every thread of `pid`, as the kernel lists them."""
+    pids = set()
+    for path in glob.glob("/proc/%d/task/*/children" % pid):
+        try:
+            with open(path) as f:
+                pids.update(int(p) for p in f.read().split())
+        except OSError:
+            pass
+    return sorted(pids)
 
 
 @contextlib.contextmanager
@@ -51,5 +66,11 @@ def parked_scenario(python, scenario="threads_abort", runner=DEFAULT_RUNNER, tim
             time.sleep(0.3)
             yield proc, truthcheck.load_truth(truth_path)
         finally:
+            # Children first: once the parent is gone they are no longer listed.
+            for child in child_pids(proc.pid):
+                try:
+                    os.kill(child, signal.SIGKILL)
+                except OSError:
+                    pass
             proc.kill()
             proc.wait()

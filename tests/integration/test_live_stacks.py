@@ -40,6 +40,7 @@ def main():
                     if not mode:
                         # Every thread is parked in C with the GIL released.
                         truthcheck.check_gil_holder(report, None)
+                        truthcheck.check_attach_state(truth, report, None)
                     print("ok   %s %s: %d threads match" % (args.interpreter, label, threads))
                 except truthcheck.Mismatch as e:
                     print("FAIL %s %s: %s" % (args.interpreter, label, e))

@@ -98,3 +98,26 @@ def check_gil_holder(report, expected_ident):
     if holders != expected:
         raise Mismatch("GIL held by %s, expected %s" % ([hex(h) for h in holders],
                                                         [hex(e) for e in expected] or "no thread"))
+
+
+def check_attach_state(truth, report, attached_ident):
+    """tstate->state of every recorded thread: on 3.13+ `attached_ident`
+    (None: no thread) is "attached" and status "running_python" unless
+    native frames say more, every other thread "detached"; before 3.13 the
+    field does not exist and must be null."""
+    by_ident = dict((t["thread_id"], t) for t in report["threads"] if t.get("thread_id") is not None)
+    for info in truth["threads"]:
+        got = by_ident[info["ident"]]
+        if truth["hexversion"] < 0x030D0000:
+            if got.get("attach_state") is not None:
+                raise Mismatch("thread %s: attach_state %r on a version without tstate->state"
+                               % (info["name"], got.get("attach_state")))
+            continue
+        want = "attached" if info["ident"] == attached_ident else "detached"
+        if got.get("attach_state") != want:
+            raise Mismatch("thread %s: attach_state %r, expected %r" % (info["name"], got.get("attach_state"), want))
+        has_native = any(f["kind"] == "native" for f in got["frames"])
+        if not has_native and got["frames"]:
+            status = "running_python" if want == "attached" else "detached"
+            if got.get("status") != status:
+                raise Mismatch("thread %s: status %r, expected %r" % (info["name"], got.get("status"), status))

@@ -4,7 +4,10 @@ recorded about itself (the "facts" of truth.json, corefiles/scenarios/_truth.py)
 
 For one interpreter of the test bed:
   threads_abort          gc thresholds, enabled flag and counts; not finalizing;
-                         atexit callbacks pending
+                         atexit callbacks pending; () and '' at the address id()
+                         gave and with the refcount sys.getrefcount() gave, on
+                         every version (3.8/3.9: found through code objects and
+                         module attributes, as they have no symbol)
   dealloc_none_at_exit   the trace function's object type on the main thread,
                          no profile function; the atexit callback by name and
                          module while pending, or "ran" after it ran (3.8-3.11,
@@ -14,6 +17,11 @@ For one interpreter of the test bed:
                          immortal
   finalize_daemon_crash  finalizing, by the main thread; a collection running;
                          the thresholds the scenario set
+  stack_overflow         (besides the recursion limit, checked in every scenario)
+                         nothing more: its stacks are checked by core-stacks
+Every scenario: the main interpreter's recursion limit is sys.getrecursionlimit()
+as recorded (1000 by default, 10**6 in stack_overflow), on every version (3.8 from
+_PyRuntime.ceval, 3.9+ from interp->ceval).
 Every check prints one line, "ok" or "FAIL", so the report names what passed.
 """
 
@@ -29,6 +37,9 @@ import truthcheck  # noqa: E402
 # may show gen0 grown by about this much (or reset by a collection).
 GEN0_SLACK = 400
 NONE_UNDERFLOW_FLOOR = -100
+# The truth's commit runs between sys.getrefcount() and the core; on a mortal
+# singleton it may leave a few references more or less (none were observed).
+SINGLETON_SLACK = 8
 
 
 class Checker(object):
@@ -101,6 +112,18 @@ def check_threads_abort(c, truth, report):
             and report["runtime"]["finalizing"] == facts["is_finalizing"], "read %r" % report["runtime"]["finalizing"])
     c.check("threads_abort", "atexit pending", main_interpreter(report)["atexit"]["status"] == "pending",
             "status %r" % main_interpreter(report)["atexit"]["status"])
+    for name, key in (("()", "empty_tuple"), ("''", "empty_str")):
+        want = facts[key]
+        got = singleton(report, name)
+        if got and got["immortal"]:
+            ok = got["address"] == want["id"] and got["refcount"] == want["refcount"]
+        else:
+            ok = (got is not None and got["address"] == want["id"] and got["refcount"] is not None
+                  and abs(got["refcount"] - want["refcount"]) <= SINGLETON_SLACK)
+        c.check("threads_abort", "%s at %#x refcount %r (%s)" % (name, got["address"] or 0, got["refcount"],
+                                                                 got["found_by"]) if got else name,
+                ok, "truth id %#x, refcount %r; read %r; notes %r" % (want["id"], want["refcount"], got,
+                                                                       report["runtime"]["notes"]))
 
 
 def check_dealloc_none(c, truth, report):
@@ -160,8 +183,14 @@ def check_finalize(c, truth, report):
             "truth %s" % facts["gc_threshold"])
 
 
+def check_recursion_limit(c, scenario, truth, report):
+    want = truth["facts"]["recursion_limit"]
+    got = main_interpreter(report)["recursion_limit"]
+    c.check(scenario, "recursion limit %r" % got, got == want, "truth sys.getrecursionlimit() = %r" % want)
+
+
 SCENARIOS = (("threads_abort", check_threads_abort), ("dealloc_none_at_exit", check_dealloc_none),
-             ("finalize_daemon_crash", check_finalize))
+             ("finalize_daemon_crash", check_finalize), ("stack_overflow", None))
 
 
 def main():
@@ -178,7 +207,9 @@ def main():
             c.check(scenario, "read the core", False, error)
             continue
         try:
-            check(c, truth, report)
+            check_recursion_limit(c, scenario, truth, report)
+            if check:
+                check(c, truth, report)
         except (KeyError, TypeError) as e:
             c.check(scenario, "report has the expected keys", False, repr(e))
     print("%s: %d checks passed, %d failed" % (args.interpreter, c.passed, c.failures))

@@ -34,6 +34,8 @@ FIELDS = [
     ("runtime.gilstate_tstate_current", "3.8-3.11",   f"offsetof({RT}, gilstate.tstate_current)"),
     ("runtime.ceval_gil",               "3.8-3.11",   f"offsetof({RT}, ceval.gil)"),
     ("runtime.gc",                      "3.8",        f"offsetof({RT}, gc)"),
+    # sys.getrecursionlimit(): process-wide on 3.8, per interpreter from 3.9
+    ("runtime.recursion_limit",         "3.8",        f"offsetof({RT}, ceval.recursion_limit)"),
     # the C-level Py_AtExit function array itself (3.12+: inside _PyRuntime.atexit)
     ("runtime.exitfuncs",               "3.8-3.11",   f"offsetof({RT}, exitfuncs)"),
     ("runtime.exitfuncs",               "3.12+",      f"offsetof({RT}, atexit.callbacks)"),
@@ -64,6 +66,7 @@ FIELDS = [
     ("interpreter.sysdict",             "3.8+",       f"offsetof({IS}, sysdict)"),
     ("interpreter.builtins",            "3.8+",       f"offsetof({IS}, builtins)"),
     ("interpreter.ceval_gil",           "3.12+",      f"offsetof({IS}, ceval.gil)"),
+    ("interpreter.recursion_limit",     "3.9+",       f"offsetof({IS}, ceval.recursion_limit)"),
     ("interpreter._gil",                "3.12+",      f"offsetof({IS}, _gil)"),
     ("interpreter.gc",                  "3.9+",       f"offsetof({IS}, gc)"),
     ("interpreter.atexit",              "3.10+",      f"offsetof({IS}, atexit)"),
@@ -92,6 +95,13 @@ FIELDS = [
     ("thread.status",                   "3.12+",      f"offsetof({TS}, _status)"),
     ("thread.holds_gil",                "3.14+",      f"offsetof({TS}, holds_gil)"),
     ("thread.state",                    "3.13+",      f"offsetof({TS}, state)"),
+    # the values tstate->state takes (constants, not offsets)
+    ("thread.state_detached",           "3.13+",      "_Py_THREAD_DETACHED"),
+    ("thread.state_attached",           "3.13+",      "_Py_THREAD_ATTACHED"),
+    ("thread.state_suspended",          "3.13+",      "_Py_THREAD_SUSPENDED"),
+    ("thread.state_shutting_down",      "3.14+",      "_Py_THREAD_SHUTTING_DOWN"),
+    ("thread.state_suspended_waiting",  "3.15+",      "_Py_THREAD_SUSPENDED_WAITING"),
+    ("thread.state_detached_waiting",   "3.15+",      "_Py_THREAD_DETACHED_WAITING"),
     ("thread.recursion_depth",          "3.8-3.10",   f"offsetof({TS}, recursion_depth)"),
     ("thread.recursion_remaining",      "3.11",       f"offsetof({TS}, recursion_remaining)"),
     ("thread.recursion_remaining",      "3.12+",      f"offsetof({TS}, py_recursion_remaining)"),

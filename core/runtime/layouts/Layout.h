@@ -32,6 +32,7 @@ struct RuntimeStateLayout {          // struct pyruntimestate (_PyRuntime)
     Offset gilstate_tstate_current = kAbsent; // <= 3.11: tstate holding the GIL
     Offset ceval_gil = kAbsent;         // <= 3.11: struct _gil_runtime_state inside the runtime
     Offset gc = kAbsent;                // 3.8: struct _gc_runtime_state inside the runtime
+    Offset recursion_limit = kAbsent;   // 3.8: int ceval.recursion_limit (sys.getrecursionlimit())
     Offset exitfuncs = kAbsent;         // Py_AtExit C functions (array or struct)
     Offset nexitfuncs = kAbsent;
     // 3.11+: statically allocated singletons inside _PyRuntime (_Py_SINGLETON)
@@ -53,6 +54,7 @@ struct InterpreterStateLayout {      // PyInterpreterState
     Offset sysdict = kAbsent;
     Offset builtins = kAbsent;
     Offset ceval_gil = kAbsent;         // 3.12+: pointer to struct _gil_runtime_state
+    Offset recursion_limit = kAbsent;   // 3.9+: int ceval.recursion_limit (sys.getrecursionlimit())
     Offset _gil = kAbsent;              // 3.12+: the interpreter's own GIL struct
     Offset gc = kAbsent;                // struct _gc_runtime_state (3.9+)
     Offset atexit = kAbsent;            // struct atexit_state (3.10+)
@@ -82,7 +84,14 @@ struct ThreadStateLayout {           // struct _ts
     Offset base_frame = kAbsent;        // 3.15
     Offset status = kAbsent;            // 3.12+ bitfield word
     Offset holds_gil = kAbsent;         // 3.14+
-    Offset state = kAbsent;             // 3.13+: attached/detached/...
+    Offset state = kAbsent;             // 3.13+: int, attached/detached/...
+    // 3.13+: the values of tstate->state (_Py_THREAD_*), constants, not offsets
+    Offset state_detached = kAbsent;
+    Offset state_attached = kAbsent;
+    Offset state_suspended = kAbsent;
+    Offset state_shutting_down = kAbsent;       // 3.14+
+    Offset state_suspended_waiting = kAbsent;   // 3.15+
+    Offset state_detached_waiting = kAbsent;    // 3.15+
     Offset recursion_depth = kAbsent;   // <= 3.10 (int); 3.11 recursion_remaining
     Offset recursion_remaining = kAbsent;   // 3.11 (int), 3.12+ py_recursion_remaining
     Offset recursion_limit = kAbsent;       // 3.11 (int), 3.12+ py_recursion_limit
