@@ -9,6 +9,7 @@
 #include "runtime/ObjectReader.h"
 #include "runtime/ObjectRepr.h"
 #include "runtime/ProcessStateReader.h"
+#include "runtime/SharedThreadStates.h"
 #include "runtime/ThreadLocks.h"
 #include "runtime/ThreadingState.h"
 #include "runtime/TraceHooks.h"
@@ -305,6 +306,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
     }
     // Before native frames: the lock a thread waits for is its innermost Python frame's call.
     addThreadLocks(reader, locals, reprs, snap);
+    attributeSharedThreadStates(memory, snap, crashedTid);
     for (auto& thread : snap.threads) thread.status = statusFromRuntime(thread);
     addSingletonRefcounts(reader, modules, interps.empty() ? 0 : interps.front(), snap.threads, snap.runtime);
     snap.children = readChildProcesses(reader, target, interps);

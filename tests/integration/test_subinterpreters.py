@@ -1,0 +1,87 @@
+"""Every interpreter with its threads: a thread parked in a subinterpreter.
+
+The subinterpreters scenario parks the thread "sub-runner" inside a
+subinterpreter (run_string) and records the subinterpreter's id and the
+stack its code saw there. For one interpreter of the test bed, from the core
+and from the scenario kept alive, pyautopsy must list the subinterpreter,
+show the parked stack (function, file, line) in a thread of that
+subinterpreter, attribute it to the thread that runs it (its ident; before
+3.13 the thread state itself names the thread that created it), and never
+call that thread the crashing one; the runner's main-interpreter thread
+state must show the call into the subinterpreter.
+"""
+
+import argparse
+import glob
+import os
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import parked  # noqa: E402
+import truthcheck  # noqa: E402
+
+
+def compare(truth, report, live):
+    want = truth["facts"]["subinterpreter"]
+    ids = [i["id"] for i in report["interpreters"]]
+    if want["id"] not in ids:
+        raise truthcheck.Mismatch("subinterpreter %d not listed (interpreters %r)" % (want["id"], ids))
+    subs = [t for t in report["threads"] if t["interpreter_id"] == want["id"]]
+    parked_threads = [t for t in subs if any(f["function"] == "park_in_subinterpreter" for f in t["frames"])]
+    if len(parked_threads) != 1:
+        raise truthcheck.Mismatch("%d threads of subinterpreter %d show the parked stack" % (
+            len(parked_threads), want["id"]))
+    thread = parked_threads[0]
+    frames = [f for f in thread["frames"] if f["kind"] == "python"]
+    # Live, the parked thread is blocked in the same acquire(); nothing extra.
+    truthcheck.compare_frames(want["stack"], frames, check_qualname=False)
+    if thread["thread_id"] != want["thread_ident"]:
+        raise truthcheck.Mismatch("the parked subinterpreter thread is attributed to %s, expected the runner %#x "
+                                  "(notes: %s)" % (hex(thread["thread_id"] or 0), want["thread_ident"],
+                                                   thread["notes"]))
+    if thread["crashed"]:
+        raise truthcheck.Mismatch("the parked subinterpreter thread is called the crashing one")
+    runner = [t for t in report["threads"] if t["interpreter_id"] == 0 and t["thread_id"] == want["thread_ident"]]
+    if not runner or not any(f["function"] == "run_in_subinterpreter" for f in runner[0]["frames"]):
+        raise truthcheck.Mismatch("the runner's main-interpreter thread state does not show run_in_subinterpreter")
+    return len(frames)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("interpreter")
+    ap.add_argument("--python", required=True)
+    ap.add_argument("--pyautopsy", required=True)
+    ap.add_argument("--cache", default=os.path.expanduser("~/.cache/pyautopsy"))
+    args = ap.parse_args()
+    failures = 0
+    directory = os.path.join(args.cache, "cores", args.interpreter, "subinterpreters")
+    cores = sorted(glob.glob(os.path.join(directory, "core.*")))
+    try:
+        if not cores:
+            raise truthcheck.Mismatch("no subinterpreters core under %s (run corefiles/generate)" % directory)
+        truth = truthcheck.load_truth(os.path.join(directory, "truth.json"))
+        code, report, err = truthcheck.run_pyautopsy(args.pyautopsy, ["core", cores[0]])
+        if code != 0:
+            raise truthcheck.Mismatch("pyautopsy core exited %d: %s" % (code, err.strip()))
+        print("ok   %s/subinterpreters core: %d frames in the subinterpreter" % (
+            args.interpreter, compare(truth, report, False)))
+    except truthcheck.Mismatch as e:
+        failures += 1
+        print("FAIL %s/subinterpreters core: %s" % (args.interpreter, e))
+    try:
+        with parked.parked_scenario(args.python, "subinterpreters") as (proc, truth):
+            code, report, err = truthcheck.run_pyautopsy(args.pyautopsy, ["pid", str(proc.pid)])
+            if code != 0:
+                raise truthcheck.Mismatch("pyautopsy pid exited %d: %s" % (code, err.strip()))
+            print("ok   %s/subinterpreters live: %d frames in the subinterpreter" % (
+                args.interpreter, compare(truth, report, True)))
+    except truthcheck.Mismatch as e:
+        failures += 1
+        print("FAIL %s/subinterpreters live: %s" % (args.interpreter, e))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
