@@ -74,6 +74,9 @@ def parse_text_threads(text):
         if header:
             current = threads.setdefault(int(header.group(1), 16) if header.group(1) != "?" else None, [])
             continue
+        if line and not line[0].isspace() and not line.startswith(("Stack ", "Traceback ")):
+            current = None   # another section of the report (e.g. the asyncio tasks) starts
+            continue
         frame = _FRAME.match(line)
         if frame and current is not None:
             number = frame.group(2)
