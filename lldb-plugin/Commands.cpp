@@ -335,11 +335,13 @@ std::string fullReport(lldb::SBDebugger& debugger, const Arguments& args)
     requireNoPositional(args, "pyautopsy report");
     const auto given = takeFlags(args, {{"--json"}, {"--locals"}, {"--native"}}, "pyautopsy report");
     lldb::SBTarget target = debugger.GetSelectedTarget();
-    const auto& snap = session().snapshot(target, analysisOptions(given[1], given[2]));
-    if (given[0]) return report::toJson(snap).dump(2) + "\n";
+    const auto analysis = analysisOptions(given[1], given[2]);
+    const auto& snap = session().snapshot(target, analysis);
+    const auto& diagnosis = session().diagnosis(target, analysis);
+    if (given[0]) return report::toJson(snap, diagnosis).dump(2) + "\n";
     report::TextOptions options;
     options.color = debugger.GetUseColor();  // traceback order, as the CLI prints it
-    return report::formatSnapshot(snap, options);
+    return report::formatSnapshot(snap, diagnosis, options);
 }
 
 std::string runtimeState(lldb::SBDebugger& debugger, const Arguments& args)
@@ -353,8 +355,8 @@ std::string diagnose(lldb::SBDebugger& debugger, const Arguments& args)
 {
     requireNoPositional(args, "pyautopsy diagnose");
     lldb::SBTarget target = debugger.GetSelectedTarget();
-    // Most rules need the native frames and the locals.
-    return report::formatDiagnoses(session().snapshot(target, analysisOptions(true, true)), debugger.GetUseColor());
+    // The session's analysis always gives the rules native frames and locals.
+    return report::formatDiagnosis(session().diagnosis(target, analysisOptions(false, false)), debugger.GetUseColor());
 }
 
 std::string asyncioTasks(lldb::SBDebugger& debugger, const Arguments& args)

@@ -16,22 +16,31 @@ void Session::forgetIfMoved(lldb::SBProcess process)
     m_valid = true;
 }
 
-const snapshot::Snapshot& Session::snapshot(lldb::SBTarget target, const engine::AnalysisOptions& options)
+const Session::Cached& Session::analysis(lldb::SBTarget target, const engine::AnalysisOptions& options)
 {
     LldbTarget::requireStoppedProcess(target);
     forgetIfMoved(target.GetProcess());
     for (const Cached& cached : m_cache) {
-        if (cached.locals == options.snapshot.locals && cached.native == options.snapshot.native)
-            return cached.snapshot;
+        if (cached.locals == options.snapshot.locals && cached.native == options.snapshot.native) return cached;
     }
     LldbTarget adapter(target);
     Cached entry;
     entry.locals = options.snapshot.locals;
     entry.native = options.snapshot.native;
-    entry.snapshot = engine::analyze(adapter, options);
-    if (adapter.isCore()) entry.snapshot.target.corePath = adapter.corePath();
+    entry.report = engine::analyzeAndDiagnose(adapter, options);
+    if (adapter.isCore()) entry.report.snapshot.target.corePath = adapter.corePath();
     m_cache.push_back(std::move(entry));
-    return m_cache.back().snapshot;
+    return m_cache.back();
+}
+
+const snapshot::Snapshot& Session::snapshot(lldb::SBTarget target, const engine::AnalysisOptions& options)
+{
+    return analysis(target, options).report.snapshot;
+}
+
+const diagnosis::Diagnosis& Session::diagnosis(lldb::SBTarget target, const engine::AnalysisOptions& options)
+{
+    return analysis(target, options).report.diagnosis;
 }
 
 std::size_t Session::selectedPythonFrame(std::int64_t tid) const

@@ -26,6 +26,8 @@ public:
     // The snapshot of `target`'s process as it is now. Throws pyautopsy::Error
     // when there is no stopped process or no readable CPython in it.
     const snapshot::Snapshot& snapshot(lldb::SBTarget target, const engine::AnalysisOptions& options);
+    // Its diagnosis, made from all the evidence whatever `options` shows (as the CLI's).
+    const diagnosis::Diagnosis& diagnosis(lldb::SBTarget target, const engine::AnalysisOptions& options);
 
     // Index (0 = innermost) of the Python frame py-up/py-down/py-list work on
     // in the thread with kernel id `tid`; valid for the last snapshot's stop.
@@ -38,8 +40,9 @@ private:
     struct Cached {
         bool locals = false;
         bool native = false;
-        snapshot::Snapshot snapshot;
+        engine::Report report;
     };
+    const Cached& analysis(lldb::SBTarget target, const engine::AnalysisOptions& options);
 
     void forgetIfMoved(lldb::SBProcess process);
 

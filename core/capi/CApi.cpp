@@ -18,7 +18,8 @@
 #include <string>
 
 struct pyautopsy_report {
-    pyautopsy::snapshot::Snapshot snapshot;
+    pyautopsy::snapshot::Snapshot snapshot;     // what the options asked to show
+    pyautopsy::diagnosis::Diagnosis diagnosis;  // made from all the evidence, as the CLI's
 };
 
 namespace {
@@ -134,7 +135,9 @@ pyautopsy_status pyautopsy_analyze(const pyautopsy_callbacks* callbacks, const p
         }
         capi::CallbackTarget target(*callbacks);
         auto result = std::make_unique<pyautopsy_report>();
-        result->snapshot = engine::analyze(target, analysis);
+        engine::Report analysed = engine::analyzeAndDiagnose(target, analysis);
+        result->snapshot = std::move(analysed.snapshot);
+        result->diagnosis = std::move(analysed.diagnosis);
         result->snapshot.target.corePath = target.corePath();
         *reportOut = result.release();
     });
@@ -149,7 +152,7 @@ pyautopsy_status pyautopsy_report_json(const pyautopsy_report* report, int32_t i
     return guarded(errorOut, [&] {
         require(report != nullptr, "report is NULL");
         // Replace invalid UTF-8 (a corrupt str in the target) rather than throw.
-        setOut(out, report::toJson(report->snapshot)
+        setOut(out, report::toJson(report->snapshot, report->diagnosis)
                         .dump(indent < 0 ? -1 : indent, ' ', false, nlohmann::json::error_handler_t::replace));
     });
 }
@@ -159,7 +162,7 @@ pyautopsy_status pyautopsy_report_text(const pyautopsy_report* report, const pya
 {
     return guarded(errorOut, [&] {
         require(report != nullptr, "report is NULL");
-        setOut(out, report::formatSnapshot(report->snapshot, textOptions(options)));
+        setOut(out, report::formatSnapshot(report->snapshot, report->diagnosis, textOptions(options)));
     });
 }
 
@@ -184,7 +187,7 @@ pyautopsy_status pyautopsy_report_diagnosis_text(const pyautopsy_report* report,
 {
     return guarded(errorOut, [&] {
         require(report != nullptr, "report is NULL");
-        setOut(out, report::formatDiagnoses(report->snapshot));
+        setOut(out, report::formatDiagnosis(report->diagnosis));
     });
 }
 

@@ -261,8 +261,8 @@ Subcommands:
         elif command in ("gc", "runtime"):
             gdb.write(self.session.analysis().report.state_text())
         elif command == "diagnose":
-            # Most rules need the native frames and the locals.
-            gdb.write(self.session.analysis(locals_=True, native=True).report.diagnosis_text())
+            # Every analysis gives the rules native frames and locals (the engine collects them).
+            gdb.write(self.session.analysis().report.diagnosis_text())
         elif command == "tasks":
             gdb.write(self.session.analysis().report.asyncio_text() or "No asyncio tasks.\n")
         elif command == "lib":
