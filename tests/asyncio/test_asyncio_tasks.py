@@ -13,7 +13,6 @@ alive (os.abort() replaced by a parking call):
 """
 
 import argparse
-import glob
 import os
 import sys
 
@@ -57,26 +56,6 @@ def compare(truth, report):
     return checked
 
 
-def check_core(args):
-    directory = os.path.join(args.cache, "cores", args.interpreter, "asyncio_tasks")
-    cores = sorted(glob.glob(os.path.join(directory, "core.*")))
-    if not cores:
-        raise truthcheck.Mismatch("no asyncio_tasks core under %s (run corefiles/generate)" % directory)
-    truth = truthcheck.load_truth(os.path.join(directory, "truth.json"))
-    code, report, err = truthcheck.run_pyautopsy(args.pyautopsy, ["core", cores[0]])
-    if code != 0:
-        raise truthcheck.Mismatch("pyautopsy core exited %d: %s" % (code, err.strip()))
-    return compare(truth, report)
-
-
-def check_live(args):
-    with parked.parked_scenario(args.python, "asyncio_tasks") as (proc, truth):
-        code, report, err = truthcheck.run_pyautopsy(args.pyautopsy, ["pid", str(proc.pid)])
-        if code != 0:
-            raise truthcheck.Mismatch("pyautopsy pid exited %d: %s" % (code, err.strip()))
-        return compare(truth, report)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("interpreter")
@@ -84,13 +63,8 @@ def main():
     ap.add_argument("--pyautopsy", required=True)
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/pyautopsy"))
     args = ap.parse_args()
-    failures = 0
-    for what, check in (("core", check_core), ("live", check_live)):
-        try:
-            print("ok   %s/asyncio_tasks %s: %d tasks equal the truth" % (args.interpreter, what, check(args)))
-        except truthcheck.Mismatch as e:
-            failures += 1
-            print("FAIL %s/asyncio_tasks %s: %s" % (args.interpreter, what, e))
+    failures = parked.check_core_and_live(args.interpreter, args.python, args.pyautopsy, args.cache, "asyncio_tasks",
+                                          compare, "tasks equal the truth")
     return 1 if failures else 0
 
 

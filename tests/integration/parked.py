@@ -74,3 +74,36 @@ def parked_scenario(python, scenario="threads_abort", runner=DEFAULT_RUNNER, tim
                     pass
             proc.kill()
             proc.wait()
+
+
+def check_core_and_live(interpreter, python, pyautopsy, cache, scenario, compare, what):
+    """Runs `compare(truth, report)` on the scenario's core (from the cache
+    corefiles/generate fills) and on the scenario kept alive; prints one
+    "ok"/"FAIL" line each, `what` describing compare's return value.
+    Returns the number of failures."""
+    def core():
+        directory = os.path.join(cache, "cores", interpreter, scenario)
+        cores = sorted(glob.glob(os.path.join(directory, "core.*")))
+        if not cores:
+            raise truthcheck.Mismatch("no %s core under %s (run corefiles/generate)" % (scenario, directory))
+        truth = truthcheck.load_truth(os.path.join(directory, "truth.json"))
+        code, report, err = truthcheck.run_pyautopsy(pyautopsy, ["core", cores[0]])
+        if code != 0:
+            raise truthcheck.Mismatch("pyautopsy core exited %d: %s" % (code, err.strip()))
+        return compare(truth, report)
+
+    def live():
+        with parked_scenario(python, scenario) as (proc, truth):
+            code, report, err = truthcheck.run_pyautopsy(pyautopsy, ["pid", str(proc.pid)])
+            if code != 0:
+                raise truthcheck.Mismatch("pyautopsy pid exited %d: %s" % (code, err.strip()))
+            return compare(truth, report)
+
+    failures = 0
+    for mode, check in (("core", core), ("live", live)):
+        try:
+            print("ok   %s/%s %s: %d %s" % (interpreter, scenario, mode, check(), what))
+        except truthcheck.Mismatch as e:
+            failures += 1
+            print("FAIL %s/%s %s: %s" % (interpreter, scenario, mode, e))
+    return failures

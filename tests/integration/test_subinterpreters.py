@@ -12,7 +12,6 @@ state must show the call into the subinterpreter.
 """
 
 import argparse
-import glob
 import os
 import sys
 
@@ -22,7 +21,7 @@ import parked  # noqa: E402
 import truthcheck  # noqa: E402
 
 
-def compare(truth, report, live):
+def compare(truth, report):
     want = truth["facts"]["subinterpreter"]
     ids = [i["id"] for i in report["interpreters"]]
     if want["id"] not in ids:
@@ -55,31 +54,8 @@ def main():
     ap.add_argument("--pyautopsy", required=True)
     ap.add_argument("--cache", default=os.path.expanduser("~/.cache/pyautopsy"))
     args = ap.parse_args()
-    failures = 0
-    directory = os.path.join(args.cache, "cores", args.interpreter, "subinterpreters")
-    cores = sorted(glob.glob(os.path.join(directory, "core.*")))
-    try:
-        if not cores:
-            raise truthcheck.Mismatch("no subinterpreters core under %s (run corefiles/generate)" % directory)
-        truth = truthcheck.load_truth(os.path.join(directory, "truth.json"))
-        code, report, err = truthcheck.run_pyautopsy(args.pyautopsy, ["core", cores[0]])
-        if code != 0:
-            raise truthcheck.Mismatch("pyautopsy core exited %d: %s" % (code, err.strip()))
-        print("ok   %s/subinterpreters core: %d frames in the subinterpreter" % (
-            args.interpreter, compare(truth, report, False)))
-    except truthcheck.Mismatch as e:
-        failures += 1
-        print("FAIL %s/subinterpreters core: %s" % (args.interpreter, e))
-    try:
-        with parked.parked_scenario(args.python, "subinterpreters") as (proc, truth):
-            code, report, err = truthcheck.run_pyautopsy(args.pyautopsy, ["pid", str(proc.pid)])
-            if code != 0:
-                raise truthcheck.Mismatch("pyautopsy pid exited %d: %s" % (code, err.strip()))
-            print("ok   %s/subinterpreters live: %d frames in the subinterpreter" % (
-                args.interpreter, compare(truth, report, True)))
-    except truthcheck.Mismatch as e:
-        failures += 1
-        print("FAIL %s/subinterpreters live: %s" % (args.interpreter, e))
+    failures = parked.check_core_and_live(args.interpreter, args.python, args.pyautopsy, args.cache, "subinterpreters",
+                                          compare, "frames in the subinterpreter equal the truth")
     return 1 if failures else 0
 
 
