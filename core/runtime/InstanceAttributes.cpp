@@ -22,22 +22,23 @@ DictItems InstanceAttributes::all(std::uint64_t object, std::size_t maxItems) co
     auto cachedKeys = [&] { return memory.readPointer(at(type, t.ht_cached_keys)); };
 
     if (rt.caps.managedDict != ManagedDictModel::None && (flags & kTpFlagsManagedDict)) {
-        // The managed words sit before the 16-byte GC header.
+        // The managed words sit before the object and its GC header.
+        const auto& o = rt.layout.object;
         switch (rt.caps.managedDict) {
         case ManagedDictModel::ValuesBeforeHeader: {
-            std::uint64_t values = memory.readPointer(object - 32);
+            std::uint64_t values = memory.readPointer(at(object, o.managed_values));
             if (values != 0) return m_dicts.splitItems(cachedKeys(), values, maxItems);
-            std::uint64_t dict = memory.readPointer(object - 24);
+            std::uint64_t dict = memory.readPointer(at(object, o.managed_dict));
             return dict ? m_dicts.items(dict, maxItems) : DictItems{};
         }
         case ManagedDictModel::TaggedWord: {
-            std::uint64_t word = memory.readPointer(object - 24);
+            std::uint64_t word = memory.readPointer(at(object, o.managed_dict));
             if (word & 1) return m_dicts.splitItems(cachedKeys(), word + 1, maxItems);
             return word ? m_dicts.items(word, maxItems) : DictItems{};
         }
         case ManagedDictModel::InlineValues: {
             // A materialised dict wins (its ma_values may point at the inline values).
-            std::uint64_t dict = memory.readPointer(object - 24);
+            std::uint64_t dict = memory.readPointer(at(object, o.managed_dict));
             if (dict != 0) return m_dicts.items(dict, maxItems);
             if ((flags & kTpFlagsInlineValues) == 0) return {};
             auto basicSize = memory.read<std::int64_t>(at(type, t.tp_basicsize));

@@ -277,6 +277,11 @@ FIELDS = [
     ("object.cfunction_module",         "3.8+",       "offsetof(PyCFunctionObject, m_module)"),
     ("object.methoddef_name",           "3.8+",       "offsetof(PyMethodDef, ml_name)"),
     ("object.descr_name",               "3.8+",       "offsetof(PyDescrObject, d_name)"),
+    # Managed instance dicts (3.11+): words before the object (and its GC header).
+    ("object.managed_dict",             "3.11",       "MANAGED_DICT_OFFSET"),
+    ("object.managed_dict",             "3.12",       "-3 * (long)sizeof(PyDictOrValues)"),   # _PyObject_DictOrValuesPointer
+    ("object.managed_dict",             "3.13+",      "MANAGED_DICT_OFFSET"),
+    ("object.managed_values",           "3.11",       "-4 * (long)sizeof(PyDictValues *)"),   # _PyObject_ValuesPointer
     ("object.partial_fn",               "3.8+",       "offsetof(struct pyautopsy_partial, fn)", MIRROR),
     ("object.partial_args",             "3.8+",       "offsetof(struct pyautopsy_partial, args)", MIRROR),
     ("object.partial_kw",               "3.8+",       "offsetof(struct pyautopsy_partial, kw)", MIRROR),
@@ -370,6 +375,7 @@ HEADERS = [
     "internal/pycore_interpframe_structs.h",
     "internal/pycore_genobject.h",
     "internal/pycore_dict.h",
+    "internal/pycore_object.h",         # managed dict offsets (3.11+)
     "internal/pycore_tstate.h",
     "internal/pycore_cell.h",
     "internal/pycore_function.h",

@@ -266,6 +266,8 @@ struct ObjectLayouts {               // the builtin object types we decode
     Offset cfunction_module = kAbsent;
     Offset methoddef_name = kAbsent;        // PyMethodDef.ml_name
     Offset descr_name = kAbsent;            // PyDescrObject.d_name (method descriptors: the str name)
+    Offset managed_dict = kAbsent;          // 3.11+: the managed dict word, before the object (negative)
+    Offset managed_values = kAbsent;        // 3.11: the values pointer, before that (negative)
     Offset partial_fn = kAbsent;            // functools.partial: fn, args, kw
     Offset partial_args = kAbsent;
     Offset partial_kw = kAbsent;
