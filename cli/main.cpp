@@ -89,7 +89,9 @@ int runPid(int pid, const target::LiveOptions& liveOptions, const engine::Analys
         // The process is stopped only for the lifetime of `process`: release it
         // before printing, which may block on a slow terminal.
         auto process = target::LiveProcessTarget::attach(pid, liveOptions);
-        report = engine::analyzeAndDiagnose(*process, analysis);
+        engine::AnalysisOptions live = analysis;
+        live.keepStopShort = true;
+        report = engine::analyzeAndDiagnose(*process, live);
         process->resume();
         if (output.stats) {
             // stderr, so the report on stdout stays byte-identical; bench/run reads this line.

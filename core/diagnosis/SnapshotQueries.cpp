@@ -4,17 +4,6 @@
 
 namespace pyautopsy::diagnosis {
 
-Ending ending(const snapshot::Snapshot& s)
-{
-    if (!s.target.signal) return Ending::Running;
-    const auto& sig = *s.target.signal;
-    if (sig.name == "SIGSTOP" || sig.name == "SIGTSTP" || sig.name == "SIGTRAP") return Ending::Stopped;
-    // abort() and raise() send the signal to the process itself (si_pid is its own pid).
-    if (sig.senderPid && *sig.senderPid > 0 && s.target.pid && *sig.senderPid != *s.target.pid)
-        return Ending::Killed;
-    return Ending::Crashed;
-}
-
 bool isSignal(const snapshot::Snapshot& s, std::initializer_list<std::string_view> names)
 {
     if (!s.target.signal) return false;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "diagnosis/Finding.h"
+#include "snapshot/Ending.h"
 #include "snapshot/Snapshot.h"
 
 #include <initializer_list>
@@ -14,13 +15,8 @@
 namespace pyautopsy::diagnosis {
 
 // How the target ended, from the core's signal (live processes: Running).
-enum class Ending {
-    Running,        // a live process, or a core without a signal
-    Stopped,        // a debugger's core (gcore): SIGSTOP/SIGTSTP/SIGTRAP
-    Crashed,        // a fatal signal raised by the process itself (fault, abort())
-    Killed,         // a signal sent by another process (kill -TERM/-KILL/-ABRT)
-};
-Ending ending(const snapshot::Snapshot& snapshot);
+using snapshot::Ending;
+inline Ending ending(const snapshot::Snapshot& snapshot) { return snapshot::endingOf(snapshot.target); }
 
 bool isSignal(const snapshot::Snapshot& snapshot, std::initializer_list<std::string_view> names);
 

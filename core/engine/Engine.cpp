@@ -2,6 +2,7 @@
 
 #include "diagnosis/Diagnose.h"
 #include "runtime/Runtime.h"
+#include "snapshot/Ending.h"
 #include "target/Memory.h"
 #include "target/ModuleIndex.h"
 #include "support/Error.h"
@@ -26,11 +27,37 @@ snapshot::Snapshot analyze(target::Target& target, const AnalysisOptions& option
     }
 }
 
+namespace {
+
+// What the rules need beyond what is shown, by how the process ended: a
+// crash is explained by the crashing thread (its native frames: abort, a
+// fatal error, the collector; its locals: a freed object still held); a
+// process killed or dumped from outside is usually hung, which every
+// thread's native frames explain (lock waits in C). A live process held
+// stopped by pyautopsy gets nothing extra: it must run again soon, and its
+// threads' system calls (orig_rax) already tell which are blocked.
+AnalysisOptions withEvidence(const target::Target& target, AnalysisOptions options)
+{
+    if (options.keepStopShort) return options;
+    switch (snapshot::endingOf(runtime::targetFacts(target))) {
+    case snapshot::Ending::Crashed:
+        options.snapshot.crashedThreadNative = true;
+        options.snapshot.crashedThreadLocals = true;
+        break;
+    case snapshot::Ending::Killed:
+    case snapshot::Ending::Stopped:
+    case snapshot::Ending::Running:
+        options.snapshot.native = true;
+        break;
+    }
+    return options;
+}
+
+}  // namespace
+
 Report analyzeAndDiagnose(target::Target& target, const AnalysisOptions& options)
 {
-    AnalysisOptions evidence = options;
-    evidence.snapshot.native = true;
-    evidence.snapshot.locals = true;
+    const AnalysisOptions evidence = withEvidence(target, options);
     Report report;
     report.snapshot = analyze(target, evidence);
     report.diagnosis = diagnosis::diagnose(report.snapshot);

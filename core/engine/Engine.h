@@ -14,6 +14,9 @@ namespace pyautopsy::engine {
 
 struct AnalysisOptions {
     runtime::SnapshotOptions snapshot;
+    // A live process that pyautopsy itself holds stopped: collect only what is
+    // shown, so that it runs again sooner (analyzeAndDiagnose).
+    bool keepStopShort = false;
 };
 
 // Throws pyautopsy::Error when the target holds no readable CPython.
@@ -26,10 +29,11 @@ struct Report {
     diagnosis::Diagnosis diagnosis;
 };
 
-// Collects native frames and locals whatever `options` asks to show (the
-// rules need them: a lock wait is in C, a freed object is held by a local),
-// diagnoses, then drops from the snapshot what was not asked for. Throws as
-// analyze() does.
+// Collects the native frames and locals the rules need whatever `options`
+// asks to show (a lock wait is in C, a freed object is held by a local):
+// the crashing thread's for a crash, every thread's native frames for a
+// process killed or dumped from outside; then diagnoses, and drops from the
+// snapshot what was not asked for. Throws as analyze() does.
 Report analyzeAndDiagnose(target::Target& target, const AnalysisOptions& options = {});
 
 // `full` without native frames and C-only threads unless `native`, and

@@ -4,6 +4,7 @@
 #include "report/AsyncioText.h"
 #include "report/DiagnosisReport.h"
 #include "report/ProcessStateText.h"
+#include "report/Syscalls.h"
 
 #include <fmt/format.h>
 
@@ -80,6 +81,10 @@ std::string formatThreadHeader(const snapshot::Thread& t, const TextOptions& opt
     if (t.holdsGil && *t.holdsGil) facts.push_back(fmt::format("{}holds the GIL{}", p.green, p.reset));
     if (t.crashed) facts.push_back(fmt::format("{}crashed{}", p.red, p.reset));
     if (const char* status = statusText(t.status)) facts.push_back(status);
+    if (t.syscall) {
+        auto name = syscallName(*t.syscall);
+        facts.push_back(fmt::format("in syscall {}", name ? *name : std::to_string(*t.syscall)));
+    }
     if (t.threadStateAddress == 0) facts.push_back("no Python thread state");
     std::string ident = t.threadId ? fmt::format("{:#x}", *t.threadId) : std::string("?");
     return fmt::format("{}Thread {}{} ({})\n", p.bold, ident, p.reset, fmt::join(facts, ", "));

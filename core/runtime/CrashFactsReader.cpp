@@ -95,9 +95,13 @@ void readCrashFacts(const ObjectReader& reader, const target::ModuleIndex& modul
             auto it = byTid.find(*crashed->nativeId);
             if (it != byTid.end() && it->second->registers) {
                 scanRegisters(memory, *it->second, out);
-                scanForFreedItems(reader, *it->second, out);
+                // Only where freed memory is in play: the debug allocator's pattern
+                // in a register, or CPython's own fatal error (its object checks).
+                out.fatalError = readFatalErrorCall(memory, modules, *crashed);
+                if (!out.freedObjects.empty() || out.fatalError) scanForFreedItems(reader, *it->second, out);
+            } else {
+                out.fatalError = readFatalErrorCall(memory, modules, *crashed);
             }
-            out.fatalError = readFatalErrorCall(memory, modules, *crashed);
         }
         if (crashed) readRecursionLimit(reader, *crashed, out);
         if (!out.recursionLimit && main) readRecursionLimit(reader, *main, out);

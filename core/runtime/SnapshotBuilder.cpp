@@ -35,27 +35,6 @@ std::string signalName(int number)
     return fmt::format("signal {}", number);
 }
 
-snapshot::TargetFacts targetFacts(const target::Target& target)
-{
-    const auto& p = target.process();
-    snapshot::TargetFacts facts;
-    facts.kind = std::string(target.kind());
-    facts.pid = p.pid;
-    facts.ppid = p.ppid;
-    facts.executable = p.executable;
-    facts.command = p.command;
-    if (p.signal) {
-        snapshot::Signal s;
-        s.number = p.signal->number;
-        s.name = signalName(p.signal->number);
-        s.code = p.signal->code;
-        s.address = p.signal->faultAddress;
-        s.senderPid = p.signal->senderPid;
-        facts.signal = s;
-    }
-    return facts;
-}
-
 // On x86_64 glibc a pthread_t is the thread's TCB address, which is also the
 // thread's fs_base; the registers therefore map idents to kernel TIDs on the
 // versions whose thread states do not record the TID (<= 3.10).
@@ -178,7 +157,44 @@ void addThreadsKnownOnlyToThreading(const ThreadingState& threading, std::int64_
     }
 }
 
+// The system call each thread is inside, from its registers: orig_rax holds
+// its number while a thread is stopped (or dumped) in one, and -1 otherwise.
+// A thread blocked on a lock, a pipe or a child sits in one for good.
+void addBlockingSyscalls(const target::Target& target, snapshot::Snapshot& snap)
+{
+    std::map<std::int64_t, std::int64_t> syscallOf;
+    for (const auto& t : target.threads())
+        if (t.registers && static_cast<std::int64_t>(t.registers->orig_rax) >= 0)
+            syscallOf[t.tid] = static_cast<std::int64_t>(t.registers->orig_rax);
+    for (auto& thread : snap.threads) {
+        if (!thread.nativeId) continue;
+        auto it = syscallOf.find(*thread.nativeId);
+        if (it != syscallOf.end() && it->second < 1024) thread.syscall = static_cast<int>(it->second);
+    }
+}
+
 }  // namespace
+
+snapshot::TargetFacts targetFacts(const target::Target& target)
+{
+    const auto& p = target.process();
+    snapshot::TargetFacts facts;
+    facts.kind = std::string(target.kind());
+    facts.pid = p.pid;
+    facts.ppid = p.ppid;
+    facts.executable = p.executable;
+    facts.command = p.command;
+    if (p.signal) {
+        snapshot::Signal s;
+        s.number = p.signal->number;
+        s.name = signalName(p.signal->number);
+        s.code = p.signal->code;
+        s.address = p.signal->faultAddress;
+        s.senderPid = p.signal->senderPid;
+        facts.signal = s;
+    }
+    return facts;
+}
 
 snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::ModuleIndex& modules,
                                  const Runtime& rt, const SnapshotOptions& options)
@@ -298,7 +314,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             thread.frames = std::move(walk.frames);
             thread.notes.insert(thread.notes.end(), walk.notes.begin(), walk.notes.end());
             applyThreadIdentity(threading, thread);
-            if (options.locals) locals.addTo(thread);
+            if (options.locals || (options.crashedThreadLocals && thread.crashed)) locals.addTo(thread);
             snap.threads.push_back(std::move(thread));
         }
         addThreadsKnownOnlyToThreading(threading, info.id, snap.threads);
@@ -307,14 +323,16 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
     // Before native frames: the lock a thread waits for is its innermost Python frame's call.
     addThreadLocks(reader, locals, reprs, snap);
     attributeSharedThreadStates(memory, snap, crashedTid);
+    addBlockingSyscalls(target, snap);
     for (auto& thread : snap.threads) thread.status = statusFromRuntime(thread);
     addSingletonRefcounts(reader, modules, interps.empty() ? 0 : interps.front(), snap.threads, snap.runtime);
     snap.children = readChildProcesses(reader, target, interps);
-    if (options.native) {
+    if (options.native || options.crashedThreadNative) {
         // Last, so that the native frames interleave with finished Python frames.
         MixedStackBuilder mixed(memory.target(), modules, rt.caps, options.limits);
-        for (auto& thread : snap.threads) mixed.addNativeFrames(thread);
-        mixed.addThreadsWithoutPython(snap, crashedTid);
+        for (auto& thread : snap.threads)
+            if (options.native || thread.crashed) mixed.addNativeFrames(thread);
+        if (options.native) mixed.addThreadsWithoutPython(snap, crashedTid);
     }
     // The main thread first, the others in the order they started.
     std::stable_partition(snap.threads.begin(), snap.threads.end(), [](const auto& t) { return t.main; });

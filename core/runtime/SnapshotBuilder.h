@@ -15,7 +15,14 @@ struct SnapshotOptions {
     Limits limits = kDefaultLimits;
     bool locals = false;    // each Python frame's locals and arguments, as reprs
     bool native = false;    // native frames, unwound from the registers, interleaved
+    // Evidence a diagnosis of a crash needs from the crashing thread alone:
+    // its native frames and its locals (every thread's when native/locals).
+    bool crashedThreadNative = false;
+    bool crashedThreadLocals = false;
 };
+
+// The process-level facts of `target` (signal, pid, command), as the snapshot records them.
+snapshot::TargetFacts targetFacts(const target::Target& target);
 
 snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::ModuleIndex& modules,
                                  const Runtime& runtime, const SnapshotOptions& options = {});

@@ -69,6 +69,7 @@ struct Thread {
     std::int64_t interpreterId = 0;
     std::uint64_t threadStateAddress = 0;
     std::optional<std::uint64_t> stackPointer;  // rsp of the innermost frame, when registers are known
+    std::optional<int> syscall;             // the system call it is blocked in (x86-64 number, orig_rax)
     std::vector<Frame> frames;              // innermost first
     ThreadHooks hooks;                      // C-level trace and profile functions
     std::vector<LockHold> locksHeld;        // see Snapshot::locks

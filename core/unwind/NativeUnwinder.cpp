@@ -6,20 +6,37 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
+#include <fcntl.h>
+#include <string>
+#include <unistd.h>
+#include <vector>
 
 namespace pyautopsy::unwind {
 namespace {
 
-// Modules are reported with their files; nothing is looked up elsewhere:
-// no separate debug files, no debuginfod (which would reach the network).
-int findNoElf(Dwfl_Module*, void**, const char*, Dwarf_Addr, char**, Elf**) { return -1; }
+// Modules are reported by address range only, each with the file ModuleIndex
+// checked as its user data; libdwfl opens a file when the unwind first needs
+// that module's CFI, so a crash's few modules are read, not every library
+// mapped. Nothing is looked up elsewhere: no separate debug files, no
+// debuginfod (which would reach the network).
+int findElfOfModule(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, char** fileName, Elf** elf)
+{
+    const auto* path = static_cast<const std::string*>(*userdata);
+    if (path == nullptr) return -1;
+    const int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    *fileName = ::strdup(path->c_str());
+    *elf = nullptr;   // libdwfl reads the file from fd
+    return fd;
+}
 int findNoDebuginfo(Dwfl_Module*, void**, const char*, Dwarf_Addr, const char*, const char*, GElf_Word, char**)
 {
     return -1;
 }
 
 const Dwfl_Callbacks kDwflCallbacks = {
-    findNoElf,
+    findElfOfModule,
     findNoDebuginfo,
     dwfl_offline_section_address,
     nullptr,
@@ -48,6 +65,7 @@ struct NativeUnwinder::Impl {
     std::string setupError;        // why no session could be made, for every thread's note
     std::size_t nextThread = 0;    // cursor of the next_thread callback
     std::optional<std::uint64_t> failedRead;   // last unreadable address of the current walk
+    std::vector<std::string> filePaths;        // each reported module's file (its libdwfl user data)
 
     // --- libdwfl thread callbacks; they must not throw ---
     static pid_t nextThreadCallback(Dwfl*, void* arg, void** threadArg)
@@ -136,12 +154,18 @@ struct NativeUnwinder::Impl {
         }
         dwfl_report_begin(dwfl);
         std::size_t reported = 0;
+        filePaths.reserve(modules.modules().size());
         for (const target::Module& module : modules.modules()) {
             // Only files ModuleIndex could open (and checked) are worth reporting.
             auto image = modules.image(module);
             if (!image) continue;
-            if (dwfl_report_elf(dwfl, module.path.c_str(), image->path().c_str(), -1, module.bias, true) != nullptr)
-                ++reported;
+            Dwfl_Module* reportedModule = dwfl_report_module(dwfl, module.path.c_str(), module.start, module.end);
+            if (reportedModule == nullptr) continue;
+            filePaths.push_back(image->path());
+            void** userdata = nullptr;
+            dwfl_module_info(reportedModule, &userdata, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+            if (userdata != nullptr) *userdata = &filePaths.back();
+            ++reported;
         }
         dwfl_report_end(dwfl, nullptr, nullptr);
         if (reported == 0) {

@@ -27,10 +27,17 @@ std::optional<std::size_t> lockWait(const snapshot::Thread& t)
                                 "__new_sem_wait_slow64", "do_futex_wait", "sem_wait"})) {
         if (!findNative(t, {"take_gil", "drop_gil"})) return i;
     }
+    if (hasNativeFrames(t)) return std::nullopt;
+    // Without native frames: the Python frame calling acquire(), and -- where
+    // the registers say so -- the thread asleep in the futex call every lock
+    // wait ends in (a thread waiting for the GIL sleeps there too, but does not
+    // hold it and is not calling acquire()).
+    constexpr int kSysFutex = 202;   // x86-64
+    const bool asleep = t.syscall && *t.syscall == kSysFutex && !t.holdsGil.value_or(false);
     if (auto py = innermostPython(t)) {
         const auto& fn = t.frames[*py].function;
-        if (!hasNativeFrames(t) && (fn == "acquire" || fn == "_wait_for_tstate_lock" || fn == "wait" || fn == "join"))
-            return py;
+        if (fn == "acquire" || fn == "_wait_for_tstate_lock" || fn == "wait" || fn == "join") return py;
+        if (asleep && t.waitsFor) return py;
     }
     return std::nullopt;
 }
