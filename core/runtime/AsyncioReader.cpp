@@ -3,6 +3,7 @@
 #include "runtime/ContainerItems.h"
 #include "runtime/DictReader.h"
 #include "runtime/InstanceAttributes.h"
+#include "runtime/ValueStack.h"
 
 #include <fmt/format.h>
 
@@ -34,13 +35,14 @@ private:
     snapshot::AsyncTask readTask(std::uint64_t task, std::uint64_t& loop, std::uint64_t& waiter);
     void followCoroutine(std::uint64_t coro, snapshot::AsyncTask& task);
     std::optional<std::uint64_t> awaitedObject(std::uint64_t frame, std::uint64_t code);
-    std::optional<std::uint64_t> awaitedOnStack(std::uint64_t frame);
+    std::optional<std::uint64_t> awaitedOnStack(std::uint64_t frame, std::uint64_t code);
     bool resumesAwait(std::uint64_t frame, std::uint64_t code);
     std::vector<std::uint64_t> awaitedTasks(std::uint64_t waiter, const std::unordered_set<std::uint64_t>& tasks);
     std::string typeName(std::uint64_t object);
 
     const ObjectReader& m_reader;
     FrameWalker& m_frames;
+    ValueStackReader m_stacks{m_reader};
     std::unordered_map<std::uint64_t, bool> m_taskTypes;    // type -> is _asyncio.Task or a subclass
 };
 
@@ -176,7 +178,7 @@ void Reader::followCoroutine(std::uint64_t coro, snapshot::AsyncTask& task)
 std::optional<std::uint64_t> Reader::awaitedObject(std::uint64_t frame, std::uint64_t code)
 {
     if (!resumesAwait(frame, code)) return std::nullopt;
-    return awaitedOnStack(frame);
+    return awaitedOnStack(frame, code);
 }
 
 // Is the suspended frame's next instruction the resumption of an await (or
@@ -208,35 +210,14 @@ bool Reader::resumesAwait(std::uint64_t frame, std::uint64_t code)
     return resume && (instruction[1] & 3) >= 2;   // low bits: 2 after yield from, 3 after await
 }
 
-std::optional<std::uint64_t> Reader::awaitedOnStack(std::uint64_t frame)
+// What a frame suspended in an await holds: the object on its value stack
+// Capabilities::awaitedStackDepth slots below the top it recorded.
+std::optional<std::uint64_t> Reader::awaitedOnStack(std::uint64_t frame, std::uint64_t code)
 {
-    const auto& rt = m_reader.runtime();
-    const auto& L = rt.layout;
-    const auto& memory = m_reader.memory();
-    std::uint64_t top = 0;
-    if (rt.caps.frames == FrameModel::FrameObjects) {
-        if (has(L.frameObject.f_stacktop)) {   // 3.8-3.9: NULL unless suspended
-            std::uint64_t stackTop = memory.readPointer(at(frame, L.frameObject.f_stacktop));
-            if (stackTop == 0) return std::nullopt;
-            top = memory.readPointer(stackTop - 8);
-        } else {                                // 3.10: a depth, -1 while running
-            int depth = memory.read<std::int32_t>(at(frame, L.frameObject.f_stackdepth));
-            if (depth <= 0) return std::nullopt;
-            std::uint64_t stack = memory.readPointer(at(frame, L.frameObject.f_valuestack));
-            top = memory.readPointer(stack + 8 * static_cast<std::uint64_t>(depth - 1));
-        }
-    } else if (rt.caps.codeRef == CodeRefModel::StackRef) {   // 3.14+: a stack pointer of _PyStackRef
-        std::uint64_t stackPointer = memory.readPointer(at(frame, L.interpreterFrame.stacktop));
-        const auto below = 8 * static_cast<std::uint64_t>(rt.caps.awaitedStackDepth);
-        if (stackPointer < at(frame, L.interpreterFrame.localsplus) + below) return std::nullopt;
-        top = memory.readPointer(stackPointer - below);
-        if ((top & 3) == 3) return std::nullopt;   // a tagged int, not an object
-        top &= ~std::uint64_t{1};
-    } else {                                        // 3.11-3.13: an index into localsplus
-        int index = memory.read<std::int32_t>(at(frame, L.interpreterFrame.stacktop)) - rt.caps.awaitedStackDepth;
-        if (index < 0) return std::nullopt;
-        top = memory.readPointer(at(frame, L.interpreterFrame.localsplus) + 8 * static_cast<std::uint64_t>(index));
-    }
+    const ValueStack stack = m_stacks.read(frame, code);
+    const auto depth = static_cast<std::size_t>(m_reader.runtime().caps.awaitedStackDepth);
+    if (!stack.exactTop || stack.slots.size() < depth) return std::nullopt;
+    const std::uint64_t top = stack.slots[stack.slots.size() - depth];
     if (top == 0) return std::nullopt;
     return top;
 }
