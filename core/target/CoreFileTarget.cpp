@@ -271,10 +271,10 @@ std::size_t CoreFileTarget::read(std::uint64_t address, void* out, std::size_t s
         if (segment != segments.end()) {
             const std::uint64_t within = at - segment->vaddr;
             if (within < segment->filesz) {
-                auto bytes = m_impl->file.slice(segment->offset + within,
-                                                std::min<std::uint64_t>(want, segment->filesz - within));
-                std::memcpy(dest + copied, bytes.data(), bytes.size());
-                copied += bytes.size();
+                const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(want, segment->filesz - within));
+                const std::size_t got = m_impl->file.copy(segment->offset + within, dest + copied, n);
+                copied += got;
+                if (got < n) break;
                 continue;
             }
             // Bytes the core should hold but lost to truncation are unavailable: the

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -55,6 +56,46 @@ std::span<const std::uint8_t> ElfFile::slice(std::uint64_t offset, std::uint64_t
 {
     if (offset >= m_bytes.size()) return {};
     return m_bytes.subspan(offset, std::min<std::uint64_t>(size, m_bytes.size() - offset));
+}
+
+std::size_t ElfFile::copy(std::uint64_t offset, void* out, std::size_t size) const
+{
+    const std::uint64_t fileSize = m_bytes.size();
+    if (offset >= fileSize) return 0;
+    size = static_cast<std::size_t>(std::min<std::uint64_t>(size, fileSize - offset));
+    auto* dest = static_cast<std::uint8_t*>(out);
+    std::lock_guard<std::mutex> guard(m_pagesLock);
+    std::size_t copied = 0;
+    while (copied < size) {
+        const std::uint64_t at = offset + copied;
+        const std::uint64_t index = at / kPage;
+        auto it = m_pages.find(index);
+        if (it == m_pages.end()) {
+            if (m_pages.size() >= kMaxCachedPages) m_pages.clear();
+            auto page = std::make_unique<std::uint8_t[]>(kPage);
+            const std::uint64_t start = index * kPage;
+            const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kPage, fileSize - start));
+            std::size_t got = 0;
+            while (got < want) {
+                ssize_t n = ::pread(m_fd, page.get() + got, want - got, static_cast<off_t>(start + got));
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) break;
+                got += static_cast<std::size_t>(n);
+            }
+            if (got < want) {
+                // The file shrank under us: fall back to what the mapping still shows.
+                auto bytes = slice(at, size - copied);
+                std::memcpy(dest + copied, bytes.data(), bytes.size());
+                return copied + bytes.size();
+            }
+            it = m_pages.emplace(index, std::move(page)).first;
+        }
+        const std::uint64_t within = at - index * kPage;
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kPage - within, size - copied));
+        std::memcpy(dest + copied, it->second.get() + within, n);
+        copied += n;
+    }
+    return copied;
 }
 
 }  // namespace pyautopsy::target

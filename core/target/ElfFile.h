@@ -9,8 +9,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 #include <gelf.h>
 
@@ -31,12 +34,23 @@ public:
     // bytes()[offset, offset+size) clipped to the file; empty when out of range.
     std::span<const std::uint8_t> slice(std::uint64_t offset, std::uint64_t size) const;
 
+    // Copies the file's bytes at [offset, offset+size) to `out` through a cache
+    // of 4 KiB pages read with pread; returns how many bytes there were.
+    // For scattered reads of a large file (a core's memory): the mapping would
+    // fault in (and count in RSS) up to 64 KiB around every touched page.
+    std::size_t copy(std::uint64_t offset, void* out, std::size_t size) const;
+
 private:
     std::string m_path;
     int m_fd = -1;
     Elf* m_elf = nullptr;
     GElf_Ehdr m_header{};
     std::span<const std::uint8_t> m_bytes;
+
+    static constexpr std::uint64_t kPage = 4096;
+    static constexpr std::size_t kMaxCachedPages = 16384;   // 64 MiB; past that the cache starts over
+    mutable std::mutex m_pagesLock;
+    mutable std::unordered_map<std::uint64_t, std::unique_ptr<std::uint8_t[]>> m_pages;   // page index -> bytes
 };
 
 }  // namespace pyautopsy::target
