@@ -3,7 +3,7 @@
 #include "diagnosis/Diagnose.h"
 #include "report/DiagnosisReport.h"
 #include "report/ProcessStateJson.h"
-#include "report/Syscalls.h"
+#include "snapshot/Syscalls.h"
 
 #include <map>
 
@@ -116,7 +116,7 @@ nlohmann::json threadJson(const snapshot::Thread& thread)
     j["crashed"] = thread.crashed;
     j["status"] = statusJson(thread.status);
     j["attach_state"] = attachStateJson(thread.attachState);
-    j["syscall"] = thread.syscall ? nlohmann::json{{"number", *thread.syscall}, {"name", orNull(syscallName(*thread.syscall))}}
+    j["syscall"] = thread.syscall ? nlohmann::json{{"number", *thread.syscall}, {"name", orNull(snapshot::syscallName(*thread.syscall))}}
                                   : nlohmann::json(nullptr);
     // A thread without a Python thread state (--native) belongs to no interpreter.
     j["interpreter_id"] = thread.threadStateAddress != 0 ? nlohmann::json(thread.interpreterId) : nlohmann::json(nullptr);

@@ -4,7 +4,7 @@
 #include "report/AsyncioText.h"
 #include "report/DiagnosisReport.h"
 #include "report/ProcessStateText.h"
-#include "report/Syscalls.h"
+#include "snapshot/Syscalls.h"
 
 #include <fmt/format.h>
 
@@ -82,7 +82,7 @@ std::string formatThreadHeader(const snapshot::Thread& t, const TextOptions& opt
     if (t.crashed) facts.push_back(fmt::format("{}crashed{}", p.red, p.reset));
     if (const char* status = statusText(t.status)) facts.push_back(status);
     if (t.syscall) {
-        auto name = syscallName(*t.syscall);
+        auto name = snapshot::syscallName(*t.syscall);
         facts.push_back(fmt::format("in syscall {}", name ? *name : std::to_string(*t.syscall)));
     }
     if (t.threadStateAddress == 0) facts.push_back("no Python thread state");

@@ -10,6 +10,7 @@
 #include "diagnosis/LockQueries.h"
 #include "diagnosis/Rule.h"
 #include "diagnosis/SnapshotQueries.h"
+#include "snapshot/Syscalls.h"
 
 #include <fmt/format.h>
 
@@ -32,8 +33,7 @@ std::optional<std::size_t> lockWait(const snapshot::Thread& t)
     // the registers say so -- the thread asleep in the futex call every lock
     // wait ends in (a thread waiting for the GIL sleeps there too, but does not
     // hold it and is not calling acquire()).
-    constexpr int kSysFutex = 202;   // x86-64
-    const bool asleep = t.syscall && *t.syscall == kSysFutex && !t.holdsGil.value_or(false);
+    const bool asleep = t.syscall && *t.syscall == snapshot::kSysFutex && !t.holdsGil.value_or(false);
     if (auto py = innermostPython(t)) {
         const auto& fn = t.frames[*py].function;
         if (fn == "acquire" || fn == "_wait_for_tstate_lock" || fn == "wait" || fn == "join") return py;
