@@ -2,10 +2,10 @@
 
 #include "batch/Batch.h"
 #include "batch/CommandRunner.h"
-#include "report/BatchJsonReport.h"
-#include "report/BatchText.h"
-#include "report/JUnitReport.h"
-#include "report/MarkdownReport.h"
+#include "batch/formats/BatchJsonReport.h"
+#include "batch/formats/BatchText.h"
+#include "batch/formats/JUnitReport.h"
+#include "batch/formats/MarkdownReport.h"
 #include "support/Error.h"
 
 #include <fmt/format.h>
@@ -64,10 +64,10 @@ batch::BatchResult analyse(const std::vector<std::string>& paths, const BatchOut
 
 void report(const batch::BatchResult& result, const BatchOutputs& outputs)
 {
-    if (!outputs.json.empty()) writeFile(outputs.json, report::batchToJson(result).dump(2) + "\n");
-    if (!outputs.markdown.empty()) writeFile(outputs.markdown, report::formatBatchMarkdown(result));
-    if (!outputs.junit.empty()) writeFile(outputs.junit, report::formatBatchJUnit(result));
-    std::cout << report::formatBatchText(result) << std::flush;
+    if (!outputs.json.empty()) writeFile(outputs.json, batch::batchToJson(result).dump(2) + "\n");
+    if (!outputs.markdown.empty()) writeFile(outputs.markdown, batch::formatBatchMarkdown(result));
+    if (!outputs.junit.empty()) writeFile(outputs.junit, batch::formatBatchJUnit(result));
+    std::cout << batch::formatBatchText(result) << std::flush;
 }
 
 }  // namespace

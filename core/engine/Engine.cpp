@@ -1,7 +1,7 @@
 #include "engine/Engine.h"
 
 #include "diagnosis/Diagnose.h"
-#include "runtime/Runtime.h"
+#include "runtime/discovery/Runtime.h"
 #include "snapshot/Ending.h"
 #include "target/Memory.h"
 #include "target/ModuleIndex.h"

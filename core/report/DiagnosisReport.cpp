@@ -1,6 +1,5 @@
 #include "report/DiagnosisReport.h"
 
-#include "diagnosis/Diagnose.h"
 
 #include <fmt/format.h>
 
@@ -23,11 +22,6 @@ std::string formatDiagnosis(const diagnosis::Diagnosis& d, bool color)
     }
     for (const auto& n : d.notAnalysed) out += fmt::format("  (not analysed: {}: {})\n", n.rule, n.reason);
     return out;
-}
-
-std::string formatDiagnoses(const snapshot::Snapshot& snapshot, bool color)
-{
-    return formatDiagnosis(diagnosis::diagnose(snapshot), color);
 }
 
 nlohmann::json diagnosesJson(const diagnosis::Diagnosis& d)

@@ -11,9 +11,8 @@
 
 namespace pyautopsy::report {
 
-// Runs the rules and formats the findings as the report's "Diagnosis"
-// section; empty findings give one line saying nothing was found.
-std::string formatDiagnoses(const snapshot::Snapshot& snapshot, bool color = false);
+// The findings as the report's "Diagnosis" section; no findings give one
+// line saying nothing was found.
 std::string formatDiagnosis(const diagnosis::Diagnosis& diagnosis, bool color = false);
 
 // The "diagnoses" array (docs/json-schema.md) and "diagnoses_not_analysed".

@@ -1,6 +1,5 @@
 #include "report/JsonReport.h"
 
-#include "diagnosis/Diagnose.h"
 #include "report/DiagnosisReport.h"
 #include "report/ProcessStateJson.h"
 #include "snapshot/Syscalls.h"
@@ -184,8 +183,6 @@ nlohmann::json childrenJson(const snapshot::ChildProcesses& children)
 }
 
 }  // namespace
-
-nlohmann::json toJson(const snapshot::Snapshot& s) { return toJson(s, diagnosis::diagnose(s)); }
 
 nlohmann::json toJson(const snapshot::Snapshot& s, const diagnosis::Diagnosis& diagnosis)
 {

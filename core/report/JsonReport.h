@@ -14,8 +14,8 @@ namespace pyautopsy::report {
 
 inline constexpr int kJsonSchema = 1;
 
-nlohmann::json toJson(const snapshot::Snapshot& snapshot);
-// The same, with a diagnosis made earlier (from a snapshot holding more evidence than this one shows).
+// The report of a snapshot and its diagnosis, made earlier by the engine (the
+// rules may have seen more evidence than the snapshot keeps for display).
 nlohmann::json toJson(const snapshot::Snapshot& snapshot, const diagnosis::Diagnosis& diagnosis);
 
 }  // namespace pyautopsy::report

@@ -1,6 +1,5 @@
 #include "report/TextReport.h"
 
-#include "diagnosis/Diagnose.h"
 #include "report/AsyncioText.h"
 #include "report/DiagnosisReport.h"
 #include "report/ProcessStateText.h"
@@ -121,11 +120,6 @@ std::string formatThread(const snapshot::Thread& t, const TextOptions& options)
     for (const auto& note : t.notes) out += fmt::format("  note: {}\n", note);
     for (const auto& note : t.nativeNotes) out += fmt::format("  note: {}\n", note);
     return out;
-}
-
-std::string formatSnapshot(const snapshot::Snapshot& s, const TextOptions& options)
-{
-    return formatSnapshot(s, diagnosis::diagnose(s), options);
 }
 
 std::string formatSnapshot(const snapshot::Snapshot& s, const diagnosis::Diagnosis& diagnosis, const TextOptions& options)

@@ -23,8 +23,8 @@ std::string formatProcessHeader(const snapshot::Snapshot& snapshot, const TextOp
 std::string formatThreadHeader(const snapshot::Thread& thread, const TextOptions& options);
 std::string formatFrame(const snapshot::Frame& frame, const TextOptions& options);
 std::string formatThread(const snapshot::Thread& thread, const TextOptions& options);
-std::string formatSnapshot(const snapshot::Snapshot& snapshot, const TextOptions& options);
-// The same, with a diagnosis made earlier (from a snapshot holding more evidence than this one shows).
+// The whole report: a diagnosis made earlier by the engine (from a snapshot
+// holding more evidence than this one shows), then the snapshot.
 std::string formatSnapshot(const snapshot::Snapshot& snapshot, const diagnosis::Diagnosis& diagnosis,
                            const TextOptions& options);
 

@@ -5,7 +5,7 @@
 // thread, native thread ids) come from the Target and are joined here, once.
 #pragma once
 
-#include "runtime/Runtime.h"
+#include "runtime/discovery/Runtime.h"
 #include "snapshot/Snapshot.h"
 #include "support/Limits.h"
 

@@ -1,7 +1,7 @@
 // AsyncioState: the event loops of a process and their tasks -- what each task
 // is suspended in and what it waits for -- as plain facts.
 //
-// Filled by core/runtime/AsyncioReader; empty when the target never imported
+// Filled by core/runtime/stdlib/AsyncioReader; empty when the target never imported
 // asyncio. A fact that could not be read is left empty and noted.
 #pragma once
 

@@ -2,7 +2,7 @@
 // runtime flags: the message of a Py_FatalError, objects whose memory is
 // already freed but still referenced, and the recursion limit in force.
 //
-// Filled by core/runtime/CrashFactsReader (cores and live processes alike)
+// Filled by core/runtime/crash/CrashFactsReader (cores and live processes alike)
 // and read by the diagnosis rules. Every fact names where it was read from,
 // so a finding can say how far to trust it; unknown facts stay empty.
 #pragma once

@@ -2,7 +2,7 @@
  * member for member so the compiler (not us) computes their offsets with the
  * probed version's PyObject_HEAD and ABI. Each names the CPython file that
  * defines the real struct; the generated table marks every value taken from
- * here as "mirror", and tests/unit/layouts checks them against the DWARF-derived
+ * here as "mirror", and tests/unit/runtime/layouts checks them against the DWARF-derived
  * numbers of the fact sheet. */
 #ifndef PYAUTOPSY_LAYOUTGEN_MIRRORS_H
 #define PYAUTOPSY_LAYOUTGEN_MIRRORS_H
@@ -56,7 +56,7 @@ struct pyautopsy_partial {
 /* asyncio's Task (FutureObj_HEAD(task) then the task members) and the
  * iterator Future.__await__ returns: Modules/_asynciomodule.c (TaskObj,
  * futureiterobject). Checked against the DWARF of each _asyncio build of the
- * test bed (tests/unit/layouts). fut_state is a C enum: int-sized. */
+ * test bed (tests/unit/runtime/layouts). fut_state is a C enum: int-sized. */
 #if PY_VERSION_HEX < 0x03090000
 struct pyautopsy_task {
     PyObject_HEAD

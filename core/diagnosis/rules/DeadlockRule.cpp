@@ -4,7 +4,7 @@
 // without them, from Python frames in acquire/wait/join; a thread waiting
 // for the GIL is not waiting on a lock. Which lock each thread waits for and
 // who holds it come from the snapshot's lock facts (open with-blocks, RLock
-// owners; runtime/ThreadLocks.h): the finding names the cycle when they close
+// owners; runtime/stdlib/ThreadLocks.h): the finding names the cycle when they close
 // one, and says so where a holder is not known (a plain acquire() leaves no
 // trace of its owner).
 #include "diagnosis/LockQueries.h"

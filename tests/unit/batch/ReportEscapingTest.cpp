@@ -1,9 +1,9 @@
-#include "report/JUnitReport.h"
-#include "report/MarkdownReport.h"
+#include "batch/formats/JUnitReport.h"
+#include "batch/formats/MarkdownReport.h"
 
 #include <gtest/gtest.h>
 
-namespace pyautopsy::report {
+namespace pyautopsy::batch {
 namespace {
 
 TEST(JUnitEscaping, MarkupAndQuotes)
@@ -56,4 +56,4 @@ TEST(MarkdownEscaping, TableCellsAndFences)
 }
 
 }  // namespace
-}  // namespace pyautopsy::report
+}  // namespace pyautopsy::batch

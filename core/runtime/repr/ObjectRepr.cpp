@@ -1,0 +1,319 @@
+#include "runtime/repr/ObjectRepr.h"
+
+#include "runtime/objects/ContainerItems.h"
+#include "runtime/objects/DictReader.h"
+#include "runtime/objects/FreedMemory.h"
+#include "runtime/repr/ReprFormat.h"
+#include "runtime/objects/ScalarReader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace pyautopsy::runtime {
+namespace {
+
+std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
+
+constexpr std::uint64_t kTpFlagsHeapType = 1ULL << 9;
+constexpr std::size_t kMaxBaseChain = 64;        // tp_base hops to a builtin base
+constexpr std::size_t kMaxIntDigits = 2048;      // ~18,000 decimal digits; more than repr() allows since 3.11
+
+// Keeps the cycle-guard stack right when a nested read throws.
+class ActiveGuard {
+public:
+    ActiveGuard(std::vector<std::uint64_t>& active, std::uint64_t object) : m_active(active) { m_active.push_back(object); }
+    ~ActiveGuard() { m_active.pop_back(); }
+    ActiveGuard(const ActiveGuard&) = delete;
+    ActiveGuard& operator=(const ActiveGuard&) = delete;
+
+private:
+    std::vector<std::uint64_t>& m_active;
+};
+
+}  // namespace
+
+ObjectRepr::TypeInfo ObjectRepr::classify(std::uint64_t type)
+{
+    const auto& t = m_reader.runtime().layout.type;
+    const auto& memory = m_reader.memory();
+    TypeInfo info;
+    info.name = m_reader.typeName(type).value_or("?");
+
+    // The builtin (static) type this one derives from, and whether it inherits its repr.
+    std::uint64_t base = type;
+    for (std::size_t hops = 0; base != 0 && (m_reader.typeFlags(base) & kTpFlagsHeapType); ++hops) {
+        if (hops >= kMaxBaseChain) return info;
+        base = memory.readPointer(at(base, t.tp_base));
+    }
+    if (base == 0) return info;
+    info.exact = base == type;
+    if (!info.exact && memory.readPointer(at(type, t.tp_repr)) != memory.readPointer(at(base, t.tp_repr)))
+        return info;   // the subclass has its own __repr__, which we cannot run
+
+    static const std::pair<const char*, Kind> kBuiltins[] = {
+        {"NoneType", Kind::None},   {"bool", Kind::Bool},          {"int", Kind::Int},
+        {"float", Kind::Float},     {"complex", Kind::Complex},    {"str", Kind::Str},
+        {"bytes", Kind::Bytes},     {"tuple", Kind::Tuple},        {"list", Kind::List},
+        {"dict", Kind::Dict},       {"set", Kind::Set},            {"frozenset", Kind::FrozenSet},
+        {"function", Kind::Function}, {"type", Kind::Type},        {"ellipsis", Kind::Ellipsis},
+        {"NotImplementedType", Kind::NotImplemented},              {"cell", Kind::Cell},
+    };
+    auto baseName = m_reader.typeName(base);
+    if (!baseName) return info;
+    Kind kind = Kind::Other;
+    for (const auto& [name, k] : kBuiltins)
+        if (*baseName == name) kind = k;
+
+    // The subclass bits of tp_flags must agree, so a stray static type with a
+    // builtin's name is not decoded as one.
+    const std::uint64_t flags = m_reader.typeFlags(base);
+    auto hasFlag = [&](std::uint64_t bit) { return (flags & bit) != 0; };
+    bool consistent = true;
+    switch (kind) {
+    case Kind::Int:
+    case Kind::Bool: consistent = hasFlag(kTpFlagsLongSubclass); break;
+    case Kind::Str: consistent = hasFlag(kTpFlagsUnicodeSubclass); break;
+    case Kind::Bytes: consistent = hasFlag(kTpFlagsBytesSubclass); break;
+    case Kind::Tuple: consistent = hasFlag(kTpFlagsTupleSubclass); break;
+    case Kind::List: consistent = hasFlag(kTpFlagsListSubclass); break;
+    case Kind::Dict: consistent = hasFlag(kTpFlagsDictSubclass); break;
+    case Kind::Type: consistent = hasFlag(kTpFlagsTypeSubclass); break;
+    default: break;
+    }
+    if (consistent) info.kind = kind;
+    return info;
+}
+
+const ObjectRepr::TypeInfo& ObjectRepr::typeInfo(std::uint64_t type)
+{
+    if (auto it = m_types.find(type); it != m_types.end()) return it->second;
+    TypeInfo info;
+    try {
+        info = classify(type);
+    } catch (const target::MemoryFault&) {
+        info = TypeInfo{};
+    }
+    return m_types.emplace(type, std::move(info)).first->second;
+}
+
+bool ObjectRepr::isCell(std::uint64_t object)
+{
+    try {
+        return object != 0 && typeInfo(m_reader.typeOf(object)).kind == Kind::Cell;
+    } catch (const target::MemoryFault&) {
+        return false;
+    }
+}
+
+std::string ObjectRepr::qualifiedName(std::uint64_t type)
+{
+    const auto& t = m_reader.runtime().layout.type;
+    const auto& memory = m_reader.memory();
+    std::string tpName = m_reader.typeName(type).value_or("?");
+    if ((m_reader.typeFlags(type) & kTpFlagsHeapType) == 0) return tpName;   // "module.Name" already, or a builtin
+    // Heap types: __qualname__ and the "__module__" entry of the type's dict.
+    std::string qualname = tpName;
+    if (has(t.ht_qualname)) {
+        std::uint64_t q = memory.readPointer(at(type, t.ht_qualname));
+        if (q && (m_reader.typeFlags(m_reader.typeOf(q)) & kTpFlagsUnicodeSubclass))
+            qualname = readStrUtf8(m_reader, q, m_reader.limits().maxStringBytes).value_or(tpName);
+    }
+    std::uint64_t dict = memory.readPointer(at(type, t.tp_dict));
+    if (dict == 0) return tpName;
+    auto module = DictReader(m_reader).findStr(dict, "__module__");
+    if (!module || (m_reader.typeFlags(m_reader.typeOf(*module)) & kTpFlagsUnicodeSubclass) == 0) return tpName;
+    auto name = readStrUtf8(m_reader, *module, m_reader.limits().maxStringBytes);
+    if (!name || *name == "builtins") return tpName;
+    return *name + "." + qualname;
+}
+
+std::string ObjectRepr::repr(std::uint64_t object)
+{
+    std::string out;
+    m_active.clear();
+    render(object, 0, out);
+    repr::truncate(out, m_reader.limits().maxReprLength);
+    return out;
+}
+
+void ObjectRepr::render(std::uint64_t object, std::size_t depth, std::string& out)
+{
+    if (object == 0) {
+        out += "<NULL>";
+        return;
+    }
+    const std::size_t mark = out.size();
+    try {
+        const TypeInfo& info = typeInfo(m_reader.typeOf(object));
+        renderKnown(object, info, depth, out);
+    } catch (const target::MemoryFault&) {
+        out.resize(mark);
+        out += fmt::format("<unreadable object at {:#x}>", object);
+        // Freed by the debug allocator, yet still referenced.
+        if (m_freed.size() < 64 && isFreedObject(m_reader, object)) m_freed.push_back(object);
+    }
+}
+
+std::vector<std::uint64_t> ObjectRepr::takeFreed()
+{
+    std::vector<std::uint64_t> freed;
+    freed.swap(m_freed);
+    std::sort(freed.begin(), freed.end());
+    freed.erase(std::unique(freed.begin(), freed.end()), freed.end());
+    return freed;
+}
+
+void ObjectRepr::renderKnown(std::uint64_t object, const TypeInfo& info, std::size_t depth, std::string& out)
+{
+    const auto& o = m_reader.runtime().layout.object;
+    const auto& memory = m_reader.memory();
+    const auto& limits = m_reader.limits();
+
+    // Containers: cycles and depth first, with Python's own elision marker.
+    const char* elided = nullptr;
+    switch (info.kind) {
+    case Kind::Tuple: elided = "(...)"; break;
+    case Kind::List: elided = "[...]"; break;
+    case Kind::Dict: elided = "{...}"; break;
+    case Kind::Set:
+    case Kind::FrozenSet: elided = "{...}"; break;
+    default: break;
+    }
+    if (elided && (depth >= limits.maxReprDepth ||
+                   std::find(m_active.begin(), m_active.end(), object) != m_active.end())) {
+        out += elided;
+        return;
+    }
+
+    switch (info.kind) {
+    case Kind::None: out += "None"; return;
+    case Kind::Ellipsis: out += "Ellipsis"; return;
+    case Kind::NotImplemented: out += "NotImplemented"; return;
+    case Kind::Bool: {
+        auto value = readLong(m_reader, object, 1);
+        if (!value) break;
+        out += value->digits.empty() ? "False" : "True";
+        return;
+    }
+    case Kind::Int: {
+        auto value = readLong(m_reader, object, kMaxIntDigits);
+        if (!value) {
+            out += fmt::format("<int too large to show at {:#x}>", object);
+            return;
+        }
+        out += repr::formatInt(value->negative, value->digits);
+        return;
+    }
+    case Kind::Float: out += repr::formatFloat(memory.read<double>(at(object, o.float_value))); return;
+    case Kind::Complex: {
+        double parts[2];
+        memory.readBytes(at(object, o.complex_value), parts, sizeof parts);
+        out += repr::formatComplex(parts[0], parts[1]);
+        return;
+    }
+    case Kind::Str: {
+        auto value = readStr(m_reader, object, limits.maxReprLength + 1);
+        if (!value) break;
+        out += repr::formatStr(value->text, value->truncated);
+        return;
+    }
+    case Kind::Bytes: {
+        auto size = memory.read<std::int64_t>(at(object, o.bytes_size));
+        if (size < 0) break;
+        std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(size), limits.maxReprLength + 1);
+        std::vector<std::uint8_t> data(count);
+        if (count) memory.readBytes(at(object, o.bytes_sval), data.data(), count);
+        out += repr::formatBytes(data, count < static_cast<std::size_t>(size));
+        return;
+    }
+    case Kind::Tuple:
+    case Kind::List: {
+        const bool tuple = info.kind == Kind::Tuple;
+        auto size = memory.read<std::int64_t>(at(object, tuple ? o.tuple_size : o.list_size));
+        if (size < 0) break;
+        // Only what can still be shown is read: each item takes at least one byte.
+        auto items = sequenceItems(m_reader, object, tuple, std::min(limits.maxContainerItems, limits.maxReprLength + 1));
+        ActiveGuard guard(m_active, object);
+        out += tuple ? '(' : '[';
+        renderItems(items, depth, out);
+        if (tuple && size == 1) out += ',';
+        out += tuple ? ')' : ']';
+        return;
+    }
+    case Kind::Dict: {
+        ActiveGuard guard(m_active, object);
+        renderDict(object, depth, out);
+        return;
+    }
+    case Kind::Set:
+    case Kind::FrozenSet: {
+        ActiveGuard guard(m_active, object);
+        renderSet(object, info, depth, out);
+        return;
+    }
+    case Kind::Function: {
+        std::uint64_t q = memory.readPointer(at(object, o.func_qualname));
+        auto name = q ? readStrUtf8(m_reader, q, limits.maxStringBytes) : std::nullopt;
+        if (!name) break;
+        out += fmt::format("<function {} at {:#x}>", *name, object);
+        return;
+    }
+    case Kind::Type: out += fmt::format("<class '{}'>", qualifiedName(object)); return;
+    case Kind::Cell:
+    case Kind::Other: break;
+    }
+    // object.__repr__: also the fallback for a builtin whose header made no sense.
+    out += fmt::format("<{} object at {:#x}>", qualifiedName(m_reader.typeOf(object)), object);
+}
+
+void ObjectRepr::renderItems(const std::vector<std::uint64_t>& items, std::size_t depth, std::string& out)
+{
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (full(out)) return;
+        if (i) out += ", ";
+        render(items[i], depth + 1, out);
+    }
+}
+
+void ObjectRepr::renderDict(std::uint64_t object, std::size_t depth, std::string& out)
+{
+    const auto& limits = m_reader.limits();
+    DictItems items = DictReader(m_reader).items(object, std::min(limits.maxContainerItems, limits.maxReprLength + 1));
+    out += '{';
+    for (std::size_t i = 0; i < items.items.size(); ++i) {
+        if (full(out)) return;
+        if (i) out += ", ";
+        render(items.items[i].key, depth + 1, out);
+        out += ": ";
+        render(items.items[i].value, depth + 1, out);
+    }
+    out += '}';
+}
+
+void ObjectRepr::renderSet(std::uint64_t object, const TypeInfo& info, std::size_t depth, std::string& out)
+{
+    const auto& limits = m_reader.limits();
+    const std::size_t limit = std::min(limits.maxContainerItems, limits.maxReprLength + 1);
+    auto items = setItems(m_reader, object, limit);
+    // set_repr: "set()" / "frozenset()" when empty, "{...}" for an exact set, "Name({...})" otherwise.
+    const bool bare = info.exact && info.kind == Kind::Set;
+    if (items.empty()) {
+        out += info.name + "()";
+        return;
+    }
+    if (!bare) out += info.name + "(";
+    out += '{';
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        if (full(out)) return;
+        if (i) out += ", ";
+        render(items[i], depth + 1, out);
+    }
+    if (items.size() >= limit) return;   // cut short: full() has already marked the truncation
+    out += '}';
+    if (!bare) out += ')';
+}
+
+}  // namespace pyautopsy::runtime

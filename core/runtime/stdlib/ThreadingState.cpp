@@ -1,0 +1,100 @@
+#include "runtime/stdlib/ThreadingState.h"
+
+#include "runtime/objects/DictReader.h"
+#include "runtime/objects/InstanceAttributes.h"
+#include "runtime/objects/ScalarReader.h"
+
+#include <fmt/format.h>
+
+namespace pyautopsy::runtime {
+namespace {
+
+std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
+
+bool isInt(const ObjectReader& reader, std::uint64_t object)
+{
+    return object != 0 && (reader.typeFlags(reader.typeOf(object)) & kTpFlagsLongSubclass) != 0;
+}
+
+std::optional<std::int64_t> intValue(const ObjectReader& reader, std::uint64_t object)
+{
+    if (!isInt(reader, object)) return std::nullopt;
+    auto value = readLong(reader, object, 3);
+    return value ? toInt64(*value) : std::nullopt;
+}
+
+ThreadIdentity identityOf(const ObjectReader& reader, const InstanceAttributes& attributes, std::uint64_t thread)
+{
+    ThreadIdentity id;
+    DictItems attrs = attributes.all(thread, reader.limits().maxContainerItems);
+    DictReader dicts(reader);
+    if (auto name = dicts.findStr(attrs, "_name");
+        name && (reader.typeFlags(reader.typeOf(*name)) & kTpFlagsUnicodeSubclass)) {
+        id.name = readStrUtf8(reader, *name, reader.limits().maxStringBytes);
+    }
+    if (auto daemonic = dicts.findStr(attrs, "_daemonic")) {
+        if (auto value = intValue(reader, *daemonic)) id.daemon = *value != 0;   // a bool is an int
+    }
+    if (auto native = dicts.findStr(attrs, "_native_id")) id.nativeId = intValue(reader, *native);
+    return id;
+}
+
+}  // namespace
+
+ThreadingState readThreadingState(const ObjectReader& reader, std::uint64_t interp)
+{
+    const auto& rt = reader.runtime();
+    const auto& memory = reader.memory();
+    ThreadingState state;
+    if (!has(rt.layout.interpreter.modules) || !has(rt.layout.object.module_dict)) return state;
+    try {
+        DictReader dicts(reader);
+        std::uint64_t modules = memory.readPointer(at(interp, rt.layout.interpreter.modules));
+        if (modules == 0) return state;
+        auto threading = dicts.findStr(modules, "threading");
+        if (!threading) return state;   // never imported: no names to find
+        std::uint64_t globals = memory.readPointer(at(*threading, rt.layout.object.module_dict));
+        if (globals == 0) return state;
+
+        InstanceAttributes attributes(reader);
+        const std::size_t limit = reader.limits().maxThreadsPerInterpreter;
+        if (auto active = dicts.findStr(globals, "_active")) {
+            for (const auto& item : dicts.items(*active, limit).items) {
+                auto ident = intValue(reader, item.key);
+                if (!ident) continue;
+                try {
+                    state.byIdent[static_cast<std::uint64_t>(*ident)] = identityOf(reader, attributes, item.value);
+                } catch (const target::MemoryFault& fault) {
+                    state.notes.push_back(fmt::format("threading.Thread at {:#x} unreadable: {}", item.value, fault.what()));
+                }
+            }
+        }
+        // Threads between start() and their first instruction are only in _limbo.
+        if (auto limbo = dicts.findStr(globals, "_limbo")) {
+            for (const auto& item : dicts.items(*limbo, limit).items) {
+                try {
+                    auto identObject = attributes.find(item.key, "_ident");
+                    auto ident = identObject ? intValue(reader, *identObject) : std::nullopt;
+                    if (ident && !state.byIdent.count(static_cast<std::uint64_t>(*ident)))
+                        state.byIdent[static_cast<std::uint64_t>(*ident)] = identityOf(reader, attributes, item.key);
+                } catch (const target::MemoryFault&) {
+                }
+            }
+        }
+    } catch (const target::MemoryFault& fault) {
+        state.notes.push_back(fmt::format("threading module state unreadable: {}", fault.what()));
+    }
+    return state;
+}
+
+void applyThreadIdentity(const ThreadingState& state, snapshot::Thread& thread)
+{
+    if (!thread.threadId) return;
+    auto it = state.byIdent.find(*thread.threadId);
+    if (it == state.byIdent.end()) return;
+    thread.name = it->second.name;
+    thread.daemon = it->second.daemon;
+    if (!thread.nativeId && it->second.nativeId) thread.nativeId = it->second.nativeId;
+}
+
+}  // namespace pyautopsy::runtime

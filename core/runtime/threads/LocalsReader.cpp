@@ -1,0 +1,125 @@
+#include "runtime/threads/LocalsReader.h"
+
+#include "runtime/objects/ScalarReader.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+namespace pyautopsy::runtime {
+namespace {
+
+std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
+
+// co_localspluskinds bits (3.11+).
+constexpr std::uint8_t kFastHidden = 0x10;   // 3.12+: a comprehension's variable, inlined
+constexpr std::uint8_t kFastCell = 0x40;
+constexpr std::uint8_t kFastFree = 0x80;
+
+}  // namespace
+
+std::vector<LocalsReader::Slot> LocalsReader::readSlots(std::uint64_t code)
+{
+    const auto& c = m_reader.runtime().layout.code;
+    const auto& memory = m_reader.memory();
+    const std::size_t maxName = m_reader.limits().maxStringBytes;
+    std::vector<Slot> slots;
+    auto names = [&](Offset offset) {
+        return m_reader.readTupleItems(memory.readPointer(at(code, offset))).value_or(std::vector<std::uint64_t>{});
+    };
+    auto nameOf = [&](std::uint64_t object) { return readStrUtf8(m_reader, object, maxName).value_or("?"); };
+
+    if (has(c.co_localsplusnames)) {
+        auto all = names(c.co_localsplusnames);
+        auto kinds = m_reader.readBytes(memory.readPointer(at(code, c.co_localspluskinds)), all.size());
+        if (!kinds || kinds->size() != all.size()) return slots;
+        for (std::size_t i = 0; i < all.size(); ++i) {
+            std::uint8_t kind = (*kinds)[i];
+            slots.push_back({nameOf(all[i]), (kind & (kFastCell | kFastFree)) != 0, (kind & kFastHidden) != 0});
+        }
+        return slots;
+    }
+    for (std::uint64_t name : names(c.co_varnames)) slots.push_back({nameOf(name), false, false});
+    for (std::uint64_t name : names(c.co_cellvars)) slots.push_back({nameOf(name), true, false});
+    for (std::uint64_t name : names(c.co_freevars)) slots.push_back({nameOf(name), true, false});
+    return slots;
+}
+
+const std::vector<LocalsReader::Slot>& LocalsReader::slotsOf(std::uint64_t code)
+{
+    if (auto it = m_slots.find(code); it != m_slots.end()) return it->second;
+    std::vector<Slot> slots;
+    try {
+        slots = readSlots(code);
+    } catch (const target::MemoryFault&) {
+        slots.clear();
+    }
+    return m_slots.emplace(code, std::move(slots)).first->second;
+}
+
+std::vector<LocalValue> LocalsReader::values(std::uint64_t frame, std::uint64_t code)
+{
+    const auto& rt = m_reader.runtime();
+    const auto& memory = m_reader.memory();
+    const auto& slots = slotsOf(code);
+    std::vector<LocalValue> out;
+    if (slots.empty()) return out;
+
+    const Offset base = has(rt.layout.code.co_localsplusnames) ? rt.layout.interpreterFrame.localsplus
+                                                               : rt.layout.frameObject.f_localsplus;
+    std::vector<std::uint64_t> words(slots.size());
+    memory.readBytes(at(frame, base), words.data(), words.size() * sizeof(std::uint64_t));
+
+    std::set<std::string> shown;
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+        const Slot& slot = slots[i];
+        std::uint64_t value = words[i];
+        if (slot.hidden) continue;
+        if (rt.caps.codeRef == CodeRefModel::StackRef) {
+            // _PyStackRef: 1 is NULL, tag 3 a tagged int, otherwise bit 0 is a flag.
+            if ((value & 3) == 3) {
+                if (shown.insert(slot.name).second)
+                    out.push_back({slot.name, 0, static_cast<std::int64_t>(value) >> 2});
+                continue;
+            }
+            value &= ~std::uint64_t{1};
+        }
+        if (value == 0) continue;   // unbound
+        if (slot.cell && m_repr.isCell(value)) {
+            value = memory.readPointer(at(value, rt.layout.object.cell_ref));
+            if (value == 0) continue;   // empty cell: unbound
+        }
+        // <= 3.10 lists an argument that is also a cell twice; its local slot is NULL.
+        if (!shown.insert(slot.name).second) continue;
+        out.push_back({slot.name, value, std::nullopt});
+    }
+    return out;
+}
+
+std::vector<snapshot::Local> LocalsReader::read(std::uint64_t frame, std::uint64_t code)
+{
+    std::vector<snapshot::Local> out;
+    for (const auto& value : values(frame, code)) {
+        if (value.taggedInt) {
+            out.push_back({value.name, std::to_string(*value.taggedInt), {}});
+            continue;
+        }
+        out.push_back({value.name, m_repr.repr(value.object), {}});
+        out.back().freedObjects = m_repr.takeFreed();
+    }
+    return out;
+}
+
+void LocalsReader::addTo(snapshot::Thread& thread)
+{
+    for (auto& frame : thread.frames) {
+        if (frame.kind != snapshot::FrameKind::Python || !frame.address || !frame.codeAddress) continue;
+        try {
+            frame.locals = read(*frame.address, *frame.codeAddress);
+        } catch (const target::MemoryFault& fault) {
+            thread.notes.push_back(fmt::format("locals of frame {:#x} unreadable: {}", *frame.address, fault.what()));
+        }
+    }
+}
+
+}  // namespace pyautopsy::runtime

@@ -1,0 +1,154 @@
+#include "runtime/threads/MixedStack.h"
+
+#include "runtime/threads/ThreadStatus.h"
+
+#include <fmt/format.h>
+
+namespace pyautopsy::runtime {
+namespace {
+
+// Python frames cut into the runs that one eval-loop call each executes.
+std::vector<std::vector<snapshot::Frame>> evalGroups(const std::vector<snapshot::Frame>& python, bool groupsEndAtEntry)
+{
+    std::vector<std::vector<snapshot::Frame>> groups;
+    std::vector<snapshot::Frame> current;
+    for (const auto& frame : python) {
+        current.push_back(frame);
+        if (!groupsEndAtEntry || frame.entry) {
+            groups.push_back(std::move(current));
+            current.clear();
+        }
+    }
+    // Frames below the last entry flag (a flag that could not be read) still
+    // belong to some eval call: keep them as one more group.
+    if (!current.empty()) groups.push_back(std::move(current));
+    return groups;
+}
+
+// The native frame whose stack memory holds `address`: frame i owns
+// [sp of i, sp of its caller), where its locals live.
+std::optional<std::size_t> frameHolding(const std::vector<unwind::NativeFrame>& native, std::size_t from,
+                                        std::uint64_t address)
+{
+    for (std::size_t i = from; i + 1 < native.size(); ++i) {
+        if (native[i].sp != 0 && native[i].sp <= address && address < native[i + 1].sp) return i;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+snapshot::Frame toSnapshotFrame(const unwind::NativeFrame& native)
+{
+    snapshot::Frame frame;
+    frame.kind = snapshot::FrameKind::Native;
+    frame.function = native.function;
+    frame.file = native.module;
+    frame.address = native.pc;
+    frame.symbolOffset = native.symbolOffset;
+    return frame;
+}
+
+Interleaving interleave(const std::vector<snapshot::Frame>& python, const std::vector<unwind::NativeFrame>& native,
+                        bool groupsEndAtEntry)
+{
+    Interleaving out;
+    const auto groups = evalGroups(python, groupsEndAtEntry);
+
+    // Which native frame runs each group, innermost first. The surest
+    // evidence is the group's shim frame (3.12+), a local of the eval call
+    // that runs it: this needs no symbol, so it works where the eval loop's
+    // body is unnamed (split into a stripped .cold part). Otherwise the next
+    // frame named as the eval loop.
+    std::vector<std::size_t> anchors;
+    std::vector<bool> anchoredByStack(native.size(), false);
+    std::size_t from = 0;
+    for (const auto& group : groups) {
+        std::optional<std::size_t> anchor;
+        if (group.back().shimAddress) {
+            anchor = frameHolding(native, from, *group.back().shimAddress);
+            if (anchor) anchoredByStack[*anchor] = true;
+        }
+        for (std::size_t i = from; !anchor && i < native.size(); ++i) {
+            if (isEvalLoopSymbol(native[i].function)) anchor = i;
+        }
+        if (!anchor) break;
+        anchors.push_back(*anchor);
+        from = *anchor + 1;
+    }
+
+    std::size_t next = 0;
+    std::size_t unmatchedEvalFrames = 0;
+    for (std::size_t i = 0; i < native.size(); ++i) {
+        snapshot::Frame frame = toSnapshotFrame(native[i]);
+        if (next < anchors.size() && anchors[next] == i) {
+            const auto& group = groups[next++];
+            out.frames.insert(out.frames.end(), group.begin(), group.end());
+            // Holding the eval call's shim makes this frame the eval loop,
+            // whatever its (stripped) symbol table says.
+            if (anchoredByStack[i] && frame.function.empty()) frame.function = "_PyEval_EvalFrameDefault";
+        } else if (isEvalLoopSymbol(native[i].function)) {
+            ++unmatchedEvalFrames;
+        }
+        out.frames.push_back(std::move(frame));
+    }
+    const std::size_t leftover = groups.size() - next;
+    for (; next < groups.size(); ++next) out.frames.insert(out.frames.end(), groups[next].begin(), groups[next].end());
+    if (leftover != 0 || unmatchedEvalFrames != 0) {
+        out.notes.push_back(fmt::format(
+            "{} of {} group(s) of Python frames matched no eval-loop native frame (placed outermost, in order); "
+            "{} eval-loop native frame(s) ran no Python frame found",
+            leftover, groups.size(), unmatchedEvalFrames));
+    }
+    return out;
+}
+
+MixedStackBuilder::MixedStackBuilder(target::Target& target, const target::ModuleIndex& modules,
+                                     const Capabilities& caps, const Limits& limits)
+    : m_target(target), m_unwinder(target, modules, limits), m_groupsEndAtEntry(caps.frames != FrameModel::FrameObjects)
+{
+}
+
+void MixedStackBuilder::addNativeFrames(snapshot::Thread& thread)
+{
+    const target::ThreadInfo* info = nullptr;
+    if (thread.nativeId) {
+        for (const auto& candidate : m_target.threads())
+            if (candidate.tid == *thread.nativeId) info = &candidate;
+    }
+    if (info == nullptr) {
+        thread.nativeNotes.push_back("no native thread matches this thread state; native frames unavailable");
+        return;
+    }
+    m_described.insert(info->tid);
+    unwind::NativeStack stack = m_unwinder.unwind(*info);
+    thread.nativeNotes.insert(thread.nativeNotes.end(), stack.notes.begin(), stack.notes.end());
+    if (!stack.available) return;
+    Interleaving mixed = interleave(thread.frames, stack.frames, m_groupsEndAtEntry);
+    thread.frames = std::move(mixed.frames);
+    thread.status = statusFromNativeFrames(thread.frames);
+    thread.nativeNotes.insert(thread.nativeNotes.end(), mixed.notes.begin(), mixed.notes.end());
+}
+
+void MixedStackBuilder::addThreadsWithoutPython(snapshot::Snapshot& snapshot, std::optional<std::int32_t> crashedTid)
+{
+    for (const auto& t : snapshot.threads)
+        if (t.nativeId) m_described.insert(*t.nativeId);
+    for (const auto& info : m_target.threads()) {
+        if (m_described.count(info.tid)) continue;
+        snapshot::Thread thread;
+        thread.nativeId = info.tid;
+        thread.crashed = crashedTid && *crashedTid == info.tid;
+        thread.nativeNotes.push_back("no Python thread state: a native thread");
+        unwind::NativeStack stack = m_unwinder.unwind(info);
+        thread.nativeNotes.insert(thread.nativeNotes.end(), stack.notes.begin(), stack.notes.end());
+        for (const auto& frame : stack.frames) thread.frames.push_back(toSnapshotFrame(frame));
+        // Waiting for the GIL (PyGILState_Ensure) is the one status that
+        // means something for a thread that runs no Python.
+        if (stack.available && statusFromNativeFrames(thread.frames) == snapshot::ThreadStatus::WaitingForGil)
+            thread.status = snapshot::ThreadStatus::WaitingForGil;
+        snapshot.threads.push_back(std::move(thread));
+    }
+}
+
+}  // namespace pyautopsy::runtime
