@@ -120,6 +120,13 @@ extern "C" {
 
 uint32_t pyautopsy_capi_version(void) { return PYAUTOPSY_CAPI_VERSION; }
 
+const char* pyautopsy_native_role(const char* symbol)
+{
+    if (symbol == nullptr) return "";
+    // nativeRoleName returns views of string literals: NUL-terminated, static.
+    return pyautopsy::report::nativeRoleName(pyautopsy::engine::nativeRole(symbol)).data();
+}
+
 pyautopsy_status pyautopsy_analyze(const pyautopsy_callbacks* callbacks, const pyautopsy_options* options,
                                    pyautopsy_report** reportOut, char** errorOut)
 {

@@ -35,7 +35,7 @@
 extern "C" {
 #endif
 
-#define PYAUTOPSY_CAPI_VERSION 1
+#define PYAUTOPSY_CAPI_VERSION 2
 
 #if defined(__GNUC__)
 #define PYAUTOPSY_API __attribute__((visibility("default")))
@@ -177,6 +177,13 @@ PYAUTOPSY_API pyautopsy_status pyautopsy_report_thread_header_text(const pyautop
 PYAUTOPSY_API pyautopsy_status pyautopsy_report_frame_text(const pyautopsy_report* report, size_t thread,
                                                            size_t frame, const pyautopsy_text_options* options,
                                                            char** out, char** error_out);
+
+/* What a native function does for CPython, by its symbol (compiler suffixes
+ * such as ".cold" ignored): the role name native frames carry in the JSON
+ * ("eval_loop", "gil_wait", ...), or "" when it plays none. The string is
+ * static. Lets a debugger front end recognise its own frames without naming
+ * CPython's functions (added in version 2). */
+PYAUTOPSY_API const char* pyautopsy_native_role(const char* symbol);
 
 #ifdef __cplusplus
 }

@@ -40,20 +40,13 @@ bool hasNativeFrames(const snapshot::Snapshot& s)
     return false;
 }
 
-std::string_view baseSymbol(std::string_view symbol)
-{
-    auto dot = symbol.find('.');
-    return dot == std::string_view::npos ? symbol : symbol.substr(0, dot);
-}
-
-std::optional<std::size_t> findNative(const snapshot::Thread& thread, std::initializer_list<std::string_view> names)
+std::optional<std::size_t> findNative(const snapshot::Thread& thread, std::initializer_list<NativeRole> roles)
 {
     for (std::size_t i = 0; i < thread.frames.size(); ++i) {
         const auto& f = thread.frames[i];
         if (f.kind != snapshot::FrameKind::Native) continue;
-        std::string_view base = baseSymbol(f.function);
-        for (auto name : names)
-            if (base == name) return i;
+        for (auto role : roles)
+            if (f.role == role) return i;
     }
     return std::nullopt;
 }

@@ -27,11 +27,11 @@ const snapshot::Thread* mainThread(const snapshot::Snapshot& snapshot);
 bool hasNativeFrames(const snapshot::Thread& thread);
 bool hasNativeFrames(const snapshot::Snapshot& snapshot);
 
-// A native symbol without compiler suffixes: "collect.constprop.0" -> "collect".
-std::string_view baseSymbol(std::string_view symbol);
+using snapshot::baseSymbol;
+using snapshot::NativeRole;
 
-// Index in thread.frames of the innermost native frame named one of `names`.
-std::optional<std::size_t> findNative(const snapshot::Thread& thread, std::initializer_list<std::string_view> names);
+// Index in thread.frames of the innermost native frame playing one of `roles`.
+std::optional<std::size_t> findNative(const snapshot::Thread& thread, std::initializer_list<NativeRole> roles);
 // Index of the innermost Python frame.
 std::optional<std::size_t> innermostPython(const snapshot::Thread& thread);
 

@@ -2,6 +2,7 @@
 
 #include "diagnosis/Diagnose.h"
 #include "runtime/discovery/Runtime.h"
+#include "runtime/layouts/NativeFunctions.h"
 #include "snapshot/Ending.h"
 #include "target/Memory.h"
 #include "target/ModuleIndex.h"
@@ -81,5 +82,7 @@ snapshot::Snapshot withDetails(snapshot::Snapshot full, bool native, bool locals
     }
     return full;
 }
+
+snapshot::NativeRole nativeRole(std::string_view symbol) { return runtime::nativeRoleOf(symbol); }
 
 }  // namespace pyautopsy::engine

@@ -10,6 +10,8 @@
 #include "snapshot/Snapshot.h"
 #include "target/Target.h"
 
+#include <string_view>
+
 namespace pyautopsy::engine {
 
 struct AnalysisOptions {
@@ -39,5 +41,9 @@ Report analyzeAndDiagnose(target::Target& target, const AnalysisOptions& options
 // `full` without native frames and C-only threads unless `native`, and
 // without frame locals unless `locals`.
 snapshot::Snapshot withDetails(snapshot::Snapshot full, bool native, bool locals);
+
+// The role of a native symbol, for a debugger's own frames (the snapshot's
+// native frames carry theirs already).
+snapshot::NativeRole nativeRole(std::string_view symbol);
 
 }  // namespace pyautopsy::engine

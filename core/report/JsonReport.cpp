@@ -26,6 +26,8 @@ nlohmann::json frameJson(const snapshot::Frame& frame)
     if (frame.kind == snapshot::FrameKind::Native) {
         j["address"] = orNull(frame.address);
         j["offset"] = orNull(frame.symbolOffset);
+        const std::string_view role = nativeRoleName(frame.role);
+        j["role"] = role.empty() ? nlohmann::json(nullptr) : nlohmann::json(role);
     } else {
         j["entry"] = frame.entry;
     }
@@ -36,6 +38,34 @@ nlohmann::json frameJson(const snapshot::Frame& frame)
     }
     return j;
 }
+
+}  // namespace
+
+std::string_view nativeRoleName(snapshot::NativeRole role)
+{
+    using snapshot::NativeRole;
+    switch (role) {
+    case NativeRole::None: break;
+    case NativeRole::EvalLoop: return "eval_loop";
+    case NativeRole::GilWait: return "gil_wait";
+    case NativeRole::LockWait: return "lock_wait";
+    case NativeRole::GcCollect: return "gc_collect";
+    case NativeRole::GcStep: return "gc_step";
+    case NativeRole::Finalize: return "finalize";
+    case NativeRole::ModuleTeardown: return "module_teardown";
+    case NativeRole::AtexitCall: return "atexit_call";
+    case NativeRole::ThreadShutdown: return "thread_shutdown";
+    case NativeRole::FatalError: return "fatal_error";
+    case NativeRole::RefcountFatal: return "refcount_fatal";
+    case NativeRole::NegativeRefcount: return "negative_refcount";
+    case NativeRole::NoneDealloc: return "none_dealloc";
+    case NativeRole::BoolDealloc: return "bool_dealloc";
+    case NativeRole::IntDealloc: return "int_dealloc";
+    }
+    return "";
+}
+
+namespace {
 
 nlohmann::json statusJson(snapshot::ThreadStatus status)
 {

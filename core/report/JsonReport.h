@@ -10,9 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <string_view>
+
 namespace pyautopsy::report {
 
 inline constexpr int kJsonSchema = 1;
+
+// A native frame's role as JSON names it ("eval_loop"); "" for none.
+std::string_view nativeRoleName(snapshot::NativeRole role);
 
 // The report of a snapshot and its diagnosis, made earlier by the engine (the
 // rules may have seen more evidence than the snapshot keeps for display).

@@ -5,11 +5,41 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pyautopsy::snapshot {
 
 enum class FrameKind { Python, Native };
+
+// What a native frame's function does for CPython, when it is one of the C
+// functions the rules reason about. The runtime layer knows their names
+// (runtime/layouts/NativeFunctions.cpp); rules and front ends ask for roles.
+enum class NativeRole {
+    None,
+    EvalLoop,           // runs Python frames (_PyEval_EvalFrameDefault)
+    GilWait,            // taking or handing over the GIL
+    LockWait,           // a threading lock's or CPython mutex's acquire, down to the semaphore
+    GcCollect,          // a garbage collection
+    GcStep,             // one step of a collection: traversal, subtracting refs, finalizing garbage
+    Finalize,           // Py_FinalizeEx and its callers
+    ModuleTeardown,     // finalize_modules: clearing module dicts at exit
+    AtexitCall,         // running atexit callbacks
+    ThreadShutdown,     // threading._shutdown() called at exit
+    FatalError,         // Py_FatalError and the functions that print and abort
+    RefcountFatal,      // _Py_FatalRefcountErrorFunc: a refcount error made fatal
+    NegativeRefcount,   // a debug build's negative-refcount check
+    NoneDealloc,        // deallocating None (fatal before 3.12)
+    BoolDealloc,        // deallocating True or False
+    IntDealloc,         // deallocating an int (fatal for a small int)
+};
+
+// A native symbol without compiler suffixes: "collect.constprop.0" -> "collect".
+inline std::string_view baseSymbol(std::string_view symbol)
+{
+    auto dot = symbol.find('.');
+    return dot == std::string_view::npos ? symbol : symbol.substr(0, dot);
+}
 
 struct Local {
     std::string name;
@@ -30,6 +60,7 @@ struct Frame {
     std::optional<std::uint64_t> shimAddress;   // entry frames, 3.12+: the eval call's shim frame,
                                                 // a local on that call's C stack (for --native)
     std::optional<std::uint64_t> symbolOffset;  // native: pc - symbol start
+    NativeRole role = NativeRole::None;         // native: what the function does for CPython
     std::vector<Local> locals;
 };
 

@@ -8,7 +8,7 @@ import ctypes
 import glob
 import os
 
-CAPI_VERSION = 1
+CAPI_VERSION = 2
 
 PERM_READ = 4
 PERM_WRITE = 2
@@ -133,6 +133,8 @@ class Library:
         for name in ("pyautopsy_report_state_text", "pyautopsy_report_diagnosis_text"):
             getattr(lib, name).restype = ctypes.c_int
             getattr(lib, name).argtypes = [ctypes.c_void_p, out, out]
+        lib.pyautopsy_native_role.restype = ctypes.c_char_p
+        lib.pyautopsy_native_role.argtypes = [ctypes.c_char_p]
         lib.pyautopsy_report_frame_text.restype = ctypes.c_int
         lib.pyautopsy_report_frame_text.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t,
                                                     ctypes.POINTER(TextOptions), out, out]
@@ -146,6 +148,10 @@ class Library:
             return ctypes.string_at(pointer).decode("utf-8", "replace")
         finally:
             self._lib.pyautopsy_string_free(pointer)
+
+    def native_role(self, symbol):
+        """The engine's role for a native symbol ("eval_loop", ...; "" for none)."""
+        return self._lib.pyautopsy_native_role(symbol.encode("utf-8", "replace")).decode("ascii")
 
     def check(self, status, error):
         message = self.take_string(error.value) if error.value else ""

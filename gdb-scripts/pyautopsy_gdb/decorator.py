@@ -1,7 +1,7 @@
 """A frame filter that names the Python code each eval-loop frame runs, in plain `bt`.
 
-Rule (README.md, "The frame decorator"): the native frames whose function is
-the eval loop (EVAL_FUNCTIONS) are matched, innermost first, with groups of
+Rule (README.md, "The frame decorator"): the native frames that run the eval
+loop (role "eval_loop", as the engine names them) are matched, innermost first, with groups of
 the engine's Python frames, innermost first:
   - a group is one Python frame on 3.10 and older (one eval-loop call per
     frame), and on 3.11+ a run of frames that ends at a frame with
@@ -13,10 +13,10 @@ the engine's Python frames, innermost first:
     same pc (the n-th GDB frame at a pc to the engine's n-th: recursive eval
     calls return to one call site). The engine finds eval-loop frames even where a stripped,
     LTO-split build leaves their code without a symbol, so GDB prints `??`
-    for them; such a frame is then named `_PyEval_EvalFrameDefault` too.
+    for them; such a frame is then named as the engine names it.
   - when the engine cannot unwind natively, GDB's own frame names are used:
-    GDB frames named as the eval loop are matched in order with the groups
-    above.
+    GDB frames the engine's library calls eval-loop frames
+    (pyautopsy_native_role) are matched in order with the groups above.
 The decorated frame's function reads
   `_PyEval_EvalFrameDefault [Python: inner (file.py:12) <- outer (file.py:30)]`.
 A thread whose stack cannot be matched (no report, no Python thread for this
@@ -30,11 +30,7 @@ from gdb.FrameDecorator import FrameDecorator
 
 from pyautopsy_gdb.session import Unavailable
 
-EVAL_FUNCTIONS = ("_PyEval_EvalFrameDefault",)
-
-
-def is_eval_function(name):
-    return isinstance(name, str) and name.split("(")[0].strip() in EVAL_FUNCTIONS
+EVAL_LOOP = "eval_loop"
 
 
 def groups_from_entry_flags(python_frames, one_per_frame):
@@ -54,8 +50,9 @@ def groups_from_entry_flags(python_frames, one_per_frame):
 
 
 def groups_from_native_frames(frames):
-    """With mixed stacks: {pc of an eval-loop native frame: [its Python frames, per
-    occurrence of that pc, innermost first]} (recursive eval calls share a call site's pc).
+    """With mixed stacks: {pc of an eval-loop native frame: [(the engine's name for
+    that frame, its Python frames), per occurrence of that pc, innermost first]}
+    (recursive eval calls share a call site's pc).
 
     The Python frames an eval-loop frame runs sit next to it in the list; the
     run right before it (innermost side) is taken, else the run right after.
@@ -72,14 +69,14 @@ def groups_from_native_frames(frames):
             current = []
     used = set()
     for index, frame in enumerate(frames):
-        if frame.get("kind") != "native" or not is_eval_function(frame.get("function")):
+        if frame.get("kind") != "native" or frame.get("role") != EVAL_LOOP:
             continue
         address = frame.get("address")
         for run_end, run in runs:
             before = run_end == index
             after = run_end - len(run) == index + 1
             if (before or after) and id(run) not in used and address is not None:
-                result.setdefault(address, []).append(run)
+                result.setdefault(address, []).append((frame.get("function"), run))
                 used.add(id(run))
                 break
     return result
@@ -95,16 +92,17 @@ def describe(group):
 
 
 class PythonFrameDecorator(FrameDecorator):
-    def __init__(self, base, group):
+    def __init__(self, base, group, engine_name=None):
         super().__init__(base)
         self._group = group
+        self._engine_name = engine_name
 
     def function(self):
         name = super().function()
         if not isinstance(name, str):
             # GDB has no symbol for the pc (a stripped, LTO-split eval loop):
             # the engine identified it, so name it as the engine does.
-            name = EVAL_FUNCTIONS[0]
+            name = self._engine_name or "??"
         return "%s %s" % (name, describe(self._group))
 
 
@@ -153,8 +151,12 @@ class PythonFrameFilter:
             return frame_iter
         return self._decorate(frame_iter, plan)
 
-    @staticmethod
-    def _decorate(frame_iter, plan):
+    def _is_eval_loop(self, name):
+        if not isinstance(name, str):
+            return False
+        return self._session.library.native_role(name.split("(")[0].strip()) == EVAL_LOOP
+
+    def _decorate(self, frame_iter, plan):
         by_pc, ordered = plan
         next_group = 0
         for decorator in frame_iter:
@@ -172,11 +174,11 @@ class PythonFrameFilter:
                     pending = None
                 # GDB and the engine both list frames innermost first, so the
                 # n-th GDB frame at a pc is the engine's n-th frame at that pc.
-                group = pending.pop(0) if pending else None
+                engine_name, group = pending.pop(0) if pending else (None, None)
                 if group:
-                    yield PythonFrameDecorator(decorator, group)
+                    yield PythonFrameDecorator(decorator, group, engine_name)
                     continue
-            elif is_eval_function(name):
+            elif self._is_eval_loop(name):
                 group = None
                 if next_group < len(ordered):
                     group = ordered[next_group]

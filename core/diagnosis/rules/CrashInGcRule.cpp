@@ -21,10 +21,7 @@ public:
         RuleOutcome outcome;
         const snapshot::Thread* crashed = crashedThread(s);
         if (!crashed || ending(s) != Ending::Crashed) return outcome;
-        auto gcFrame = findNative(*crashed, {"collect", "gc_collect_main", "gc_collect_full", "gc_collect_region",
-                                             "gc_collect_young", "gc_collect_increment", "_PyGC_CollectNoFail",
-                                             "gc_collect_with_callback", "_PyGC_Collect", "PyGC_Collect",
-                                             "collect_with_callback", "collect_generations"});
+        auto gcFrame = findNative(*crashed, {NativeRole::GcCollect});
         const snapshot::GcState* gc = nullptr;
         for (const auto& i : s.interpreters)
             if (i.id == crashed->interpreterId && i.state.gc) gc = &*i.state.gc;
@@ -45,11 +42,9 @@ public:
                     if (!pythonInside) pythonInside = i;
                     continue;
                 }
-                std::string_view fn = baseSymbol(fr.function);
-                if (fn.find("traverse") != std::string_view::npos || fn.substr(0, 6) == "visit_" ||
-                    fn == "subtract_refs" || fn == "update_refs" || fn == "move_unreachable" ||
-                    fn == "finalize_garbage" || fn == "delete_garbage" || fn == "handle_weakrefs") {
-                    f.evidence.push_back(frameEvidence(*crashed, fr, fmt::format("collector step: {}", fn)));
+                if (fr.role == NativeRole::GcStep) {
+                    f.evidence.push_back(frameEvidence(*crashed, fr,
+                                                       fmt::format("collector step: {}", baseSymbol(fr.function))));
                     break;
                 }
             }
@@ -61,8 +56,8 @@ public:
                         "the collection was started under {}", frameText(fr))));
                     break;
                 }
-                std::string_view fn = baseSymbol(fr.function);
-                if (fn == "Py_FinalizeEx" || fn == "_Py_Finalize" || fn == "finalize_modules") {
+                if (fr.role == NativeRole::Finalize ||
+                    fr.role == NativeRole::ModuleTeardown) {
                     f.evidence.push_back(frameEvidence(*crashed, fr, "the collection was run by finalization"));
                     break;
                 }

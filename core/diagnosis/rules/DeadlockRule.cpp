@@ -22,11 +22,8 @@ namespace {
 std::optional<std::size_t> lockWait(const snapshot::Thread& t)
 {
     if (t.status == snapshot::ThreadStatus::WaitingForGil) return std::nullopt;
-    if (auto i = findNative(t, {"PyThread_acquire_lock_timed", "acquire_timed", "lock_PyThread_acquire_lock",
-                                "rlock_acquire", "_PySemaphore_Wait", "_PyMutex_LockTimed", "PyMUTEX_LOCK",
-                                "_PyMutex_LockSlow", "_PyParkingLot_Park", "sem_clockwait", "sem_timedwait",
-                                "__new_sem_wait_slow64", "do_futex_wait", "sem_wait"})) {
-        if (!findNative(t, {"take_gil", "drop_gil"})) return i;
+    if (auto i = findNative(t, {NativeRole::LockWait})) {
+        if (!findNative(t, {NativeRole::GilWait})) return i;
     }
     if (hasNativeFrames(t)) return std::nullopt;
     // Without native frames: the Python frame calling acquire(), and -- where

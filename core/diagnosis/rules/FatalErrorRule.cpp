@@ -25,8 +25,7 @@ public:
                                       "to tell a Py_FatalError from another abort()";
             return outcome;
         }
-        auto at = findNative(*crashed, {"Py_FatalError", "_Py_FatalErrorFunc", "_Py_FatalRefcountErrorFunc",
-                                        "_Py_FatalErrorFormat", "fatal_error", "_PyObject_AssertFailed"});
+        auto at = findNative(*crashed, {NativeRole::FatalError, NativeRole::RefcountFatal});
         if (!at) return outcome;
 
         Finding f;

@@ -22,21 +22,19 @@ bool anyFinalizingFlag(const snapshot::Snapshot& s)
 // The finalization step a thread is in, from its native frames (fact sheet 9).
 std::optional<std::string> stageOf(const snapshot::Thread& t)
 {
-    auto gc = findNative(t, {"collect", "gc_collect_main", "gc_collect_full", "gc_collect_region",
-                             "_PyGC_CollectNoFail", "gc_collect_with_callback", "_PyGC_Collect",
-                             "PyGC_Collect", "_PyGC_CollectIfEnabled"});
-    auto teardown = findNative(t, {"finalize_modules", "_PyImport_Cleanup", "PyImport_Cleanup",
-                                   "finalize_modules_clear_weaklist", "finalize_clear_modules_dict"});
-    auto atexit = findNative(t, {"_PyAtExit_Call", "call_py_exitfuncs", "atexit_callfuncs"});
-    auto threads = findNative(t, {"wait_for_thread_shutdown"});
+    auto gc = findNative(t, {NativeRole::GcCollect});
+    auto teardown = findNative(t, {NativeRole::ModuleTeardown});
+    auto atexit = findNative(t, {NativeRole::AtexitCall});
+    auto threads = findNative(t, {NativeRole::ThreadShutdown});
+    auto finalize = findNative(t, {NativeRole::Finalize});
     if (teardown && gc && *gc < *teardown)
         return std::string("module teardown, in the garbage collection of module dicts");
     if (teardown) return std::string("module teardown (finalize_modules)");
-    if (gc && findNative(t, {"Py_FinalizeEx", "_Py_Finalize", "Py_Finalize"}))
+    if (gc && finalize)
         return std::string("the final garbage collection, before module teardown");
     if (atexit) return std::string("running atexit callbacks");
     if (threads) return std::string("threading._shutdown(), joining non-daemon threads");
-    if (findNative(t, {"Py_FinalizeEx", "_Py_Finalize", "Py_Finalize", "Py_Exit"}))
+    if (finalize)
         return std::string("Py_FinalizeEx");
     return std::nullopt;
 }

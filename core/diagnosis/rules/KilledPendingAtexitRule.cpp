@@ -43,7 +43,7 @@ public:
         // <= 3.11 keep the list until every callback returned: a main thread
         // inside one is calling them, not leaving them pending.
         if (const auto* main = mainThread(s)) {
-            if (findNative(*main, {"_PyAtExit_Call", "atexit_callfuncs", "call_py_exitfuncs"})) return outcome;
+            if (findNative(*main, {NativeRole::AtexitCall})) return outcome;
             for (const auto& fr : main->frames)
                 if (fr.kind == snapshot::FrameKind::Python && fr.function == "_exit_function") return outcome;
         }

@@ -56,16 +56,17 @@ public:
 
         // 2. The refcount-error path on the crashing thread.
         if (crashed) {
-            if (auto i = findNative(*crashed, {"none_dealloc", "bool_dealloc", "_Py_NegativeRefcount",
-                                               "_Py_FatalRefcountErrorFunc", "long_dealloc"})) {
-                std::string_view fn = baseSymbol(crashed->frames[*i].function);
-                // long_dealloc only fails for small ints, which the fatal path shows.
-                if (fn != "long_dealloc" || findNative(*crashed, {"Py_FatalError", "_Py_FatalErrorFunc",
-                                                                  "_Py_FatalRefcountErrorFunc"})) {
-                    f.evidence.push_back(frameEvidence(*crashed, crashed->frames[*i],
-                                                       fmt::format("the crashing thread is in {}", fn)));
-                    if (object.empty() && fn == "none_dealloc") object = "None";
-                    if (object.empty() && fn == "bool_dealloc") object = "True or False";
+            if (auto i = findNative(*crashed, {NativeRole::NoneDealloc, NativeRole::BoolDealloc,
+                                               NativeRole::NegativeRefcount, NativeRole::RefcountFatal,
+                                               NativeRole::IntDealloc})) {
+                const auto& frame = crashed->frames[*i];
+                // Deallocating an int only fails for small ints, which the fatal path shows.
+                if (frame.role != NativeRole::IntDealloc ||
+                    findNative(*crashed, {NativeRole::FatalError, NativeRole::RefcountFatal})) {
+                    f.evidence.push_back(frameEvidence(*crashed, frame, fmt::format("the crashing thread is in {}",
+                                                                                    baseSymbol(frame.function))));
+                    if (object.empty() && frame.role == NativeRole::NoneDealloc) object = "None";
+                    if (object.empty() && frame.role == NativeRole::BoolDealloc) object = "True or False";
                 }
             }
             if (s.crash.fatalError && s.crash.fatalError->message &&

@@ -17,13 +17,6 @@ constexpr int kRdi = 7;
 constexpr std::size_t kLookBack = 48;   // bytes before the call searched for argument loads
 constexpr std::size_t kMaxMessage = 512;
 
-std::string_view baseName(std::string_view symbol)
-{
-    // Compiler-split or cloned parts: fatal_error.cold, none_dealloc.part.0.
-    auto dot = symbol.find('.');
-    return dot == std::string_view::npos ? symbol : symbol.substr(0, dot);
-}
-
 // A literal argument: a printable NUL-terminated string inside a mapped module.
 std::optional<std::string> literalAt(const target::Memory& memory, const target::ModuleIndex& modules,
                                      std::uint64_t address)
@@ -83,17 +76,11 @@ std::array<std::optional<std::string>, 8> literalArguments(const target::Memory&
 
 }  // namespace
 
-bool isFatalErrorFunction(std::string_view symbol)
+bool isFatalErrorFrame(const snapshot::Frame& frame)
 {
-    static constexpr std::string_view kNames[] = {
-        "Py_FatalError", "_Py_FatalErrorFunc", "_Py_FatalRefcountErrorFunc", "_Py_FatalErrorFormat",
-        "fatal_error", "fatal_error_exit", "_PyObject_AssertFailed", "_Py_NegativeRefcount",
-        "_PyErr_FatalError",
-    };
-    std::string_view base = baseName(symbol);
-    for (auto name : kNames)
-        if (base == name) return true;
-    return false;
+    using snapshot::NativeRole;
+    return frame.role == NativeRole::FatalError || frame.role == NativeRole::RefcountFatal ||
+           frame.role == NativeRole::NegativeRefcount;
 }
 
 std::optional<snapshot::FatalErrorCall> readFatalErrorCall(const target::Memory& memory,
@@ -104,19 +91,19 @@ std::optional<snapshot::FatalErrorCall> readFatalErrorCall(const target::Memory&
     for (const auto& frame : crashed.frames)
         if (frame.kind == snapshot::FrameKind::Native) native.push_back(&frame);
     std::size_t first = 0;
-    while (first < native.size() && !isFatalErrorFunction(native[first]->function)) ++first;
+    while (first < native.size() && !isFatalErrorFrame(*native[first])) ++first;
     if (first == native.size()) return std::nullopt;
     std::size_t entry = first;
-    while (entry + 1 < native.size() && isFatalErrorFunction(native[entry + 1]->function)) ++entry;
+    while (entry + 1 < native.size() && isFatalErrorFrame(*native[entry + 1])) ++entry;
 
     snapshot::FatalErrorCall call;
-    call.function = std::string(baseName(native[entry]->function));
+    call.function = std::string(snapshot::baseSymbol(native[entry]->function));
     if (entry + 1 >= native.size() || !native[entry + 1]->address) {
         call.recoveredFrom = "not recovered: the caller's frame is not on the native stack";
         return call;
     }
     const snapshot::Frame& caller = *native[entry + 1];
-    call.caller = std::string(baseName(caller.function));
+    call.caller = std::string(snapshot::baseSymbol(caller.function));
 
     std::string why;
     auto args = literalArguments(memory, modules, *caller.address, why);

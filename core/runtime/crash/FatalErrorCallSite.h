@@ -22,9 +22,8 @@
 
 namespace pyautopsy::runtime {
 
-// True for the functions of CPython's fatal-error path (also their
-// compiler-split parts, e.g. "fatal_error.cold").
-bool isFatalErrorFunction(std::string_view symbol);
+// True for a native frame of CPython's fatal-error path (by its role).
+bool isFatalErrorFrame(const snapshot::Frame& frame);
 
 // The call on `crashed`'s native frames (innermost first); nullopt when the
 // thread has no native frames in the fatal-error path.

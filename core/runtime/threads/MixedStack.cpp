@@ -1,5 +1,6 @@
 #include "runtime/threads/MixedStack.h"
 
+#include "runtime/layouts/NativeFunctions.h"
 #include "runtime/threads/ThreadStatus.h"
 
 #include <fmt/format.h>
@@ -46,6 +47,7 @@ snapshot::Frame toSnapshotFrame(const unwind::NativeFrame& native)
     frame.file = native.module;
     frame.address = native.pc;
     frame.symbolOffset = native.symbolOffset;
+    frame.role = nativeRoleOf(native.function);
     return frame;
 }
 
@@ -70,7 +72,7 @@ Interleaving interleave(const std::vector<snapshot::Frame>& python, const std::v
             if (anchor) anchoredByStack[*anchor] = true;
         }
         for (std::size_t i = from; !anchor && i < native.size(); ++i) {
-            if (isEvalLoopSymbol(native[i].function)) anchor = i;
+            if (nativeRoleOf(native[i].function) == snapshot::NativeRole::EvalLoop) anchor = i;
         }
         if (!anchor) break;
         anchors.push_back(*anchor);
@@ -86,8 +88,11 @@ Interleaving interleave(const std::vector<snapshot::Frame>& python, const std::v
             out.frames.insert(out.frames.end(), group.begin(), group.end());
             // Holding the eval call's shim makes this frame the eval loop,
             // whatever its (stripped) symbol table says.
-            if (anchoredByStack[i] && frame.function.empty()) frame.function = "_PyEval_EvalFrameDefault";
-        } else if (isEvalLoopSymbol(native[i].function)) {
+            if (anchoredByStack[i] && frame.function.empty()) {
+                frame.function = std::string(kEvalLoopFunction);
+                frame.role = snapshot::NativeRole::EvalLoop;
+            }
+        } else if (frame.role == snapshot::NativeRole::EvalLoop) {
             ++unmatchedEvalFrames;
         }
         out.frames.push_back(std::move(frame));

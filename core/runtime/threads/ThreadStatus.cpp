@@ -1,23 +1,9 @@
 #include "runtime/threads/ThreadStatus.h"
 
 #include <algorithm>
-#include <array>
 
 namespace pyautopsy::runtime {
 namespace {
-
-// Functions a thread is inside of while it acquires the GIL, across 3.8-3.15.
-// take_gil is static (named only where .symtab survives); the exported
-// callers around it keep the answer right on stripped interpreters.
-constexpr std::array<std::string_view, 7> kGilAcquirers = {
-    "take_gil",      "PyEval_RestoreThread", "PyEval_AcquireThread", "PyEval_AcquireLock",
-    "_PyThreadState_Attach", "PyGILState_Ensure", "_PyEval_AcquireLock",
-};
-
-bool isGilAcquirer(std::string_view name)
-{
-    return std::find(kGilAcquirers.begin(), kGilAcquirers.end(), name) != kGilAcquirers.end();
-}
 
 // Condition-variable waits, under any of glibc's names for them.
 bool isConditionWait(std::string_view name)
@@ -28,13 +14,6 @@ bool isConditionWait(std::string_view name)
 }
 
 }  // namespace
-
-bool isEvalLoopSymbol(std::string_view name)
-{
-    constexpr std::string_view kEval = "_PyEval_EvalFrameDefault";
-    if (name.substr(0, kEval.size()) != kEval) return false;
-    return name.size() == kEval.size() || name[kEval.size()] == '.';
-}
 
 snapshot::ThreadStatus statusFromNativeFrames(const std::vector<snapshot::Frame>& frames)
 {
@@ -47,13 +26,13 @@ snapshot::ThreadStatus statusFromNativeFrames(const std::vector<snapshot::Frame>
     }
     if (native.empty()) return ThreadStatus::Unknown;
     auto firstEval = std::find_if(native.begin(), native.end(),
-                                  [](const snapshot::Frame* f) { return isEvalLoopSymbol(f->function); });
+                                  [](const snapshot::Frame* f) { return f->role == snapshot::NativeRole::EvalLoop; });
     // The module that holds the eval loop: the interpreter's own code.
     const std::string* interpreterModule = firstEval != native.end() ? &(*firstEval)->file : nullptr;
 
     // Only the frames above the innermost eval loop say what the thread does now.
     for (auto it = native.begin(); it != firstEval; ++it) {
-        if (isGilAcquirer((*it)->function)) return ThreadStatus::WaitingForGil;
+        if ((*it)->role == snapshot::NativeRole::GilWait) return ThreadStatus::WaitingForGil;
         if (!isConditionWait((*it)->function) || interpreterModule == nullptr) continue;
         // The GIL is the interpreter's one condition variable (its locks use
         // semaphores): a wait called straight from interpreter code is the

@@ -13,11 +13,8 @@
 
 namespace pyautopsy::runtime {
 
-// True for the native function that runs Python frames: the eval loop, or a
-// compiler-split part of it (_PyEval_EvalFrameDefault.cold in .symtab).
-bool isEvalLoopSymbol(std::string_view name);
-
-// `frames`: a mixed stack (MixedStack), innermost first, with native frames.
+// `frames`: a mixed stack (MixedStack), innermost first, with native frames
+// and their roles.
 snapshot::ThreadStatus statusFromNativeFrames(const std::vector<snapshot::Frame>& frames);
 
 // Without native frames: holding the GIL, or being attached (3.13+), means

@@ -8,11 +8,13 @@ using namespace pyautopsy;
 
 namespace {
 
-snapshot::Frame native(const std::string& name)
+// A native frame as the runtime hands it over: named, with its role.
+snapshot::Frame native(const std::string& name, snapshot::NativeRole role = snapshot::NativeRole::None)
 {
     snapshot::Frame f;
     f.kind = snapshot::FrameKind::Native;
     f.function = name;
+    f.role = role;
     f.file = "/usr/lib/libpython3.11.so.1.0";
     f.address = 0x1000;
     return f;
@@ -57,8 +59,10 @@ TEST(Diagnosis, PlainAbortHasNoFinding)
 TEST(Diagnosis, DeallocatingNoneOnMortalNone)
 {
     auto s = crashedBy("SIGABRT", 6);
-    s.threads[0].frames = {native("abort"), native("fatal_error"), native("_Py_FatalRefcountErrorFunc"),
-                           native("none_dealloc"), native("collect")};
+    using snapshot::NativeRole;
+    s.threads[0].frames = {native("abort"), native("fatal_error", NativeRole::FatalError),
+                           native("_Py_FatalRefcountErrorFunc", NativeRole::RefcountFatal),
+                           native("none_dealloc", NativeRole::NoneDealloc), native("collect", NativeRole::GcCollect)};
     snapshot::SingletonRefcount none;
     none.name = "None";
     none.refcount = -1;
@@ -121,7 +125,8 @@ TEST(Diagnosis, DeadlockNeedsAHungProcess)
         snapshot::Thread t;
         t.name = name;
         t.threadStateAddress = 0x6000;
-        t.frames = {native("futex_wait"), native("do_futex_wait"), native("PyThread_acquire_lock_timed"),
+        t.frames = {native("futex_wait"), native("do_futex_wait", snapshot::NativeRole::LockWait),
+                    native("PyThread_acquire_lock_timed", snapshot::NativeRole::LockWait),
                     python("transfer", 35)};
         s.threads.push_back(t);
     }
@@ -162,7 +167,8 @@ snapshot::Snapshot lockCycle()
         t.threadStateAddress = 0x6000;
         auto top = python("transfer", 35);
         top.address = w.frame;
-        t.frames = {native("futex_wait"), native("do_futex_wait"), native("PyThread_acquire_lock_timed"), top};
+        t.frames = {native("futex_wait"), native("do_futex_wait", snapshot::NativeRole::LockWait),
+                    native("PyThread_acquire_lock_timed", snapshot::NativeRole::LockWait), top};
         if (w.holds) t.locksHeld.push_back({w.holds, snapshot::LockHoldVia::WithBlock, w.frame});
         t.waitsFor = snapshot::LockWait{w.wants, snapshot::LockWaitVia::Acquire, w.frame};
         s.threads.push_back(t);
