@@ -1,18 +1,19 @@
 #include "runtime/SnapshotBuilder.h"
 
-#include "runtime/stdlib/AsyncioReader.h"
-#include "runtime/stdlib/ChildProcessReader.h"
 #include "runtime/crash/CrashFactsReader.h"
-#include "runtime/threads/FrameWalker.h"
-#include "runtime/threads/LocalsReader.h"
-#include "runtime/threads/MixedStack.h"
+#include "runtime/layouts/Field.h"
 #include "runtime/objects/ObjectReader.h"
 #include "runtime/repr/ObjectRepr.h"
 #include "runtime/state/ProcessStateReader.h"
-#include "runtime/threads/SharedThreadStates.h"
+#include "runtime/state/TraceHooks.h"
+#include "runtime/stdlib/AsyncioReader.h"
+#include "runtime/stdlib/ChildProcessReader.h"
 #include "runtime/stdlib/ThreadLocks.h"
 #include "runtime/stdlib/ThreadingState.h"
-#include "runtime/state/TraceHooks.h"
+#include "runtime/threads/FrameWalker.h"
+#include "runtime/threads/LocalsReader.h"
+#include "runtime/threads/MixedStack.h"
+#include "runtime/threads/SharedThreadStates.h"
 #include "runtime/threads/ThreadStatus.h"
 
 #include <fmt/format.h>
@@ -26,8 +27,6 @@
 
 namespace pyautopsy::runtime {
 namespace {
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
 std::string signalName(int number)
 {
@@ -82,7 +81,7 @@ std::vector<std::uint64_t> walkList(const target::Memory& memory, std::uint64_t 
     std::vector<std::uint64_t> nodes;
     std::unordered_set<std::uint64_t> seen;
     try {
-        for (std::uint64_t node = head; node != 0; node = memory.readPointer(at(node, next))) {
+        for (std::uint64_t node = head; node != 0; node = readPointerField(memory, node, next)) {
             if (!seen.insert(node).second) {
                 warnings.push_back(fmt::format("{} loops back to {:#x}; cut there", what, node));
                 break;
@@ -105,14 +104,14 @@ std::optional<std::uint64_t> gilHolder(const target::Memory& memory, const Runti
     const auto& g = rt.layout.gil;
     std::uint64_t gil = 0;
     if (rt.caps.gil == GilModel::RuntimeGil && has(rt.layout.runtime.ceval_gil)) {
-        gil = at(rt.address, rt.layout.runtime.ceval_gil);
+        gil = fieldAddress(rt.address, rt.layout.runtime.ceval_gil);
     } else if (rt.caps.gil == GilModel::InterpreterGilPointer && has(rt.layout.interpreter.ceval_gil)) {
-        gil = memory.readPointer(at(interp, rt.layout.interpreter.ceval_gil));
+        gil = readPointerField(memory, interp, rt.layout.interpreter.ceval_gil);
     }
     if (gil == 0 || !has(g.locked) || !has(g.last_holder)) return std::nullopt;
     // last_holder is never cleared on release: it names the holder only while locked.
-    if (memory.read<std::int32_t>(at(gil, g.locked)) == 0) return std::uint64_t{0};
-    return memory.readPointer(at(gil, g.last_holder));
+    if (readField<std::int32_t>(memory, gil, g.locked) == 0) return std::uint64_t{0};
+    return readPointerField(memory, gil, g.last_holder);
 }
 
 // tstate->state (3.13+), by the version's own _Py_THREAD_* values; nullopt
@@ -227,40 +226,54 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
     std::optional<std::uint64_t> mainIdent;
     if (has(L.runtime.main_thread)) {
         std::uint64_t ident = 0;
-        if (memory.readSome(at(rt.address, L.runtime.main_thread), &ident, sizeof ident) == sizeof ident)
+        if (memory.readSome(fieldAddress(rt.address, L.runtime.main_thread), &ident, sizeof ident) == sizeof ident)
             mainIdent = ident;
     }
 
     std::vector<std::uint64_t> interps;
     try {
-        interps = walkList(memory, memory.readPointer(at(rt.address, L.runtime.interpreters_head)), L.interpreter.next,
+        interps = walkList(memory, readPointerField(memory, rt.address, L.runtime.interpreters_head), L.interpreter.next,
                            options.limits.maxInterpreters, "the interpreter list", snap.warnings);
     } catch (const target::MemoryFault& fault) {
         snap.warnings.push_back(fmt::format("the interpreter list is unreadable: {}", fault.what()));
     }
     std::reverse(interps.begin(), interps.end());   // newest first in memory; main first for people
+    std::optional<std::uint64_t> mainInterpreter;
+    if (has(L.runtime.interpreters_main)) {
+        std::uint64_t main = 0;
+        if (memory.readSome(fieldAddress(rt.address, L.runtime.interpreters_main), &main, sizeof main) == sizeof main)
+            mainInterpreter = main;
+    }
     snap.runtime = readProcessRuntimeState(reader);
 
     for (std::uint64_t interp : interps) {
         snapshot::Interpreter info;
         info.address = interp;
         try {
-            info.id = memory.read<std::int64_t>(at(interp, L.interpreter.id));
-        } catch (const target::MemoryFault&) {
+            info.id = readField<std::int64_t>(memory, interp, L.interpreter.id);
+            info.main = info.id == 0;
+        } catch (const target::MemoryFault& fault) {
+            // Without its id, only the runtime's own pointer can make it the main one.
+            info.main = mainInterpreter && *mainInterpreter == interp;
+            info.id = info.main ? 0 : -1;
+            snap.warnings.push_back(fmt::format("interpreter at {:#x}: id unreadable ({}); shown as {}", interp,
+                                                fault.what(), info.main ? "the main interpreter (_PyRuntime says so)"
+                                                                        : "interpreter -1"));
         }
-        info.main = info.id == 0;
         info.state = readInterpreterRuntimeState(reader, walker, interp, info.main, snap.runtime);
         snap.interpreters.push_back(info);
 
         std::optional<std::uint64_t> holder;
         try {
             holder = gilHolder(memory, rt, interp);
-        } catch (const target::MemoryFault&) {
+        } catch (const target::MemoryFault& fault) {
+            snap.warnings.push_back(fmt::format("interpreter {}: which thread holds the GIL is unknown: {}", info.id,
+                                                fault.what()));
         }
 
         std::vector<std::uint64_t> tstates;
         try {
-            tstates = walkList(memory, memory.readPointer(at(interp, L.interpreter.threads_head)), L.thread.next,
+            tstates = walkList(memory, readPointerField(memory, interp, L.interpreter.threads_head), L.thread.next,
                                options.limits.maxThreadsPerInterpreter,
                                fmt::format("the thread list of interpreter {}", info.id), snap.warnings);
         } catch (const target::MemoryFault& fault) {
@@ -273,7 +286,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             std::vector<std::uint64_t> pthreads;
             for (std::uint64_t ts : tstates) {
                 std::uint64_t ident = 0;
-                if (memory.readSome(at(ts, L.thread.thread_id), &ident, sizeof ident) == sizeof ident)
+                if (memory.readSome(fieldAddress(ts, L.thread.thread_id), &ident, sizeof ident) == sizeof ident)
                     pthreads.push_back(ident);
             }
             addTidsFromThreadControlBlocks(memory, target, pthreads, tids);
@@ -286,21 +299,21 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             thread.interpreterId = info.id;
             thread.threadStateAddress = ts;
             try {
-                thread.threadId = memory.read<std::uint64_t>(at(ts, L.thread.thread_id));
+                thread.threadId = readField<std::uint64_t>(memory, ts, L.thread.thread_id);
                 if (has(L.thread.native_thread_id)) {
-                    thread.nativeId = memory.read<std::int64_t>(at(ts, L.thread.native_thread_id));
+                    thread.nativeId = readField<std::int64_t>(memory, ts, L.thread.native_thread_id);
                 } else if (auto it = tids.find(*thread.threadId); it != tids.end()) {
                     thread.nativeId = it->second;
                 }
                 if (has(L.thread.state)) {
-                    const auto value = memory.read<std::int32_t>(at(ts, L.thread.state));
+                    const auto value = readField<std::int32_t>(memory, ts, L.thread.state);
                     thread.attachState = attachState(L.thread, value);
                     if (!thread.attachState)
                         thread.notes.push_back(fmt::format("tstate->state is {}, not a state this version defines",
                                                            value));
                 }
                 if (rt.caps.gil == GilModel::ThreadHoldsGil && has(L.thread.holds_gil)) {
-                    thread.holdsGil = memory.read<std::int32_t>(at(ts, L.thread.holds_gil)) != 0;
+                    thread.holdsGil = readField<std::int32_t>(memory, ts, L.thread.holds_gil) != 0;
                 } else if (holder) {
                     thread.holdsGil = *holder == ts;
                 }

@@ -22,6 +22,16 @@ struct Limits {
     std::size_t maxReprDepth = 4;             // nested containers in a repr
     std::size_t maxNativeFrames = 1024;       // unwinding one native stack
     std::size_t maxChildProcesses = 1024;     // children of a live process listed from /proc
+    std::size_t maxTypeChain = 64;            // tp_base hops from a type to a builtin base
+    std::size_t maxCallableUnwrap = 4;        // partial(method(...)) layers looked through
+    std::size_t maxReprIntDigits = 2048;      // 30-bit digits of an int repr'd (~18,000 decimal digits)
+    std::size_t maxAsyncioTasks = 100000;     // tasks of one interpreter: more than any real loop keeps
+    std::size_t maxAwaitDepth = 256;          // coroutines awaiting coroutines
+    std::size_t maxFreedScanStackBytes = 16384;   // innermost stack searched for containers of freed items
+    std::size_t maxFreedScanContainers = 512;     // containers opened by that search
+    std::size_t maxFreedScanDepth = 2;            // candidate -> container -> container
+    std::size_t maxFreedFindings = 8;             // freed items reported from it
+    std::size_t maxEmptyTupleProbes = 256;    // code objects asked for their empty tuple (3.8/3.9)
 };
 
 inline constexpr Limits kDefaultLimits{};

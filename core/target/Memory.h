@@ -13,6 +13,7 @@
 #include <exception>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace pyautopsy::target {
@@ -20,6 +21,11 @@ namespace pyautopsy::target {
 class MemoryFault : public std::exception {
 public:
     MemoryFault(std::uint64_t address, std::size_t size);
+    // The same fault, explained otherwise (a field the layout does not have).
+    MemoryFault(std::uint64_t address, std::size_t size, std::string message)
+        : m_address(address), m_size(size), m_message(std::move(message))
+    {
+    }
     std::uint64_t address() const noexcept { return m_address; }
     std::size_t size() const noexcept { return m_size; }
     const char* what() const noexcept override { return m_message.c_str(); }

@@ -1,13 +1,13 @@
 #include "runtime/code/ValueStack.h"
 
 #include "runtime/code/ExceptionTable.h"
+#include "runtime/layouts/Encodings.h"
+#include "runtime/layouts/Field.h"
 
 #include <algorithm>
 
 namespace pyautopsy::runtime {
 namespace {
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
 }  // namespace
 
@@ -17,19 +17,19 @@ const ValueStackReader::CodeFacts& ValueStackReader::factsOf(std::uint64_t code)
     const auto& c = m_reader.runtime().layout.code;
     const auto& memory = m_reader.memory();
     CodeFacts facts;
-    auto stackSize = memory.read<std::int32_t>(at(code, c.co_stacksize));
+    auto stackSize = readField<std::int32_t>(memory, code, c.co_stacksize);
     facts.stackSize = static_cast<std::uint32_t>(
         std::clamp<std::int64_t>(stackSize, 0, static_cast<std::int64_t>(m_reader.limits().maxContainerItems)));
     if (has(c.co_nlocalsplus)) {
-        auto localsPlus = memory.read<std::int32_t>(at(code, c.co_nlocalsplus));
+        auto localsPlus = readField<std::int32_t>(memory, code, c.co_nlocalsplus);
         facts.localsPlus = static_cast<std::uint32_t>(std::max(0, localsPlus));
     }
     if (has(c.co_exceptiontable)) {
-        if (auto table = m_reader.readBytes(memory.readPointer(at(code, c.co_exceptiontable)),
+        if (auto table = m_reader.readBytes(readPointerField(memory, code, c.co_exceptiontable),
                                             m_reader.limits().maxLineTableBytes))
             facts.exceptionTable = std::move(*table);
     }
-    if (has(c.co_code_adaptive)) facts.bytecode = at(code, c.co_code_adaptive);
+    if (has(c.co_code_adaptive)) facts.bytecode = fieldAddress(code, c.co_code_adaptive);
     return m_codes.emplace(code, std::move(facts)).first->second;
 }
 
@@ -38,8 +38,7 @@ std::vector<std::uint64_t> ValueStackReader::readSlots(std::uint64_t base, std::
     std::vector<std::uint64_t> slots(count);
     if (count != 0) m_reader.memory().readBytes(base, slots.data(), count * sizeof(std::uint64_t));
     if (m_reader.runtime().caps.codeRef == CodeRefModel::StackRef) {
-        // _PyStackRef: tag 3 is a tagged int (no object); otherwise bit 0 is a flag (1 alone is NULL).
-        for (auto& slot : slots) slot = (slot & 3) == 3 ? 0 : slot & ~std::uint64_t{1};
+        for (auto& slot : slots) slot = encoding::decodeStackRef(slot).object;
     }
     return slots;
 }
@@ -49,18 +48,18 @@ void ValueStackReader::readFrameObject(std::uint64_t frame, const CodeFacts& cod
     const auto& rt = m_reader.runtime();
     const auto& f = rt.layout.frameObject;
     const auto& memory = m_reader.memory();
-    std::uint64_t base = memory.readPointer(at(frame, f.f_valuestack));
+    std::uint64_t base = readPointerField(memory, frame, f.f_valuestack);
     if (base == 0) return;
 
     std::size_t depth = code.stackSize;
     if (rt.caps.stackTop == StackTopModel::FrameStackTop && has(f.f_stacktop)) {
-        std::uint64_t top = memory.readPointer(at(frame, f.f_stacktop));
+        std::uint64_t top = readPointerField(memory, frame, f.f_stacktop);
         if (top >= base && (top - base) / 8 <= code.stackSize) {
             depth = (top - base) / 8;
             out.exactTop = true;
         }
     } else if (rt.caps.stackTop == StackTopModel::FrameStackDepth && has(f.f_stackdepth)) {
-        auto recorded = memory.read<std::int32_t>(at(frame, f.f_stackdepth));
+        auto recorded = readField<std::int32_t>(memory, frame, f.f_stackdepth);
         if (recorded >= 0 && static_cast<std::uint32_t>(recorded) <= code.stackSize) {
             depth = static_cast<std::size_t>(recorded);
             out.exactTop = true;
@@ -70,11 +69,11 @@ void ValueStackReader::readFrameObject(std::uint64_t frame, const CodeFacts& cod
 
     // Each open block keeps the depth it restores; the deepest bounds the live bottom.
     if (!has(f.f_iblock) || !has(f.f_blockstack) || !has(f.tryblock_size) || !has(f.tryblock_level)) return;
-    auto blocks = memory.read<std::int32_t>(at(frame, f.f_iblock));
+    auto blocks = readField<std::int32_t>(memory, frame, f.f_iblock);
     blocks = std::clamp(blocks, 0, has(f.blockstack_capacity) ? f.blockstack_capacity : 0);
     for (std::int32_t i = 0; i < blocks; ++i) {
-        std::uint64_t block = at(frame, f.f_blockstack) + static_cast<std::uint64_t>(i) * f.tryblock_size;
-        auto level = memory.read<std::int32_t>(at(block, f.tryblock_level));
+        std::uint64_t block = fieldAddress(frame, f.f_blockstack) + static_cast<std::uint64_t>(i) * f.tryblock_size;
+        auto level = readField<std::int32_t>(memory, block, f.tryblock_level);
         if (level > 0) out.live = std::max(out.live, static_cast<std::size_t>(level));
     }
     out.live = std::min(out.live, out.slots.size());
@@ -85,18 +84,18 @@ void ValueStackReader::readInterpreterFrame(std::uint64_t frame, const CodeFacts
     const auto& rt = m_reader.runtime();
     const auto& f = rt.layout.interpreterFrame;
     const auto& memory = m_reader.memory();
-    std::uint64_t base = at(frame, f.localsplus) + std::uint64_t{code.localsPlus} * 8;
+    std::uint64_t base = fieldAddress(frame, f.localsplus) + std::uint64_t{code.localsPlus} * 8;
 
     std::size_t depth = code.stackSize;
     if (rt.caps.stackTop == StackTopModel::StackTopIndex) {
-        auto top = memory.read<std::int32_t>(at(frame, f.stacktop));
+        auto top = readField<std::int32_t>(memory, frame, f.stacktop);
         if (top >= static_cast<std::int64_t>(code.localsPlus) &&
             static_cast<std::uint32_t>(top) - code.localsPlus <= code.stackSize) {
             depth = static_cast<std::uint32_t>(top) - code.localsPlus;
             out.exactTop = true;
         }
     } else if (rt.caps.stackTop == StackTopModel::StackPointer) {
-        std::uint64_t top = memory.readPointer(at(frame, f.stacktop));
+        std::uint64_t top = readPointerField(memory, frame, f.stacktop);
         if (top >= base && (top - base) / 8 <= code.stackSize) {
             depth = (top - base) / 8;
             out.exactTop = true;
@@ -105,7 +104,7 @@ void ValueStackReader::readInterpreterFrame(std::uint64_t frame, const CodeFacts
     out.slots = readSlots(base, depth);
 
     // The handler of the current instruction restores `depth`: the slots below it are live.
-    std::uint64_t instr = memory.readPointer(at(frame, f.instr_ptr));
+    std::uint64_t instr = readPointerField(memory, frame, f.instr_ptr);
     if (code.bytecode == 0 || instr < code.bytecode) return;
     std::uint64_t unit = (instr - code.bytecode) / 2;
     if (unit > UINT32_MAX) return;

@@ -2,6 +2,7 @@
 
 #include "runtime/crash/FatalErrorCallSite.h"
 #include "runtime/crash/FreedItemScan.h"
+#include "runtime/layouts/Field.h"
 #include "runtime/objects/FreedMemory.h"
 
 #include <fmt/format.h>
@@ -11,8 +12,6 @@
 
 namespace pyautopsy::runtime {
 namespace {
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
 
 // Registers of the crashing thread that point at memory the debug allocator
@@ -48,7 +47,7 @@ void readRecursionLimit(const ObjectReader& reader, const snapshot::Thread& thre
     const auto& L = reader.runtime().layout.thread;
     if (!has(L.recursion_limit) || thread.threadStateAddress == 0) return;
     std::int32_t limit = 0;
-    if (reader.memory().readSome(at(thread.threadStateAddress, L.recursion_limit), &limit, sizeof limit) !=
+    if (reader.memory().readSome(fieldAddress(thread.threadStateAddress, L.recursion_limit), &limit, sizeof limit) !=
         sizeof limit)
         return;
     if (limit <= 0) return;

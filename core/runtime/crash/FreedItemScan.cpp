@@ -14,10 +14,6 @@
 namespace pyautopsy::runtime {
 namespace {
 
-constexpr std::size_t kStackWords = 2048;                     // the innermost 16 KiB of the stack
-constexpr std::size_t kMaxFindings = 8;
-constexpr std::size_t kMaxContainers = 512;                   // containers opened in all
-constexpr int kMaxDepth = 2;                                   // candidate -> container -> container
 constexpr std::uint64_t kStackSpan = 8ULL << 20;                // a thread's stack: at most 8 MiB either side of rsp
 
 
@@ -30,9 +26,9 @@ std::optional<std::vector<std::uint64_t>> containerItems(const ObjectReader& rea
     const std::uint64_t flags = reader.typeFlags(type);
     kind = reader.typeName(type).value_or("");
     const std::size_t maxItems = reader.limits().maxContainerItems;
-    if (kind == "list" && (flags & kTpFlagsListSubclass)) return sequenceItems(reader, object, false, maxItems);
-    if (kind == "tuple" && (flags & kTpFlagsTupleSubclass)) return sequenceItems(reader, object, true, maxItems);
-    if (kind == "dict" && (flags & kTpFlagsDictSubclass)) {
+    if (kind == "list" && (flags & encoding::kTpFlagsListSubclass)) return sequenceItems(reader, object, false, maxItems);
+    if (kind == "tuple" && (flags & encoding::kTpFlagsTupleSubclass)) return sequenceItems(reader, object, true, maxItems);
+    if (kind == "dict" && (flags & encoding::kTpFlagsDictSubclass)) {
         std::vector<std::uint64_t> values;
         for (const auto& item : DictReader(reader).items(object, maxItems).items) values.push_back(item.value);
         return values;
@@ -51,6 +47,7 @@ void scanForFreedItems(const ObjectReader& reader, const target::ThreadInfo& thr
 {
     if (!thread.registers) return;
     const auto& memory = reader.memory();
+    const auto& limits = reader.limits();
     const auto& r = *thread.registers;
     std::vector<Candidate> candidates;
     const std::pair<const char*, std::uint64_t> regs[] = {
@@ -59,7 +56,7 @@ void scanForFreedItems(const ObjectReader& reader, const target::ThreadInfo& thr
         {"r13", r.r13}, {"r14", r.r14}, {"r15", r.r15},
     };
     for (const auto& [name, value] : regs) candidates.push_back({value, fmt::format("register {}", name)});
-    std::vector<std::uint64_t> stack(kStackWords);
+    std::vector<std::uint64_t> stack(limits.maxFreedScanStackBytes / sizeof(std::uint64_t));
     std::size_t got = memory.readSome(r.rsp, stack.data(), stack.size() * sizeof(std::uint64_t)) / 8;
     for (std::size_t i = 0; i < got; ++i) candidates.push_back({stack[i], fmt::format("stack slot rsp+{:#x}", i * 8)});
 
@@ -69,7 +66,7 @@ void scanForFreedItems(const ObjectReader& reader, const target::ThreadInfo& thr
     struct Visit {
         std::uint64_t object;
         std::string where;
-        int depth;
+        std::size_t depth;
     };
     std::deque<Visit> queue;
     for (auto& candidate : candidates) queue.push_back({candidate.address, std::move(candidate.where), 0});
@@ -77,7 +74,8 @@ void scanForFreedItems(const ObjectReader& reader, const target::ThreadInfo& thr
     std::set<std::uint64_t> reported;
     std::size_t found = 0;
     std::size_t containers = 0;
-    for (; !queue.empty() && found < kMaxFindings && containers < kMaxContainers; queue.pop_front()) {
+    for (; !queue.empty() && found < limits.maxFreedFindings && containers < limits.maxFreedScanContainers;
+         queue.pop_front()) {
         const Visit visit = std::move(queue.front());
         const std::uint64_t object = visit.object;
         if (object < 0x10000 || object % 8 != 0 || object == kDeadWord || !seen.insert(object).second) continue;
@@ -90,13 +88,13 @@ void scanForFreedItems(const ObjectReader& reader, const target::ThreadInfo& thr
             auto items = containerItems(reader, object, kind);
             if (!items) continue;
             ++containers;
-            for (std::size_t index = 0; index < items->size() && found < kMaxFindings; ++index) {
+            for (std::size_t index = 0; index < items->size() && found < limits.maxFreedFindings; ++index) {
                 const std::uint64_t item = (*items)[index];
                 const std::string slot = kind == "dict" ? std::string("a value") : fmt::format("item {}", index);
                 const std::string holder = fmt::format("{} of the {} at {:#x}", slot, kind, object);
                 if (item < 0x10000 || !isFreedObject(reader, item)) {
-                    if (visit.depth + 1 < kMaxDepth) queue.push_back({item, fmt::format("{}, {}", holder, visit.where),
-                                                                     visit.depth + 1});
+                    if (visit.depth + 1 < limits.maxFreedScanDepth)
+                        queue.push_back({item, fmt::format("{}, {}", holder, visit.where), visit.depth + 1});
                     continue;
                 }
                 if (!reported.insert(item).second) continue;

@@ -1,16 +1,15 @@
 #include "runtime/objects/CallableDescriber.h"
 
+#include "runtime/layouts/Field.h"
+
 namespace pyautopsy::runtime {
 namespace {
 
-constexpr int kMaxUnwrap = 4;   // partial(method(...)) and the like, never a cycle
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
 std::optional<std::string> stringAt(const ObjectReader& reader, std::uint64_t object, Offset offset)
 {
     if (!has(offset)) return std::nullopt;
-    std::uint64_t value = reader.memory().readPointer(at(object, offset));
+    std::uint64_t value = readPointerField(reader.memory(), object, offset);
     if (value == 0) return std::nullopt;
     return reader.readString(value);
 }
@@ -19,8 +18,8 @@ std::optional<std::string> stringAt(const ObjectReader& reader, std::uint64_t ob
 std::uint64_t wrapped(const ObjectReader& reader, std::uint64_t callable, const std::string& type)
 {
     const auto& o = reader.runtime().layout.object;
-    if (type == "method" && has(o.method_func)) return reader.memory().readPointer(at(callable, o.method_func));
-    if (type == "functools.partial" && has(o.partial_fn)) return reader.memory().readPointer(at(callable, o.partial_fn));
+    if (type == "method" && has(o.method_func)) return readPointerField(reader.memory(), callable, o.method_func);
+    if (type == "functools.partial" && has(o.partial_fn)) return readPointerField(reader.memory(), callable, o.partial_fn);
     return 0;
 }
 
@@ -29,15 +28,15 @@ void describeBuiltin(const ObjectReader& reader, std::uint64_t callable, Callabl
     const auto& o = reader.runtime().layout.object;
     const auto& memory = reader.memory();
     if (!has(o.cfunction_ml) || !has(o.methoddef_name)) return;
-    std::uint64_t def = memory.readPointer(at(callable, o.cfunction_ml));
+    std::uint64_t def = readPointerField(memory, callable, o.cfunction_ml);
     if (def == 0) return;
-    std::uint64_t namePtr = memory.readPointer(at(def, o.methoddef_name));
+    std::uint64_t namePtr = readPointerField(memory, def, o.methoddef_name);
     std::string name = namePtr ? memory.readCString(namePtr, reader.limits().maxStringBytes) : std::string();
     if (name.empty()) return;
     out.qualname = name;
     out.module = stringAt(reader, callable, o.cfunction_module);
     // A builtin method bound to an instance: Type.name, like its __qualname__.
-    std::uint64_t self = has(o.cfunction_self) ? memory.readPointer(at(callable, o.cfunction_self)) : 0;
+    std::uint64_t self = has(o.cfunction_self) ? readPointerField(memory, callable, o.cfunction_self) : 0;
     if (self != 0) {
         auto selfType = reader.typeNameOf(self);
         if (selfType && *selfType != "module") out.qualname = *selfType + "." + name;
@@ -51,7 +50,7 @@ CallableDescription describeCallable(const ObjectReader& reader, std::uint64_t c
     CallableDescription out;
     const auto& o = reader.runtime().layout.object;
     std::uint64_t current = callable;
-    for (int depth = 0; depth < kMaxUnwrap && current != 0; ++depth) {
+    for (std::size_t depth = 0; depth < reader.limits().maxCallableUnwrap && current != 0; ++depth) {
         auto type = reader.typeNameOf(current).value_or("?");
         if (depth == 0) {
             out.kind = type == "method"                           ? "method"

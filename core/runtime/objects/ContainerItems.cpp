@@ -1,11 +1,11 @@
 #include "runtime/objects/ContainerItems.h"
 
+#include "runtime/layouts/Field.h"
+
 #include <algorithm>
 
 namespace pyautopsy::runtime {
 namespace {
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
 constexpr std::uint64_t kMaxSetSlots = 1ULL << 30;
 
@@ -16,11 +16,11 @@ std::vector<std::uint64_t> sequenceItems(const ObjectReader& reader, std::uint64
 {
     const auto& o = reader.runtime().layout.object;
     const auto& memory = reader.memory();
-    auto size = memory.read<std::int64_t>(at(object, tuple ? o.tuple_size : o.list_size));
+    auto size = readField<std::int64_t>(memory, object, tuple ? o.tuple_size : o.list_size);
     if (size < 0) throw target::MemoryFault(object, 0);
     std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(size), maxItems);
     std::vector<std::uint64_t> items(count);
-    std::uint64_t base = tuple ? at(object, o.tuple_items) : memory.readPointer(at(object, o.list_items));
+    std::uint64_t base = tuple ? fieldAddress(object, o.tuple_items) : readPointerField(memory, object, o.list_items);
     if (count) memory.readBytes(base, items.data(), count * sizeof(std::uint64_t));
     return items;
 }
@@ -29,9 +29,9 @@ std::vector<std::uint64_t> setItems(const ObjectReader& reader, std::uint64_t ob
 {
     const auto& o = reader.runtime().layout.object;
     const auto& memory = reader.memory();
-    auto used = memory.read<std::int64_t>(at(object, o.set_used));
-    auto mask = memory.read<std::int64_t>(at(object, o.set_mask));
-    std::uint64_t table = memory.readPointer(at(object, o.set_table));
+    auto used = readField<std::int64_t>(memory, object, o.set_used);
+    auto mask = readField<std::int64_t>(memory, object, o.set_mask);
+    std::uint64_t table = readPointerField(memory, object, o.set_table);
     if (used < 0 || mask < 0 || static_cast<std::uint64_t>(mask) >= kMaxSetSlots || used > mask + 1)
         throw target::MemoryFault(object, 0);
 

@@ -1,5 +1,7 @@
 #include "runtime/objects/DictReader.h"
 
+#include "runtime/layouts/Encodings.h"
+#include "runtime/layouts/Field.h"
 #include "runtime/objects/ScalarReader.h"
 
 #include <algorithm>
@@ -7,8 +9,6 @@
 
 namespace pyautopsy::runtime {
 namespace {
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
 // No real dict has more slots than this; a larger size is garbage.
 constexpr std::uint64_t kMaxSlots = std::uint64_t{1} << 32;
@@ -23,27 +23,22 @@ std::optional<DictReader::Keys> DictReader::keysOf(std::uint64_t keys) const
     Keys k;
     std::uint64_t slots = 0;
     if (m_reader.runtime().caps.dict == DictModel::Classic) {
-        auto size = memory.read<std::int64_t>(at(keys, o.dictkeys_size));
+        auto size = readField<std::int64_t>(memory, keys, o.dictkeys_size);
         if (size <= 0 || static_cast<std::uint64_t>(size) > kMaxSlots) return std::nullopt;
         slots = static_cast<std::uint64_t>(size);
-        std::uint64_t width = slots <= 0xFF ? 1 : slots <= 0xFFFF ? 2 : slots <= 0xFFFFFFFF ? 4 : 8;
-        k.entries = at(keys, o.dictkeys_indices) + slots * width;
-        k.entrySize = 24;
-        k.keyOffset = 8;
-        k.valueOffset = 16;
+        k.entries = fieldAddress(keys, o.dictkeys_indices) + slots * encoding::classicIndexWidth(slots);
+        k.shape = encoding::kClassicDictEntry;
     } else {
-        auto log2Size = memory.read<std::uint8_t>(at(keys, o.dictkeys_size));
-        auto log2IndexBytes = memory.read<std::uint8_t>(at(keys, o.dictkeys_log2_index_bytes));
-        auto kind = memory.read<std::uint8_t>(at(keys, o.dictkeys_kind));
-        if (log2Size > 32 || log2IndexBytes > 35 || kind > 2) return std::nullopt;
+        auto log2Size = readField<std::uint8_t>(memory, keys, o.dictkeys_size);
+        auto log2IndexBytes = readField<std::uint8_t>(memory, keys, o.dictkeys_log2_index_bytes);
+        auto kind = readField<std::uint8_t>(memory, keys, o.dictkeys_kind);
+        auto shape = encoding::kindedDictEntry(kind);
+        if (log2Size > 32 || log2IndexBytes > 35 || !shape) return std::nullopt;
         slots = std::uint64_t{1} << log2Size;
-        k.entries = at(keys, o.dictkeys_indices) + (std::uint64_t{1} << log2IndexBytes);
-        const bool general = kind == 0;   // DICT_KEYS_GENERAL: {hash, key, value}; else {key, value}
-        k.entrySize = general ? 24 : 16;
-        k.keyOffset = general ? 8 : 0;
-        k.valueOffset = general ? 16 : 8;
+        k.entries = fieldAddress(keys, o.dictkeys_indices) + (std::uint64_t{1} << log2IndexBytes);
+        k.shape = *shape;
     }
-    auto count = memory.read<std::int64_t>(at(keys, o.dictkeys_nentries));
+    auto count = readField<std::int64_t>(memory, keys, o.dictkeys_nentries);
     if (count < 0 || static_cast<std::uint64_t>(count) > slots) return std::nullopt;
     k.count = static_cast<std::uint64_t>(count);
     return k;
@@ -67,7 +62,7 @@ std::vector<std::uint8_t> DictReader::splitOrder(std::uint64_t values, std::uint
     }
     case DictModel::DictValues: {
         // struct _dictvalues {capacity, size, embedded, valid; values[capacity]}; order bytes follow.
-        valueArray = at(values, rt.layout.object.dictvalues_values);
+        valueArray = fieldAddress(values, rt.layout.object.dictvalues_values);
         auto capacity = memory.read<std::uint8_t>(values);
         auto size = memory.read<std::uint8_t>(values + 1);
         if (size > capacity) size = capacity;
@@ -96,7 +91,7 @@ DictItems DictReader::splitItems(std::uint64_t keys, std::uint64_t values, std::
     for (std::uint8_t index : order) {
         if (index >= k->count) continue;
         std::uint64_t value = memory.readPointer(valueArray + index * std::uint64_t{8});
-        std::uint64_t key = memory.readPointer(k->entries + index * k->entrySize + k->keyOffset);
+        std::uint64_t key = memory.readPointer(k->entries + index * k->shape.size + k->shape.keyOffset);
         if (key == 0 || value == 0) continue;
         if (out.items.size() >= maxItems) {
             out.complete = false;
@@ -111,9 +106,9 @@ DictItems DictReader::items(std::uint64_t dict, std::size_t maxItems) const
 {
     const auto& o = m_reader.runtime().layout.object;
     const auto& memory = m_reader.memory();
-    std::uint64_t keys = memory.readPointer(at(dict, o.dict_keys));
-    std::uint64_t values = memory.readPointer(at(dict, o.dict_values));
-    auto used = memory.read<std::int64_t>(at(dict, o.dict_used));
+    std::uint64_t keys = readPointerField(memory, dict, o.dict_keys);
+    std::uint64_t values = readPointerField(memory, dict, o.dict_values);
+    auto used = readField<std::int64_t>(memory, dict, o.dict_used);
     if (used == 0) return {};
     if (values != 0) return splitItems(keys, values, maxItems);
 
@@ -128,12 +123,12 @@ DictItems DictReader::items(std::uint64_t dict, std::size_t maxItems) const
     std::vector<std::uint8_t> chunk;
     for (std::uint64_t first = 0; first < k->count; first += kChunk) {
         std::uint64_t n = std::min(kChunk, k->count - first);
-        chunk.resize(n * k->entrySize);
-        memory.readBytes(k->entries + first * k->entrySize, chunk.data(), chunk.size());
+        chunk.resize(n * k->shape.size);
+        memory.readBytes(k->entries + first * k->shape.size, chunk.data(), chunk.size());
         for (std::uint64_t i = 0; i < n; ++i) {
             std::uint64_t key = 0, value = 0;
-            std::memcpy(&key, chunk.data() + i * k->entrySize + k->keyOffset, 8);
-            std::memcpy(&value, chunk.data() + i * k->entrySize + k->valueOffset, 8);
+            std::memcpy(&key, chunk.data() + i * k->shape.size + k->shape.keyOffset, 8);
+            std::memcpy(&value, chunk.data() + i * k->shape.size + k->shape.valueOffset, 8);
             if (key == 0 || value == 0) continue;   // deleted entry
             if (out.items.size() >= maxItems) {
                 out.complete = false;
@@ -149,7 +144,7 @@ DictItems DictReader::items(std::uint64_t dict, std::size_t maxItems) const
 std::optional<std::uint64_t> DictReader::findStr(const DictItems& items, std::string_view name) const
 {
     for (const auto& item : items.items) {
-        if ((m_reader.typeFlags(m_reader.typeOf(item.key)) & kTpFlagsUnicodeSubclass) == 0) continue;
+        if ((m_reader.typeFlags(m_reader.typeOf(item.key)) & encoding::kTpFlagsUnicodeSubclass) == 0) continue;
         auto text = readStrUtf8(m_reader, item.key, name.size() + 1);
         if (text && *text == name) return item.value;
     }
@@ -158,11 +153,8 @@ std::optional<std::uint64_t> DictReader::findStr(const DictItems& items, std::st
 
 std::optional<std::uint64_t> DictReader::findStr(std::uint64_t dict, std::string_view name) const
 {
-    try {
-        return findStr(items(dict, m_reader.limits().maxContainerItems), name);
-    } catch (const target::MemoryFault&) {
-        return std::nullopt;
-    }
+    // An unreadable dict throws: "not there" and "could not look" must not read alike.
+    return findStr(items(dict, m_reader.limits().maxContainerItems), name);
 }
 
 }  // namespace pyautopsy::runtime

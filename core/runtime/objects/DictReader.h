@@ -46,9 +46,7 @@ public:
 private:
     struct Keys {
         std::uint64_t entries = 0;       // address of entry 0
-        std::uint64_t entrySize = 0;
-        std::uint64_t keyOffset = 0;
-        std::uint64_t valueOffset = 0;
+        encoding::DictEntryShape shape;
         std::uint64_t count = 0;         // dk_nentries
     };
     std::optional<Keys> keysOf(std::uint64_t keys) const;

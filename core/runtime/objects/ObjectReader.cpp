@@ -31,14 +31,14 @@ std::optional<std::string> ObjectReader::typeName(std::uint64_t type) const
 
 std::optional<std::string> ObjectReader::readString(std::uint64_t object) const
 {
-    if (object == 0 || (typeFlags(typeOf(object)) & kTpFlagsUnicodeSubclass) == 0) return std::nullopt;
+    if (object == 0 || (typeFlags(typeOf(object)) & encoding::kTpFlagsUnicodeSubclass) == 0) return std::nullopt;
     return readStrUtf8(*this, object, m_limits.maxStringBytes);
 }
 
 std::optional<std::vector<std::uint8_t>> ObjectReader::readBytes(std::uint64_t object, std::size_t maxBytes) const
 {
     const auto& o = m_runtime.layout.object;
-    if (object == 0 || (typeFlags(typeOf(object)) & kTpFlagsBytesSubclass) == 0) return std::nullopt;
+    if (object == 0 || (typeFlags(typeOf(object)) & encoding::kTpFlagsBytesSubclass) == 0) return std::nullopt;
     auto size = m_memory.read<std::int64_t>(object + static_cast<std::uint64_t>(o.bytes_size));
     if (size < 0 || static_cast<std::uint64_t>(size) > maxBytes) return std::nullopt;
     return m_memory.readBlock(object + static_cast<std::uint64_t>(o.bytes_sval), static_cast<std::size_t>(size));
@@ -46,7 +46,7 @@ std::optional<std::vector<std::uint8_t>> ObjectReader::readBytes(std::uint64_t o
 
 std::optional<std::int64_t> ObjectReader::readSmallInt(std::uint64_t object) const
 {
-    if (object == 0 || (typeFlags(typeOf(object)) & kTpFlagsLongSubclass) == 0) return std::nullopt;
+    if (object == 0 || (typeFlags(typeOf(object)) & encoding::kTpFlagsLongSubclass) == 0) return std::nullopt;
     // Three 30-bit digits hold any 64-bit value; toInt64 says when it does not fit.
     auto value = readLong(*this, object, 3);
     return value ? toInt64(*value) : std::nullopt;
@@ -55,7 +55,7 @@ std::optional<std::int64_t> ObjectReader::readSmallInt(std::uint64_t object) con
 std::optional<std::vector<std::uint64_t>> ObjectReader::readTupleItems(std::uint64_t object) const
 {
     const auto& o = m_runtime.layout.object;
-    if (object == 0 || (typeFlags(typeOf(object)) & kTpFlagsTupleSubclass) == 0) return std::nullopt;
+    if (object == 0 || (typeFlags(typeOf(object)) & encoding::kTpFlagsTupleSubclass) == 0) return std::nullopt;
     auto size = m_memory.read<std::int64_t>(object + static_cast<std::uint64_t>(o.tuple_size));
     if (size < 0) return std::nullopt;
     std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(size), m_limits.maxContainerItems);
@@ -80,7 +80,7 @@ bool ObjectReader::isCodeObject(std::uint64_t object) const
     try {
         auto isStr = [&](Offset field) {
             std::uint64_t value = m_memory.readPointer(object + static_cast<std::uint64_t>(field));
-            return value != 0 && (typeFlags(typeOf(value)) & kTpFlagsUnicodeSubclass) != 0;
+            return value != 0 && (typeFlags(typeOf(value)) & encoding::kTpFlagsUnicodeSubclass) != 0;
         };
         return isStr(c.co_name) && isStr(c.co_filename);
     } catch (const target::MemoryFault&) {

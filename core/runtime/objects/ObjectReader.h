@@ -6,6 +6,7 @@
 #pragma once
 
 #include "runtime/discovery/Runtime.h"
+#include "runtime/layouts/Encodings.h"
 #include "support/Limits.h"
 
 #include <cstdint>
@@ -48,14 +49,5 @@ private:
     const Runtime& m_runtime;
     const Limits& m_limits;
 };
-
-// Py_TPFLAGS_* bits that identify builtin types without reading tp_name.
-inline constexpr std::uint64_t kTpFlagsLongSubclass = 1ULL << 24;
-inline constexpr std::uint64_t kTpFlagsListSubclass = 1ULL << 25;
-inline constexpr std::uint64_t kTpFlagsTupleSubclass = 1ULL << 26;
-inline constexpr std::uint64_t kTpFlagsBytesSubclass = 1ULL << 27;
-inline constexpr std::uint64_t kTpFlagsUnicodeSubclass = 1ULL << 28;
-inline constexpr std::uint64_t kTpFlagsDictSubclass = 1ULL << 29;
-inline constexpr std::uint64_t kTpFlagsTypeSubclass = 1ULL << 31;
 
 }  // namespace pyautopsy::runtime

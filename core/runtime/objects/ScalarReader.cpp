@@ -1,48 +1,41 @@
 #include "runtime/objects/ScalarReader.h"
 
+#include "runtime/layouts/Encodings.h"
+#include "runtime/layouts/Field.h"
 #include "runtime/repr/ReprFormat.h"
 
 #include <algorithm>
 #include <cstdint>
 
 namespace pyautopsy::runtime {
-namespace {
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
-
-}  // namespace
 
 std::optional<LongValue> readLong(const ObjectReader& reader, std::uint64_t object, std::size_t maxDigits)
 {
     const auto& o = reader.runtime().layout.object;
     const auto& memory = reader.memory();
-    auto word = memory.read<std::int64_t>(at(object, o.long_size));
+    auto word = readField<std::int64_t>(memory, object, o.long_size);
+    auto header = reader.runtime().caps.longTag ? encoding::decodeLongTag(static_cast<std::uint64_t>(word))
+                                                : encoding::decodeLongSize(word);
+    if (!header || header->digitCount > maxDigits) return std::nullopt;
     LongValue value;
-    std::uint64_t count = 0;
-    if (reader.runtime().caps.longTag) {
-        // lv_tag: digit count << 3 | sign (0 positive, 1 zero, 2 negative); bit 2 is 3.14's immortal marker.
-        auto tag = static_cast<std::uint64_t>(word);
-        if ((tag & 3) == 3) return std::nullopt;
-        if ((tag & 3) == 1) return value;
-        value.negative = (tag & 3) == 2;
-        count = tag >> 3;
-    } else {
-        value.negative = word < 0;
-        count = value.negative ? static_cast<std::uint64_t>(-(word + 1)) + 1 : static_cast<std::uint64_t>(word);
+    value.negative = header->negative;
+    value.digits.resize(header->digitCount);
+    if (!value.digits.empty()) {
+        memory.readBytes(fieldAddress(object, o.long_digits), value.digits.data(),
+                         value.digits.size() * sizeof(std::uint32_t));
     }
-    if (count > maxDigits) return std::nullopt;
-    value.digits.resize(count);
-    if (count) memory.readBytes(at(object, o.long_digits), value.digits.data(), count * sizeof(std::uint32_t));
-    for (auto& d : value.digits) d &= 0x3FFFFFFF;
+    for (auto& d : value.digits) d &= encoding::kLongDigitMask;
     return value;
 }
 
 std::optional<std::int64_t> toInt64(const LongValue& value)
 {
     // Three 30-bit digits hold 90 bits: the top one must fit in the 4 bits left of 64.
-    if (value.digits.size() > 3 || (value.digits.size() == 3 && value.digits[2] >= (1u << 4))) return std::nullopt;
+    constexpr unsigned kTopBits = 64 - 2 * encoding::kLongDigitBits;
+    if (value.digits.size() > 3 || (value.digits.size() == 3 && value.digits[2] >= (1u << kTopBits)))
+        return std::nullopt;
     std::uint64_t magnitude = 0;
-    for (std::size_t i = value.digits.size(); i-- > 0;) magnitude = (magnitude << 30) | value.digits[i];
+    for (std::size_t i = value.digits.size(); i-- > 0;) magnitude = (magnitude << encoding::kLongDigitBits) | value.digits[i];
     const std::uint64_t limit = static_cast<std::uint64_t>(INT64_MAX) + (value.negative ? 1 : 0);
     if (magnitude > limit) return std::nullopt;
     return value.negative ? static_cast<std::int64_t>(0 - magnitude) : static_cast<std::int64_t>(magnitude);
@@ -53,24 +46,22 @@ std::optional<StrValue> readStr(const ObjectReader& reader, std::uint64_t object
     const auto& rt = reader.runtime();
     const auto& o = rt.layout.object;
     const auto& memory = reader.memory();
-    auto length = memory.read<std::int64_t>(at(object, o.unicode_length));
-    auto state = memory.read<std::uint32_t>(at(object, o.unicode_state));
-    unsigned kind = (state >> 2) & 7;
-    const bool compact = (state >> 5) & 1;
-    const bool ascii = (state >> 6) & 1;
+    auto length = readField<std::int64_t>(memory, object, o.unicode_length);
+    const auto state = encoding::decodeUnicodeState(readField<std::uint32_t>(memory, object, o.unicode_state));
+    unsigned kind = state.kind;
 
     std::uint64_t data = 0;
     if (kind == 0 && rt.caps.unicodeWstr) {
         // A legacy string never made "ready": the text is only in wstr (UCS4 on Linux).
-        data = memory.readPointer(at(object, o.unicode_wstr));
-        length = memory.read<std::int64_t>(at(object, o.unicode_wstr_length));
+        data = readPointerField(memory, object, o.unicode_wstr);
+        length = readField<std::int64_t>(memory, object, o.unicode_wstr_length);
         kind = 4;
     } else if (kind != 1 && kind != 2 && kind != 4) {
         return std::nullopt;
-    } else if (compact) {
-        data = at(object, ascii ? o.unicode_ascii_size : o.unicode_compact_size);
+    } else if (state.compact) {
+        data = fieldAddress(object, state.ascii ? o.unicode_ascii_size : o.unicode_compact_size);
     } else {
-        data = memory.readPointer(at(object, o.unicode_data_any));   // e.g. instances of str subclasses
+        data = readPointerField(memory, object, o.unicode_data_any);   // e.g. instances of str subclasses
     }
     if (length < 0 || (data == 0 && length > 0)) return std::nullopt;
 

@@ -1,10 +1,12 @@
 #include "runtime/repr/ObjectRepr.h"
 
+#include "runtime/layouts/Encodings.h"
+#include "runtime/layouts/Field.h"
 #include "runtime/objects/ContainerItems.h"
 #include "runtime/objects/DictReader.h"
 #include "runtime/objects/FreedMemory.h"
-#include "runtime/repr/ReprFormat.h"
 #include "runtime/objects/ScalarReader.h"
+#include "runtime/repr/ReprFormat.h"
 
 #include <fmt/format.h>
 
@@ -15,11 +17,6 @@
 namespace pyautopsy::runtime {
 namespace {
 
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
-
-constexpr std::uint64_t kTpFlagsHeapType = 1ULL << 9;
-constexpr std::size_t kMaxBaseChain = 64;        // tp_base hops to a builtin base
-constexpr std::size_t kMaxIntDigits = 2048;      // ~18,000 decimal digits; more than repr() allows since 3.11
 
 // Keeps the cycle-guard stack right when a nested read throws.
 class ActiveGuard {
@@ -44,13 +41,13 @@ ObjectRepr::TypeInfo ObjectRepr::classify(std::uint64_t type)
 
     // The builtin (static) type this one derives from, and whether it inherits its repr.
     std::uint64_t base = type;
-    for (std::size_t hops = 0; base != 0 && (m_reader.typeFlags(base) & kTpFlagsHeapType); ++hops) {
-        if (hops >= kMaxBaseChain) return info;
-        base = memory.readPointer(at(base, t.tp_base));
+    for (std::size_t hops = 0; base != 0 && (m_reader.typeFlags(base) & encoding::kTpFlagsHeapType); ++hops) {
+        if (hops >= m_reader.limits().maxTypeChain) return info;
+        base = readPointerField(memory, base, t.tp_base);
     }
     if (base == 0) return info;
     info.exact = base == type;
-    if (!info.exact && memory.readPointer(at(type, t.tp_repr)) != memory.readPointer(at(base, t.tp_repr)))
+    if (!info.exact && readPointerField(memory, type, t.tp_repr) != readPointerField(memory, base, t.tp_repr))
         return info;   // the subclass has its own __repr__, which we cannot run
 
     static const std::pair<const char*, Kind> kBuiltins[] = {
@@ -74,13 +71,13 @@ ObjectRepr::TypeInfo ObjectRepr::classify(std::uint64_t type)
     bool consistent = true;
     switch (kind) {
     case Kind::Int:
-    case Kind::Bool: consistent = hasFlag(kTpFlagsLongSubclass); break;
-    case Kind::Str: consistent = hasFlag(kTpFlagsUnicodeSubclass); break;
-    case Kind::Bytes: consistent = hasFlag(kTpFlagsBytesSubclass); break;
-    case Kind::Tuple: consistent = hasFlag(kTpFlagsTupleSubclass); break;
-    case Kind::List: consistent = hasFlag(kTpFlagsListSubclass); break;
-    case Kind::Dict: consistent = hasFlag(kTpFlagsDictSubclass); break;
-    case Kind::Type: consistent = hasFlag(kTpFlagsTypeSubclass); break;
+    case Kind::Bool: consistent = hasFlag(encoding::kTpFlagsLongSubclass); break;
+    case Kind::Str: consistent = hasFlag(encoding::kTpFlagsUnicodeSubclass); break;
+    case Kind::Bytes: consistent = hasFlag(encoding::kTpFlagsBytesSubclass); break;
+    case Kind::Tuple: consistent = hasFlag(encoding::kTpFlagsTupleSubclass); break;
+    case Kind::List: consistent = hasFlag(encoding::kTpFlagsListSubclass); break;
+    case Kind::Dict: consistent = hasFlag(encoding::kTpFlagsDictSubclass); break;
+    case Kind::Type: consistent = hasFlag(encoding::kTpFlagsTypeSubclass); break;
     default: break;
     }
     if (consistent) info.kind = kind;
@@ -113,18 +110,23 @@ std::string ObjectRepr::qualifiedName(std::uint64_t type)
     const auto& t = m_reader.runtime().layout.type;
     const auto& memory = m_reader.memory();
     std::string tpName = m_reader.typeName(type).value_or("?");
-    if ((m_reader.typeFlags(type) & kTpFlagsHeapType) == 0) return tpName;   // "module.Name" already, or a builtin
+    if ((m_reader.typeFlags(type) & encoding::kTpFlagsHeapType) == 0) return tpName;   // "module.Name" already, or a builtin
     // Heap types: __qualname__ and the "__module__" entry of the type's dict.
     std::string qualname = tpName;
     if (has(t.ht_qualname)) {
-        std::uint64_t q = memory.readPointer(at(type, t.ht_qualname));
-        if (q && (m_reader.typeFlags(m_reader.typeOf(q)) & kTpFlagsUnicodeSubclass))
+        std::uint64_t q = readPointerField(memory, type, t.ht_qualname);
+        if (q && (m_reader.typeFlags(m_reader.typeOf(q)) & encoding::kTpFlagsUnicodeSubclass))
             qualname = readStrUtf8(m_reader, q, m_reader.limits().maxStringBytes).value_or(tpName);
     }
-    std::uint64_t dict = memory.readPointer(at(type, t.tp_dict));
+    std::uint64_t dict = readPointerField(memory, type, t.tp_dict);
     if (dict == 0) return tpName;
-    auto module = DictReader(m_reader).findStr(dict, "__module__");
-    if (!module || (m_reader.typeFlags(m_reader.typeOf(*module)) & kTpFlagsUnicodeSubclass) == 0) return tpName;
+    std::optional<std::uint64_t> module;
+    try {
+        module = DictReader(m_reader).findStr(dict, "__module__");
+    } catch (const target::MemoryFault&) {
+        return tpName;   // an unreadable type dict costs the repr its module prefix, nothing more
+    }
+    if (!module || (m_reader.typeFlags(m_reader.typeOf(*module)) & encoding::kTpFlagsUnicodeSubclass) == 0) return tpName;
     auto name = readStrUtf8(m_reader, *module, m_reader.limits().maxStringBytes);
     if (!name || *name == "builtins") return tpName;
     return *name + "." + qualname;
@@ -199,7 +201,7 @@ void ObjectRepr::renderKnown(std::uint64_t object, const TypeInfo& info, std::si
         return;
     }
     case Kind::Int: {
-        auto value = readLong(m_reader, object, kMaxIntDigits);
+        auto value = readLong(m_reader, object, m_reader.limits().maxReprIntDigits);
         if (!value) {
             out += fmt::format("<int too large to show at {:#x}>", object);
             return;
@@ -207,10 +209,10 @@ void ObjectRepr::renderKnown(std::uint64_t object, const TypeInfo& info, std::si
         out += repr::formatInt(value->negative, value->digits);
         return;
     }
-    case Kind::Float: out += repr::formatFloat(memory.read<double>(at(object, o.float_value))); return;
+    case Kind::Float: out += repr::formatFloat(readField<double>(memory, object, o.float_value)); return;
     case Kind::Complex: {
         double parts[2];
-        memory.readBytes(at(object, o.complex_value), parts, sizeof parts);
+        memory.readBytes(fieldAddress(object, o.complex_value), parts, sizeof parts);
         out += repr::formatComplex(parts[0], parts[1]);
         return;
     }
@@ -221,18 +223,18 @@ void ObjectRepr::renderKnown(std::uint64_t object, const TypeInfo& info, std::si
         return;
     }
     case Kind::Bytes: {
-        auto size = memory.read<std::int64_t>(at(object, o.bytes_size));
+        auto size = readField<std::int64_t>(memory, object, o.bytes_size);
         if (size < 0) break;
         std::size_t count = std::min<std::size_t>(static_cast<std::size_t>(size), limits.maxReprLength + 1);
         std::vector<std::uint8_t> data(count);
-        if (count) memory.readBytes(at(object, o.bytes_sval), data.data(), count);
+        if (count) memory.readBytes(fieldAddress(object, o.bytes_sval), data.data(), count);
         out += repr::formatBytes(data, count < static_cast<std::size_t>(size));
         return;
     }
     case Kind::Tuple:
     case Kind::List: {
         const bool tuple = info.kind == Kind::Tuple;
-        auto size = memory.read<std::int64_t>(at(object, tuple ? o.tuple_size : o.list_size));
+        auto size = readField<std::int64_t>(memory, object, tuple ? o.tuple_size : o.list_size);
         if (size < 0) break;
         // Only what can still be shown is read: each item takes at least one byte.
         auto items = sequenceItems(m_reader, object, tuple, std::min(limits.maxContainerItems, limits.maxReprLength + 1));
@@ -255,7 +257,7 @@ void ObjectRepr::renderKnown(std::uint64_t object, const TypeInfo& info, std::si
         return;
     }
     case Kind::Function: {
-        std::uint64_t q = memory.readPointer(at(object, o.func_qualname));
+        std::uint64_t q = readPointerField(memory, object, o.func_qualname);
         auto name = q ? readStrUtf8(m_reader, q, limits.maxStringBytes) : std::nullopt;
         if (!name) break;
         out += fmt::format("<function {} at {:#x}>", *name, object);

@@ -1,5 +1,7 @@
 #include "runtime/state/AtexitReader.h"
 
+#include "runtime/layouts/Encodings.h"
+#include "runtime/layouts/Field.h"
 #include "runtime/objects/CallableDescriber.h"
 
 #include <fmt/format.h>
@@ -8,8 +10,6 @@ namespace pyautopsy::runtime {
 namespace {
 
 constexpr std::int64_t kMaxCallbacks = 1 << 16;   // a larger count is corrupt memory
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
 struct RawCallback {
     std::uint64_t func = 0, args = 0, kwargs = 0;
@@ -29,8 +29,8 @@ snapshot::AtexitCallback describe(const ObjectReader& reader, const RawCallback&
     const auto& o = reader.runtime().layout.object;
     if (raw.kwargs == 0) {
         cb.kwargCount = 0;
-    } else if ((reader.typeFlags(reader.typeOf(raw.kwargs)) & kTpFlagsDictSubclass) != 0) {
-        cb.kwargCount = static_cast<int>(reader.memory().read<std::int64_t>(at(raw.kwargs, o.dict_used)));
+    } else if ((reader.typeFlags(reader.typeOf(raw.kwargs)) & encoding::kTpFlagsDictSubclass) != 0) {
+        cb.kwargCount = static_cast<int>(readField<std::int64_t>(reader.memory(), raw.kwargs, o.dict_used));
     }
     return cb;
 }
@@ -41,8 +41,8 @@ std::vector<RawCallback> fromStructArray(const ObjectReader& reader, std::uint64
     const auto& memory = reader.memory();
     const auto& a = reader.runtime().layout.atexit;
     std::vector<RawCallback> out;
-    std::uint64_t array = memory.readPointer(at(state, a.callbacks));
-    auto count = memory.read<std::int32_t>(at(state, a.ncallbacks));
+    std::uint64_t array = readPointerField(memory, state, a.callbacks);
+    auto count = readField<std::int32_t>(memory, state, a.ncallbacks);
     if (count < 0 || count > kMaxCallbacks) {
         notes.push_back(fmt::format("atexit callback count {} is not plausible", count));
         return out;
@@ -55,9 +55,9 @@ std::vector<RawCallback> fromStructArray(const ObjectReader& reader, std::uint64
         std::uint64_t entry = memory.readPointer(array + 8 * static_cast<std::uint64_t>(i));
         if (entry == 0) continue;
         RawCallback raw;
-        raw.func = memory.readPointer(at(entry, a.callback_func));
-        raw.args = memory.readPointer(at(entry, a.callback_args));
-        raw.kwargs = memory.readPointer(at(entry, a.callback_kwargs));
+        raw.func = readPointerField(memory, entry, a.callback_func);
+        raw.args = readPointerField(memory, entry, a.callback_args);
+        raw.kwargs = readPointerField(memory, entry, a.callback_kwargs);
         if (raw.func != 0) out.push_back(raw);
     }
     return out;
@@ -69,18 +69,18 @@ std::vector<RawCallback> fromList(const ObjectReader& reader, std::uint64_t stat
     const auto& memory = reader.memory();
     const auto& o = reader.runtime().layout.object;
     std::vector<RawCallback> out;
-    std::uint64_t list = memory.readPointer(at(state, reader.runtime().layout.atexit.callbacks));
+    std::uint64_t list = readPointerField(memory, state, reader.runtime().layout.atexit.callbacks);
     if (list == 0) return out;
-    if ((reader.typeFlags(reader.typeOf(list)) & kTpFlagsListSubclass) == 0) {
+    if ((reader.typeFlags(reader.typeOf(list)) & encoding::kTpFlagsListSubclass) == 0) {
         notes.push_back("atexit callbacks are not a list");
         return out;
     }
-    auto size = memory.read<std::int64_t>(at(list, o.list_size));
+    auto size = readField<std::int64_t>(memory, list, o.list_size);
     if (size < 0 || size > kMaxCallbacks) {
         notes.push_back(fmt::format("atexit callback list size {} is not plausible", size));
         return out;
     }
-    std::uint64_t items = memory.readPointer(at(list, o.list_items));
+    std::uint64_t items = readPointerField(memory, list, o.list_items);
     for (std::int64_t i = 0; i < size; ++i) {
         std::uint64_t item = memory.readPointer(items + 8 * static_cast<std::uint64_t>(i));
         auto fields = reader.readTupleItems(item);
@@ -98,9 +98,9 @@ std::vector<RawCallback> fromList(const ObjectReader& reader, std::uint64_t stat
 std::uint64_t stateAddress(const ObjectReader& reader, std::uint64_t interp, std::vector<std::string>& notes)
 {
     const auto& L = reader.runtime().layout;
-    if (has(L.interpreter.atexit)) return at(interp, L.interpreter.atexit);
+    if (has(L.interpreter.atexit)) return fieldAddress(interp, L.interpreter.atexit);
     if (!has(L.interpreter.pyexitmodule) || !has(L.object.module_state)) return 0;
-    std::uint64_t module = reader.memory().readPointer(at(interp, L.interpreter.pyexitmodule));
+    std::uint64_t module = readPointerField(reader.memory(), interp, L.interpreter.pyexitmodule);
     if (module == 0) {
         notes.push_back("the atexit module was never imported (or is gone)");
         return 0;
@@ -109,7 +109,7 @@ std::uint64_t stateAddress(const ObjectReader& reader, std::uint64_t interp, std
         notes.push_back("interp->pyexitmodule is no longer a module (freed during teardown)");
         return 0;
     }
-    std::uint64_t state = reader.memory().readPointer(at(module, L.object.module_state));
+    std::uint64_t state = readPointerField(reader.memory(), module, L.object.module_state);
     if (state == 0) notes.push_back("the atexit module has no state");
     return state;
 }
@@ -162,7 +162,7 @@ snapshot::AtexitState readAtexit(const ObjectReader& reader, std::uint64_t inter
     }
     std::int64_t id = -1;
     try {
-        id = reader.memory().read<std::int64_t>(at(interp, reader.runtime().layout.interpreter.id));
+        id = readField<std::int64_t>(reader.memory(), interp, reader.runtime().layout.interpreter.id);
         std::uint64_t state = stateAddress(reader, interp, out.notes);
         if (state == 0) return out;
         // Layout presence tells the two shapes apart: the struct array has a count.

@@ -1,19 +1,19 @@
 #include "runtime/state/GcStateReader.h"
 
+#include "runtime/layouts/Field.h"
+
 #include <fmt/format.h>
 
 namespace pyautopsy::runtime {
 namespace {
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
 snapshot::GcGeneration readGeneration(const target::Memory& memory, const GcLayout& g, std::uint64_t address,
                                       int index)
 {
     snapshot::GcGeneration gen;
     gen.index = index;
-    gen.threshold = memory.read<std::int32_t>(at(address, g.generation_threshold));
-    gen.count = memory.read<std::int32_t>(at(address, g.generation_count));
+    gen.threshold = readField<std::int32_t>(memory, address, g.generation_threshold);
+    gen.count = readField<std::int32_t>(memory, address, g.generation_count);
     return gen;
 }
 
@@ -29,10 +29,10 @@ std::optional<snapshot::GcState> readGcState(const ObjectReader& reader, FrameWa
 
     std::uint64_t gc = 0;
     if (has(L.interpreter.gc)) {
-        gc = at(interp, L.interpreter.gc);
+        gc = fieldAddress(interp, L.interpreter.gc);
     } else if (has(L.runtime.gc)) {
         if (!mainInterpreter) return std::nullopt;
-        gc = at(rt.address, L.runtime.gc);
+        gc = fieldAddress(rt.address, L.runtime.gc);
     } else {
         return std::nullopt;
     }
@@ -44,24 +44,24 @@ std::optional<snapshot::GcState> readGcState(const ObjectReader& reader, FrameWa
         return state;
     }
     try {
-        if (has(g.enabled)) state.enabled = memory.read<std::int32_t>(at(gc, g.enabled)) != 0;
-        if (has(g.collecting)) state.collecting = memory.read<std::int32_t>(at(gc, g.collecting)) != 0;
+        if (has(g.enabled)) state.enabled = readField<std::int32_t>(memory, gc, g.enabled) != 0;
+        if (has(g.collecting)) state.collecting = readField<std::int32_t>(memory, gc, g.collecting) != 0;
         const auto stride = static_cast<std::uint64_t>(g.generation_size);
         if (has(g.generations)) {
             state.kind = "generational";
             for (int i = 0; i < 3; ++i)
-                state.generations.push_back(readGeneration(memory, g, at(gc, g.generations) + stride * i, i));
+                state.generations.push_back(readGeneration(memory, g, fieldAddress(gc, g.generations) + stride * i, i));
         } else if (has(g.young) && has(g.old)) {
             // The incremental collector: one young generation, two old spaces.
             state.kind = "incremental";
-            state.generations.push_back(readGeneration(memory, g, at(gc, g.young), 0));
+            state.generations.push_back(readGeneration(memory, g, fieldAddress(gc, g.young), 0));
             for (int i = 0; i < 2; ++i)
-                state.generations.push_back(readGeneration(memory, g, at(gc, g.old) + stride * i, i + 1));
+                state.generations.push_back(readGeneration(memory, g, fieldAddress(gc, g.old) + stride * i, i + 1));
         } else {
             state.notes.push_back("no layout for this version's GC generations");
         }
         if (has(g.frame) && state.collecting.value_or(false)) {
-            std::uint64_t frame = memory.readPointer(at(gc, g.frame));
+            std::uint64_t frame = readPointerField(memory, gc, g.frame);
             if (frame != 0) {
                 state.collectingFrame = frame;
                 FrameWalk walk = frames.walkFrom(frame);

@@ -1,11 +1,12 @@
 #include "runtime/state/RuntimeStateReader.h"
 
+#include "runtime/layouts/Encodings.h"
+#include "runtime/layouts/Field.h"
+
 #include <fmt/format.h>
 
 namespace pyautopsy::runtime {
 namespace {
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
 }  // namespace
 
@@ -16,17 +17,17 @@ void readRuntimeFinalization(const ObjectReader& reader, snapshot::RuntimeState&
     const auto& L = rt.layout.runtime;
     out.immortalObjects = rt.caps.immortalObjects;
     try {
-        if (has(L.initialized)) out.initialized = memory.read<std::int32_t>(at(rt.address, L.initialized)) != 0;
+        if (has(L.initialized)) out.initialized = readField<std::int32_t>(memory, rt.address, L.initialized) != 0;
         if (has(L.core_initialized))
-            out.coreInitialized = memory.read<std::int32_t>(at(rt.address, L.core_initialized)) != 0;
+            out.coreInitialized = readField<std::int32_t>(memory, rt.address, L.core_initialized) != 0;
         if (has(L.finalizing)) {
             // 3.8 a plain pointer, 3.9-3.12 an atomic wrapper around one: 8 bytes either way.
-            std::uint64_t tstate = memory.readPointer(at(rt.address, L.finalizing));
+            std::uint64_t tstate = readPointerField(memory, rt.address, L.finalizing);
             out.finalizing = tstate != 0;
             if (tstate != 0) out.finalizingThreadState = tstate;
         }
         if (has(L.finalizing_id)) {
-            auto ident = memory.read<std::uint64_t>(at(rt.address, L.finalizing_id));
+            auto ident = readField<std::uint64_t>(memory, rt.address, L.finalizing_id);
             if (ident != 0) {
                 out.finalizingThreadId = ident;
                 out.finalizingThreadIdFrom = "_PyRuntime._finalizing_id";
@@ -36,7 +37,7 @@ void readRuntimeFinalization(const ObjectReader& reader, snapshot::RuntimeState&
             // <= 3.11 records only the thread state; it is the finalizing thread's
             // own and stays allocated until the very end of Py_FinalizeEx.
             std::uint64_t ident = 0;
-            if (memory.readSome(at(*out.finalizingThreadState, rt.layout.thread.thread_id), &ident, sizeof ident) ==
+            if (memory.readSome(fieldAddress(*out.finalizingThreadState, rt.layout.thread.thread_id), &ident, sizeof ident) ==
                     sizeof ident &&
                 ident != 0) {
                 out.finalizingThreadId = ident;
@@ -44,7 +45,7 @@ void readRuntimeFinalization(const ObjectReader& reader, snapshot::RuntimeState&
             }
         }
         if (has(L.nexitfuncs)) {
-            auto count = memory.read<std::int32_t>(at(rt.address, L.nexitfuncs));
+            auto count = readField<std::int32_t>(memory, rt.address, L.nexitfuncs);
             if (count >= 0 && count <= 1024) {
                 out.cAtexitCount = count;
             } else {
@@ -63,13 +64,13 @@ void readInterpreterFinalization(const ObjectReader& reader, std::uint64_t inter
     const auto& L = reader.runtime().layout;
     try {
         if (has(L.interpreter.finalizing))
-            out.finalizing = memory.read<std::int32_t>(at(interp, L.interpreter.finalizing)) != 0;
+            out.finalizing = readField<std::int32_t>(memory, interp, L.interpreter.finalizing) != 0;
         if (has(L.interpreter._finalizing)) {
-            std::uint64_t tstate = memory.readPointer(at(interp, L.interpreter._finalizing));
+            std::uint64_t tstate = readPointerField(memory, interp, L.interpreter._finalizing);
             if (tstate != 0) out.finalizingThreadState = tstate;
         }
         if (has(L.interpreter._finalizing_id)) {
-            auto ident = memory.read<std::uint64_t>(at(interp, L.interpreter._finalizing_id));
+            auto ident = readField<std::uint64_t>(memory, interp, L.interpreter._finalizing_id);
             if (ident != 0) out.finalizingThreadId = ident;
         }
     } catch (const target::MemoryFault& fault) {
@@ -77,10 +78,10 @@ void readInterpreterFinalization(const ObjectReader& reader, std::uint64_t inter
     }
     try {
         if (has(L.interpreter.modules)) {
-            std::uint64_t modules = memory.readPointer(at(interp, L.interpreter.modules));
+            std::uint64_t modules = readPointerField(memory, interp, L.interpreter.modules);
             // Cleared (NULL) at the end of module teardown; only a dict has ma_used.
-            if (modules != 0 && (reader.typeFlags(reader.typeOf(modules)) & kTpFlagsDictSubclass) != 0) {
-                auto used = memory.read<std::int64_t>(at(modules, L.object.dict_used));
+            if (modules != 0 && (reader.typeFlags(reader.typeOf(modules)) & encoding::kTpFlagsDictSubclass) != 0) {
+                auto used = readField<std::int64_t>(memory, modules, L.object.dict_used);
                 if (used >= 0) out.modulesCount = used;
             } else if (modules == 0) {
                 out.notes.push_back("sys.modules is gone (cleared by module teardown)");
@@ -98,10 +99,10 @@ void readInterpreterRecursionLimit(const ObjectReader& reader, std::uint64_t int
     std::uint64_t address = 0;
     const char* from = nullptr;
     if (has(rt.layout.interpreter.recursion_limit)) {
-        address = at(interp, rt.layout.interpreter.recursion_limit);
+        address = fieldAddress(interp, rt.layout.interpreter.recursion_limit);
         from = "interp->ceval.recursion_limit";
     } else if (has(rt.layout.runtime.recursion_limit)) {
-        address = at(rt.address, rt.layout.runtime.recursion_limit);
+        address = fieldAddress(rt.address, rt.layout.runtime.recursion_limit);
         from = "_PyRuntime.ceval.recursion_limit";
     }
     if (from == nullptr) return;

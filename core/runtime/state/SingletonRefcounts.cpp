@@ -1,5 +1,7 @@
 #include "runtime/state/SingletonRefcounts.h"
 
+#include "runtime/layouts/Encodings.h"
+#include "runtime/layouts/Field.h"
 #include "runtime/objects/DictReader.h"
 
 #include <fmt/format.h>
@@ -12,8 +14,6 @@ namespace {
 
 constexpr int kSmallNegInts = 5;   // _PY_NSMALLNEGINTS: small_ints[0] is -5 in every version
 constexpr std::array<int, 5> kSmallInts = {-5, 0, 1, 255, 256};
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
 struct Candidate {
     std::string name;
@@ -32,11 +32,11 @@ std::optional<Candidate> smallInt(const ObjectReader& reader, const target::Modu
     Candidate c{std::to_string(value), std::nullopt, "", "PyLong_Type", value};
     const auto index = static_cast<std::uint64_t>(value + kSmallNegInts);
     if (has(L.runtime.small_ints) && has(L.object.long_struct_size)) {
-        c.address = at(rt.address, L.runtime.small_ints) + index * static_cast<std::uint64_t>(L.object.long_struct_size);
+        c.address = fieldAddress(rt.address, L.runtime.small_ints) + index * static_cast<std::uint64_t>(L.object.long_struct_size);
         c.foundBy = "_PyRuntime static singletons";
     } else if (has(L.interpreter.small_ints) && mainInterp != 0) {
         std::uint64_t p = 0;
-        if (reader.memory().readSome(at(mainInterp, L.interpreter.small_ints) + 8 * index, &p, 8) == 8 && p != 0)
+        if (reader.memory().readSome(fieldAddress(mainInterp, L.interpreter.small_ints) + 8 * index, &p, 8) == 8 && p != 0)
             c.address = p;
         c.foundBy = "interp->small_ints";
     } else if (has(L.object.long_struct_size)) {
@@ -55,7 +55,6 @@ std::optional<std::uint64_t> pointerAt(const target::Memory& memory, std::uint64
     return p;
 }
 
-constexpr std::size_t kMaxCodeObjects = 256;   // code objects asked for their empty tuples
 
 // 3.8-3.9 keep () in a static free list (tupleobject.c free_list[0]) with no
 // exported symbol. Every code object without free or cell variables holds it
@@ -72,12 +71,12 @@ void emptyTupleFromCode(const ObjectReader& reader, const std::vector<std::uint6
     std::size_t references = 0;
     std::size_t asked = 0;
     for (std::uint64_t code : codeObjects) {
-        if (asked++ >= kMaxCodeObjects) break;
+        if (asked++ >= reader.limits().maxEmptyTupleProbes) break;
         for (Offset field : {L.code.co_freevars, L.code.co_cellvars}) {
-            auto tuple = pointerAt(reader.memory(), at(code, field));
-            if (!tuple || (reader.typeFlags(reader.typeOf(*tuple)) & kTpFlagsTupleSubclass) == 0) continue;
+            auto tuple = pointerAt(reader.memory(), fieldAddress(code, field));
+            if (!tuple || (reader.typeFlags(reader.typeOf(*tuple)) & encoding::kTpFlagsTupleSubclass) == 0) continue;
             std::int64_t size = -1;
-            if (reader.memory().readSome(at(*tuple, L.object.tuple_size), &size, sizeof size) != sizeof size ||
+            if (reader.memory().readSome(fieldAddress(*tuple, L.object.tuple_size), &size, sizeof size) != sizeof size ||
                 size != 0)
                 continue;
             found.insert(*tuple);
@@ -113,12 +112,12 @@ void emptyStrFromModules(const ObjectReader& reader, const target::ModuleIndex& 
     DictReader dicts(reader);
     std::vector<std::pair<std::string, std::uint64_t>> refs;
     auto consider = [&](const char* name, Offset dictField, const char* key) {
-        auto dict = pointerAt(reader.memory(), at(mainInterp, dictField));
+        auto dict = pointerAt(reader.memory(), fieldAddress(mainInterp, dictField));
         if (!dict) return;
         auto value = dicts.findStr(*dict, key);
         if (!value || (strType && reader.typeOf(*value) != *strType)) return;
         std::int64_t length = -1;
-        if (reader.memory().readSome(at(*value, L.object.unicode_length), &length, sizeof length) != sizeof length ||
+        if (reader.memory().readSome(fieldAddress(*value, L.object.unicode_length), &length, sizeof length) != sizeof length ||
             length != 0)
             return;
         refs.emplace_back(name, *value);
@@ -174,10 +173,10 @@ std::vector<Candidate> candidates(const ObjectReader& reader, const target::Modu
 
     Candidate tuple{"()", std::nullopt, "", "PyTuple_Type", std::nullopt};
     if (has(L.runtime.tuple_empty)) {
-        tuple.address = at(rt.address, L.runtime.tuple_empty);
+        tuple.address = fieldAddress(rt.address, L.runtime.tuple_empty);
         tuple.foundBy = "_PyRuntime static singletons";
     } else if (has(L.interpreter.tuple_free_list) && mainInterp != 0) {
-        tuple.address = pointerAt(reader.memory(), at(mainInterp, L.interpreter.tuple_free_list));
+        tuple.address = pointerAt(reader.memory(), fieldAddress(mainInterp, L.interpreter.tuple_free_list));
         tuple.foundBy = "interp->tuple.free_list[0]";
     } else {
         emptyTupleFromCode(reader, codeObjects, tuple, notes);
@@ -186,10 +185,10 @@ std::vector<Candidate> candidates(const ObjectReader& reader, const target::Modu
 
     Candidate str{"''", std::nullopt, "", "PyUnicode_Type", std::nullopt};
     if (has(L.runtime.str_empty)) {
-        str.address = at(rt.address, L.runtime.str_empty);
+        str.address = fieldAddress(rt.address, L.runtime.str_empty);
         str.foundBy = "_PyRuntime static singletons";
     } else if (has(L.interpreter.str_empty) && mainInterp != 0) {
-        str.address = pointerAt(reader.memory(), at(mainInterp, L.interpreter.str_empty));
+        str.address = pointerAt(reader.memory(), fieldAddress(mainInterp, L.interpreter.str_empty));
         str.foundBy = "interp->unicode.empty_string";
     } else {
         emptyStrFromModules(reader, modules, mainInterp, str, notes);
@@ -262,10 +261,10 @@ std::vector<snapshot::SingletonRefcount> readSingletonRefcounts(const ObjectRead
                 out.push_back(s);
                 continue;
             }
-            auto raw = reader.memory().read<std::uint64_t>(at(*c.address, rt.layout.object.ob_refcnt));
+            auto raw = readField<std::uint64_t>(reader.memory(), *c.address, rt.layout.object.ob_refcnt);
             std::optional<std::uint16_t> flags;
             if (has(rt.layout.object.ob_flags))
-                flags = reader.memory().read<std::uint16_t>(at(*c.address, rt.layout.object.ob_flags));
+                flags = readField<std::uint16_t>(reader.memory(), *c.address, rt.layout.object.ob_flags);
             decodeRefcount(rt, raw, flags, s);
         } catch (const target::MemoryFault& fault) {
             notes.push_back(fmt::format("{} at {:#x} unreadable: {}", c.name, *c.address, fault.what()));

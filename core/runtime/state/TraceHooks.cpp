@@ -1,5 +1,7 @@
 #include "runtime/state/TraceHooks.h"
 
+#include "runtime/layouts/Field.h"
+
 #include <fmt/format.h>
 
 namespace pyautopsy::runtime {
@@ -7,13 +9,11 @@ namespace {
 
 constexpr std::int32_t kMaxTools = 64;   // PY_MONITORING_TOOL_IDS is 8; more is a bad layout
 
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
-
 std::optional<snapshot::TraceHook> readHook(const ObjectReader& reader, const target::ModuleIndex& modules,
                                             std::uint64_t tstate, Offset funcOffset, Offset objOffset)
 {
     if (!has(funcOffset)) return std::nullopt;
-    std::uint64_t func = reader.memory().readPointer(at(tstate, funcOffset));
+    std::uint64_t func = readPointerField(reader.memory(), tstate, funcOffset);
     if (func == 0) return std::nullopt;
     snapshot::TraceHook hook;
     hook.function = func;
@@ -21,7 +21,7 @@ std::optional<snapshot::TraceHook> readHook(const ObjectReader& reader, const ta
         if (!hit->name.empty()) hook.symbol = hit->name;
         if (hit->module) hook.module = hit->module->path;
     }
-    if (has(objOffset)) hook.object = reader.memory().readPointer(at(tstate, objOffset));
+    if (has(objOffset)) hook.object = readPointerField(reader.memory(), tstate, objOffset);
     if (hook.object != 0) {
         try {
             hook.objectType = reader.typeNameOf(hook.object);
@@ -57,7 +57,7 @@ void readMonitoringTools(const ObjectReader& reader, std::uint64_t interp, snaps
     if (count <= 0 || count > kMaxTools) return;
     try {
         for (std::int32_t id = 0; id < count; ++id) {
-            std::uint64_t name = reader.memory().readPointer(at(interp, L.monitoring_tool_names) + 8 * id);
+            std::uint64_t name = reader.memory().readPointer(fieldAddress(interp, L.monitoring_tool_names) + 8 * id);
             if (name == 0) continue;
             snapshot::MonitoringTool tool;
             tool.id = id;

@@ -1,9 +1,12 @@
 #include "runtime/stdlib/AsyncioReader.h"
 
+#include "runtime/code/ValueStack.h"
+#include "runtime/layouts/Encodings.h"
+#include "runtime/layouts/Field.h"
 #include "runtime/objects/ContainerItems.h"
 #include "runtime/objects/DictReader.h"
 #include "runtime/objects/InstanceAttributes.h"
-#include "runtime/code/ValueStack.h"
+#include "runtime/objects/ModuleLookup.h"
 
 #include <fmt/format.h>
 
@@ -14,12 +17,6 @@
 
 namespace pyautopsy::runtime {
 namespace {
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
-
-constexpr std::size_t kMaxTasks = 100000;       // more tasks than any real loop keeps
-constexpr std::size_t kMaxAwaitDepth = 256;     // coroutines awaiting coroutines
-constexpr std::size_t kMaxTypeDepth = 32;       // tp_base chain of a Task subclass
 
 // Collects one interpreter's tasks: registry, per-thread lists, coroutine chains.
 class TaskCollector {
@@ -63,9 +60,9 @@ bool TaskCollector::isCTask(std::uint64_t object)
     if (auto it = m_taskTypes.find(type); it != m_taskTypes.end()) return it->second;
     bool found = false;
     std::uint64_t walk = type;
-    for (std::size_t depth = 0; walk != 0 && depth < kMaxTypeDepth && !found; ++depth) {
+    for (std::size_t depth = 0; walk != 0 && depth < m_reader.limits().maxTypeChain && !found; ++depth) {
         found = m_reader.typeName(walk).value_or("") == "_asyncio.Task";
-        walk = m_reader.memory().readPointer(at(walk, t.tp_base));
+        walk = readPointerField(m_reader.memory(), walk, t.tp_base);
     }
     m_taskTypes.emplace(type, found);
     return found;
@@ -86,8 +83,8 @@ std::vector<std::uint64_t> TaskCollector::registeredTasks(std::uint64_t globals,
         try {
             auto data = attributes.find(*weakSet, "data");
             if (!data) continue;
-            for (std::uint64_t ref : setItems(m_reader, *data, kMaxTasks)) {
-                std::uint64_t object = memory.readPointer(at(ref, a.weakref_object));
+            for (std::uint64_t ref : setItems(m_reader, *data, m_reader.limits().maxAsyncioTasks)) {
+                std::uint64_t object = readPointerField(memory, ref, a.weakref_object);
                 if (object != 0 && object != m_reader.runtime().objects.none.value_or(0)) tasks.push_back(object);
             }
         } catch (const target::MemoryFault& fault) {
@@ -96,7 +93,7 @@ std::vector<std::uint64_t> TaskCollector::registeredTasks(std::uint64_t globals,
     }
     if (auto eager = dicts.findStr(globals, "_eager_tasks")) {
         try {
-            auto items = setItems(m_reader, *eager, kMaxTasks);
+            auto items = setItems(m_reader, *eager, m_reader.limits().maxAsyncioTasks);
             tasks.insert(tasks.end(), items.begin(), items.end());
         } catch (const target::MemoryFault& fault) {
             notes.push_back(fmt::format("asyncio.tasks._eager_tasks unreadable: {}", fault.what()));
@@ -112,7 +109,7 @@ void TaskCollector::addListedTasks(std::uint64_t head, std::vector<std::uint64_t
     const auto& memory = m_reader.memory();
     std::unordered_set<std::uint64_t> seen;
     std::uint64_t node = memory.readPointer(head);   // llist_node.next is its first member
-    while (node != 0 && node != head && seen.size() < kMaxTasks && seen.insert(node).second) {
+    while (node != 0 && node != head && seen.size() < m_reader.limits().maxAsyncioTasks && seen.insert(node).second) {
         tasks.push_back(node - static_cast<std::uint64_t>(a.task_node));
         node = memory.readPointer(node);
     }
@@ -124,21 +121,21 @@ snapshot::AsyncTask TaskCollector::readTask(std::uint64_t task, std::uint64_t& l
     const auto& memory = m_reader.memory();
     snapshot::AsyncTask out;
     out.address = task;
-    loop = memory.readPointer(at(task, a.future_loop));
-    waiter = memory.readPointer(at(task, a.task_fut_waiter));
-    std::uint64_t name = memory.readPointer(at(task, a.task_name));
+    loop = readPointerField(memory, task, a.future_loop);
+    waiter = readPointerField(memory, task, a.task_fut_waiter);
+    std::uint64_t name = readPointerField(memory, task, a.task_name);
     if (auto text = m_reader.readString(name)) {
         out.name = *text;
     } else if (auto number = m_reader.readSmallInt(name)) {
         out.name = fmt::format("Task-{}", *number);   // 3.13+ names tasks lazily: get_name() formats this
     }
-    switch (memory.read<std::int32_t>(at(task, a.future_state))) {
+    switch (readField<std::int32_t>(memory, task, a.future_state)) {
     case 0: out.state = "pending"; break;
     case 1: out.state = "cancelled"; break;
     case 2: out.state = "finished"; break;
     default: out.state = "unknown"; break;
     }
-    if (out.state == "pending") followCoroutine(memory.readPointer(at(task, a.task_coro)), out);
+    if (out.state == "pending") followCoroutine(readPointerField(memory, task, a.task_coro), out);
     return out;
 }
 
@@ -148,12 +145,12 @@ void TaskCollector::followCoroutine(std::uint64_t coro, snapshot::AsyncTask& tas
 {
     const auto& rt = m_reader.runtime();
     const auto& memory = m_reader.memory();
-    for (std::size_t depth = 0; coro != 0 && depth < kMaxAwaitDepth; ++depth) {
+    for (std::size_t depth = 0; coro != 0 && depth < m_reader.limits().maxAwaitDepth; ++depth) {
         std::string type = typeName(coro);
         if (type != "coroutine" && type != "generator" && type != "async_generator") {
             if (type == "_asyncio.FutureIter") {
                 // Future.__await__'s iterator: the future itself is what the task waits for.
-                std::uint64_t future = memory.readPointer(at(coro, rt.layout.asyncio.futureiter_future));
+                std::uint64_t future = readPointerField(memory, coro, rt.layout.asyncio.futureiter_future);
                 task.waitsFor = typeName(future);
                 task.waitsForAddress = future;
             } else if (!type.empty()) {
@@ -163,8 +160,8 @@ void TaskCollector::followCoroutine(std::uint64_t coro, snapshot::AsyncTask& tas
             break;
         }
         std::uint64_t frame = rt.caps.frames == FrameModel::FrameObjects
-                                  ? memory.readPointer(at(coro, rt.layout.gen.gi_frame))
-                                  : at(coro, rt.layout.gen.gi_iframe);
+                                  ? readPointerField(memory, coro, rt.layout.gen.gi_frame)
+                                  : fieldAddress(coro, rt.layout.gen.gi_iframe);
         if (frame == 0) break;   // finished
         auto described = m_frames.frameAt(frame);
         if (!described || !described->codeAddress) break;
@@ -191,16 +188,16 @@ bool TaskCollector::resumesAwait(std::uint64_t frame, std::uint64_t code)
     const auto& L = rt.layout;
     const auto& memory = m_reader.memory();
     if (rt.caps.frames == FrameModel::FrameObjects) {
-        int lasti = memory.read<std::int32_t>(at(frame, L.frameObject.f_lasti));
+        int lasti = readField<std::int32_t>(memory, frame, L.frameObject.f_lasti);
         if (lasti < 0) return false;
         std::int64_t bytes = rt.caps.lasti == LastiModel::FrameLastiUnits ? std::int64_t{lasti} * 2 : lasti;
-        std::uint64_t codeBytes = memory.readPointer(at(code, L.code.co_code));
-        auto size = memory.read<std::int64_t>(at(codeBytes, L.object.bytes_size));
+        std::uint64_t codeBytes = readPointerField(memory, code, L.code.co_code);
+        auto size = readField<std::int64_t>(memory, codeBytes, L.object.bytes_size);
         if (bytes + 2 >= size) return false;
-        auto opcode = memory.read<std::uint8_t>(at(codeBytes, L.object.bytes_sval) + static_cast<std::uint64_t>(bytes) + 2);
+        auto opcode = memory.read<std::uint8_t>(fieldAddress(codeBytes, L.object.bytes_sval) + static_cast<std::uint64_t>(bytes) + 2);
         return opcode == L.bytecode.yield_from;
     }
-    std::uint64_t next = memory.readPointer(at(frame, L.interpreterFrame.instr_ptr));
+    std::uint64_t next = readPointerField(memory, frame, L.interpreterFrame.instr_ptr);
     if (rt.caps.lasti == LastiModel::PrevInstr) next += 2;   // prev_instr: the YIELD_VALUE before it
     std::uint8_t instruction[2] = {};
     memory.readBytes(next, instruction, sizeof instruction);
@@ -235,26 +232,24 @@ std::vector<std::uint64_t> TaskCollector::awaitedTasks(std::uint64_t waiter, con
     }
     InstanceAttributes attributes(m_reader);
     auto children = attributes.find(waiter, "_children");
-    if (!children || (m_reader.typeFlags(m_reader.typeOf(*children)) & kTpFlagsListSubclass) == 0) return out;
+    if (!children || (m_reader.typeFlags(m_reader.typeOf(*children)) & encoding::kTpFlagsListSubclass) == 0) return out;
     for (std::uint64_t child : sequenceItems(m_reader, *children, false, m_reader.limits().maxContainerItems))
         if (tasks.count(child)) out.push_back(child);
     return out;
 }
 
 void TaskCollector::run(std::uint64_t interp, std::int64_t interpreterId, const std::vector<std::uint64_t>& threadStates,
-                 snapshot::AsyncioState& out)
+                        snapshot::AsyncioState& out)
 {
     const auto& rt = m_reader.runtime();
     const auto& L = rt.layout;
     const auto& memory = m_reader.memory();
-    if (!has(L.interpreter.modules) || !has(L.object.module_dict) || !has(L.asyncio.task_coro)) return;
-    DictReader dicts(m_reader);
+    if (!has(L.asyncio.task_coro)) return;
     std::uint64_t globals = 0;
     try {
-        std::uint64_t modules = memory.readPointer(at(interp, L.interpreter.modules));
-        auto tasksModule = modules ? dicts.findStr(modules, "asyncio.tasks") : std::nullopt;
+        auto tasksModule = moduleGlobals(m_reader, interp, "asyncio.tasks");
         if (!tasksModule) return;   // asyncio never imported: nothing to show
-        globals = memory.readPointer(at(*tasksModule, L.object.module_dict));
+        globals = *tasksModule;
     } catch (const target::MemoryFault& fault) {
         out.notes.push_back(fmt::format("sys.modules unreadable: {}", fault.what()));
         return;
@@ -266,13 +261,13 @@ void TaskCollector::run(std::uint64_t interp, std::int64_t interpreterId, const 
     std::unordered_set<std::uint64_t> runningTasks;
     for (std::uint64_t ts : threadStates) {
         try {
-            if (has(L.asyncio.thread_tasks_head)) addListedTasks(at(ts, L.asyncio.thread_tasks_head), found);
+            if (has(L.asyncio.thread_tasks_head)) addListedTasks(fieldAddress(ts, L.asyncio.thread_tasks_head), found);
             if (has(L.asyncio.thread_running_loop)) {
-                std::uint64_t loop = memory.readPointer(at(ts, L.asyncio.thread_running_loop));
-                if (loop != 0) loopThread[loop] = memory.read<std::uint64_t>(at(ts, L.thread.thread_id));
+                std::uint64_t loop = readPointerField(memory, ts, L.asyncio.thread_running_loop);
+                if (loop != 0) loopThread[loop] = readField<std::uint64_t>(memory, ts, L.thread.thread_id);
             }
             if (has(L.asyncio.thread_running_task)) {
-                std::uint64_t task = memory.readPointer(at(ts, L.asyncio.thread_running_task));
+                std::uint64_t task = readPointerField(memory, ts, L.asyncio.thread_running_task);
                 if (task != 0) runningTasks.insert(task);
             }
         } catch (const target::MemoryFault& fault) {
@@ -281,17 +276,20 @@ void TaskCollector::run(std::uint64_t interp, std::int64_t interpreterId, const 
     }
     if (has(L.asyncio.interpreter_tasks_head)) {
         try {
-            addListedTasks(at(interp, L.asyncio.interpreter_tasks_head), found);
+            addListedTasks(fieldAddress(interp, L.asyncio.interpreter_tasks_head), found);
         } catch (const target::MemoryFault& fault) {
             out.notes.push_back(fmt::format("the interpreter's asyncio task list is unreadable: {}", fault.what()));
         }
     }
     // <= 3.13: the running task of each loop is in asyncio.tasks._current_tasks.
+    DictReader dicts(m_reader);
     if (auto current = dicts.findStr(globals, "_current_tasks")) {
         try {
             for (const auto& item : dicts.items(*current, m_reader.limits().maxContainerItems).items)
                 runningTasks.insert(item.value);
-        } catch (const target::MemoryFault&) {
+        } catch (const target::MemoryFault& fault) {
+            out.notes.push_back(fmt::format("asyncio.tasks._current_tasks unreadable (running tasks not marked): {}",
+                                            fault.what()));
         }
     }
 
@@ -301,7 +299,8 @@ void TaskCollector::run(std::uint64_t interp, std::int64_t interpreterId, const 
         if (taskSet.count(task)) continue;
         try {
             if (!isCTask(task)) continue;   // a pure-Python Task subclass has no C layout to read
-        } catch (const target::MemoryFault&) {
+        } catch (const target::MemoryFault& fault) {
+            out.notes.push_back(fmt::format("task {:#x}: type unreadable: {}", task, fault.what()));
             continue;
         }
         taskSet.insert(task);
@@ -342,7 +341,8 @@ void TaskCollector::run(std::uint64_t interp, std::int64_t interpreterId, const 
                         info.threadId = static_cast<std::uint64_t>(*value);
                         info.threadFrom = "loop._thread_id";
                     }
-                } catch (const target::MemoryFault&) {
+                } catch (const target::MemoryFault& fault) {
+                    out.notes.push_back(fmt::format("event loop {:#x}: _thread_id unreadable: {}", loop, fault.what()));
                 }
             }
             loops.push_back(std::move(info));
@@ -355,7 +355,8 @@ void TaskCollector::run(std::uint64_t interp, std::int64_t interpreterId, const 
         auto& task = loops[slots[i].first].tasks[slots[i].second];
         try {
             task.awaits = awaitedTasks(waiterOf[i], taskSet);
-        } catch (const target::MemoryFault&) {
+        } catch (const target::MemoryFault& fault) {
+            out.notes.push_back(fmt::format("task {}: the tasks it awaits are unreadable: {}", task.name, fault.what()));
         }
         if (!task.waitsFor && waiterOf[i] != 0) {
             task.waitsFor = typeName(waiterOf[i]);

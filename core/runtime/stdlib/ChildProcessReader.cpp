@@ -1,8 +1,11 @@
 #include "runtime/stdlib/ChildProcessReader.h"
 
+#include "runtime/layouts/Encodings.h"
+#include "runtime/layouts/Field.h"
 #include "runtime/objects/ContainerItems.h"
 #include "runtime/objects/DictReader.h"
 #include "runtime/objects/InstanceAttributes.h"
+#include "runtime/objects/ModuleLookup.h"
 
 #include <fmt/format.h>
 
@@ -11,18 +14,6 @@
 
 namespace pyautopsy::runtime {
 namespace {
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
-
-// The module object sys.modules[name] of interpreter `interp`, if imported.
-std::optional<std::uint64_t> importedModule(const ObjectReader& reader, std::uint64_t interp, std::string_view name)
-{
-    const auto& L = reader.runtime().layout;
-    if (!has(L.interpreter.modules)) return std::nullopt;
-    std::uint64_t modules = reader.memory().readPointer(at(interp, L.interpreter.modules));
-    if (modules == 0 || (reader.typeFlags(reader.typeOf(modules)) & kTpFlagsDictSubclass) == 0) return std::nullopt;
-    return DictReader(reader).findStr(modules, name);
-}
 
 // One Process object of _children; nullopt when it was never started (no
 // _popen), its Popen has no pid, or another process started it (a plain
@@ -48,7 +39,7 @@ std::optional<std::pair<int, snapshot::MultiprocessingProcess>> readProcess(cons
     mp.address = process;
     if (auto name = dicts.findStr(attrs, "_name")) mp.name = reader.readString(*name);
     if (auto config = dicts.findStr(attrs, "_config");
-        config && (reader.typeFlags(reader.typeOf(*config)) & kTpFlagsDictSubclass) != 0) {
+        config && (reader.typeFlags(reader.typeOf(*config)) & encoding::kTpFlagsDictSubclass) != 0) {
         // Process.daemon is _config.get('daemon', False); a bool is an int.
         auto daemon = dicts.findStr(*config, "daemon");
         if (!daemon) mp.daemon = false;
@@ -64,12 +55,9 @@ std::optional<std::pair<int, snapshot::MultiprocessingProcess>> readProcess(cons
 void readMultiprocessingChildren(const ObjectReader& reader, std::uint64_t interp,
                                  std::map<int, snapshot::ChildProcess>& byPid, std::vector<std::string>& notes)
 {
-    auto module = importedModule(reader, interp, "multiprocessing.process");
-    if (!module) return;   // multiprocessing never used: no Process objects to find
-    const auto& L = reader.runtime().layout;
-    std::uint64_t globals = reader.memory().readPointer(at(*module, L.object.module_dict));
-    if (globals == 0) return;
-    auto children = DictReader(reader).findStr(globals, "_children");
+    auto globals = moduleGlobals(reader, interp, "multiprocessing.process");
+    if (!globals) return;   // multiprocessing never used: no Process objects to find
+    auto children = DictReader(reader).findStr(*globals, "_children");
     if (!children) return;
     if (reader.typeNameOf(*children) != std::optional<std::string>("set")) {
         notes.push_back("multiprocessing.process._children is not a set");

@@ -1,8 +1,9 @@
 #include "runtime/stdlib/ThreadLocks.h"
 
+#include "runtime/code/ValueStack.h"
+#include "runtime/layouts/Field.h"
 #include "runtime/objects/DictReader.h"
 #include "runtime/objects/InstanceAttributes.h"
-#include "runtime/code/ValueStack.h"
 
 #include <fmt/format.h>
 
@@ -13,8 +14,6 @@
 
 namespace pyautopsy::runtime {
 namespace {
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
 enum class LockKind { Lock, RLock };
 
@@ -80,16 +79,16 @@ private:
         const std::string& type = typeName(object);
         Callable c;
         if (type == "builtin_function_or_method") {
-            std::uint64_t def = memory.readPointer(at(object, o.cfunction_ml));
-            std::uint64_t name = def ? memory.readPointer(at(def, o.methoddef_name)) : 0;
+            std::uint64_t def = readPointerField(memory, object, o.cfunction_ml);
+            std::uint64_t name = def ? readPointerField(memory, def, o.methoddef_name) : 0;
             if (name == 0) return std::nullopt;
             c.name = memory.readCString(name, m_reader.limits().maxStringBytes);
-            if (std::uint64_t self = memory.readPointer(at(object, o.cfunction_self))) c.self = self;
+            if (std::uint64_t self = readPointerField(memory, object, o.cfunction_self)) c.self = self;
         } else if (type == "method") {
-            c.self = memory.readPointer(at(object, o.method_self));
-            c.name = functionName(memory.readPointer(at(object, o.method_func))).value_or("");
+            c.self = readPointerField(memory, object, o.method_self);
+            c.name = functionName(readPointerField(memory, object, o.method_func)).value_or("");
         } else if (type == "method_descriptor") {
-            c.name = m_reader.readString(memory.readPointer(at(object, o.descr_name))).value_or("");
+            c.name = m_reader.readString(readPointerField(memory, object, o.descr_name)).value_or("");
         } else if (type == "function") {
             c.name = functionName(object).value_or("");
         } else {
@@ -103,7 +102,7 @@ private:
     {
         if (function == 0 || typeName(function) != "function") return std::nullopt;
         auto qualname = m_reader.readString(m_reader.memory().readPointer(
-            at(function, m_reader.runtime().layout.object.func_qualname)));
+            fieldAddress(function, m_reader.runtime().layout.object.func_qualname)));
         if (!qualname) return std::nullopt;
         auto dot = qualname->rfind('.');
         return dot == std::string::npos ? *qualname : qualname->substr(dot + 1);
@@ -235,17 +234,17 @@ private:
         out.address = lock;
         auto kind = kindOf(lock);
         out.type = typeName(lock);
-        auto size = memory.read<std::int64_t>(at(m_reader.typeOf(lock), layout.type.tp_basicsize));
+        auto size = readField<std::int64_t>(memory, m_reader.typeOf(lock), layout.type.tp_basicsize);
         if (kind == LockKind::Lock) {
             if (has(l.lock_size) && size == l.lock_size && has(l.lock_locked)) {
-                out.locked = memory.read<std::uint8_t>(at(lock, l.lock_locked)) != 0;
+                out.locked = readField<std::uint8_t>(memory, lock, l.lock_locked) != 0;
             } else if (has(l.mutex_lock_size) && size == l.mutex_lock_size && has(l.mutex_lock_bits)) {
-                auto bits = memory.read<std::uint8_t>(at(lock, l.mutex_lock_bits));
+                auto bits = readField<std::uint8_t>(memory, lock, l.mutex_lock_bits);
                 out.locked = (bits & 1) != 0;
                 out.hasWaiters = (bits & 2) != 0;
             }
         } else if (kind == LockKind::RLock && has(l.rlock_size) && size == l.rlock_size && has(l.rlock_owner)) {
-            auto owner = memory.read<std::uint64_t>(at(lock, l.rlock_owner));
+            auto owner = readField<std::uint64_t>(memory, lock, l.rlock_owner);
             out.locked = owner != 0;
             if (owner != 0) out.ownerThreadId = owner;
         }
@@ -307,7 +306,7 @@ private:
                 if (frame.kind != snapshot::FrameKind::Python || !frame.address || !frame.codeAddress) continue;
                 const std::string where = frame.qualname.value_or(frame.function);
                 try {
-                    addGlobals(snap, m_reader.memory().readPointer(at(*frame.address, globalsAt)));
+                    addGlobals(snap, readPointerField(m_reader.memory(), *frame.address, globalsAt));
                     for (const auto& local : m_locals.values(*frame.address, *frame.codeAddress)) {
                         addName(snap, local.object, {local.name, "local", where});
                         if (local.name != "self" || local.object == 0) continue;

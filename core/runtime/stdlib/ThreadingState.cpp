@@ -1,7 +1,10 @@
 #include "runtime/stdlib/ThreadingState.h"
 
+#include "runtime/layouts/Encodings.h"
+#include "runtime/layouts/Field.h"
 #include "runtime/objects/DictReader.h"
 #include "runtime/objects/InstanceAttributes.h"
+#include "runtime/objects/ModuleLookup.h"
 #include "runtime/objects/ScalarReader.h"
 
 #include <fmt/format.h>
@@ -9,11 +12,9 @@
 namespace pyautopsy::runtime {
 namespace {
 
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
-
 bool isInt(const ObjectReader& reader, std::uint64_t object)
 {
-    return object != 0 && (reader.typeFlags(reader.typeOf(object)) & kTpFlagsLongSubclass) != 0;
+    return object != 0 && (reader.typeFlags(reader.typeOf(object)) & encoding::kTpFlagsLongSubclass) != 0;
 }
 
 std::optional<std::int64_t> intValue(const ObjectReader& reader, std::uint64_t object)
@@ -29,7 +30,7 @@ ThreadIdentity identityOf(const ObjectReader& reader, const InstanceAttributes& 
     DictItems attrs = attributes.all(thread, reader.limits().maxContainerItems);
     DictReader dicts(reader);
     if (auto name = dicts.findStr(attrs, "_name");
-        name && (reader.typeFlags(reader.typeOf(*name)) & kTpFlagsUnicodeSubclass)) {
+        name && (reader.typeFlags(reader.typeOf(*name)) & encoding::kTpFlagsUnicodeSubclass)) {
         id.name = readStrUtf8(reader, *name, reader.limits().maxStringBytes);
     }
     if (auto daemonic = dicts.findStr(attrs, "_daemonic")) {
@@ -43,18 +44,12 @@ ThreadIdentity identityOf(const ObjectReader& reader, const InstanceAttributes& 
 
 ThreadingState readThreadingState(const ObjectReader& reader, std::uint64_t interp)
 {
-    const auto& rt = reader.runtime();
-    const auto& memory = reader.memory();
     ThreadingState state;
-    if (!has(rt.layout.interpreter.modules) || !has(rt.layout.object.module_dict)) return state;
     try {
         DictReader dicts(reader);
-        std::uint64_t modules = memory.readPointer(at(interp, rt.layout.interpreter.modules));
-        if (modules == 0) return state;
-        auto threading = dicts.findStr(modules, "threading");
+        auto threading = moduleGlobals(reader, interp, "threading");
         if (!threading) return state;   // never imported: no names to find
-        std::uint64_t globals = memory.readPointer(at(*threading, rt.layout.object.module_dict));
-        if (globals == 0) return state;
+        const std::uint64_t globals = *threading;
 
         InstanceAttributes attributes(reader);
         const std::size_t limit = reader.limits().maxThreadsPerInterpreter;
@@ -77,7 +72,9 @@ ThreadingState readThreadingState(const ObjectReader& reader, std::uint64_t inte
                     auto ident = identObject ? intValue(reader, *identObject) : std::nullopt;
                     if (ident && !state.byIdent.count(static_cast<std::uint64_t>(*ident)))
                         state.byIdent[static_cast<std::uint64_t>(*ident)] = identityOf(reader, attributes, item.key);
-                } catch (const target::MemoryFault&) {
+                } catch (const target::MemoryFault& fault) {
+                    state.notes.push_back(fmt::format("threading._limbo: Thread at {:#x} unreadable: {}", item.key,
+                                                      fault.what()));
                 }
             }
         }

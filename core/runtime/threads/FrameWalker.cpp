@@ -1,6 +1,8 @@
 #include "runtime/threads/FrameWalker.h"
 
 #include "runtime/code/LineTable.h"
+#include "runtime/layouts/Encodings.h"
+#include "runtime/layouts/Field.h"
 
 #include <fmt/format.h>
 
@@ -9,8 +11,6 @@
 
 namespace pyautopsy::runtime {
 namespace {
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
 
 // Bounds one walk along a frame chain: cycles end it, and so does a chain
 // longer than any real stack (counting every link, skipped shims included,
@@ -52,16 +52,16 @@ const CodeInfo* FrameWalker::codeInfo(std::uint64_t code)
     const auto& memory = m_reader.memory();
     const auto& c = m_reader.runtime().layout.code;
     CodeInfo info;
-    info.name = m_reader.readString(memory.readPointer(at(code, c.co_name))).value_or("");
-    info.filename = m_reader.readString(memory.readPointer(at(code, c.co_filename))).value_or("");
-    if (has(c.co_qualname)) info.qualname = m_reader.readString(memory.readPointer(at(code, c.co_qualname)));
-    info.firstLineNo = memory.read<std::int32_t>(at(code, c.co_firstlineno));
-    if (auto table = m_reader.readBytes(memory.readPointer(at(code, c.co_linetable)),
+    info.name = m_reader.readString(readPointerField(memory, code, c.co_name)).value_or("");
+    info.filename = m_reader.readString(readPointerField(memory, code, c.co_filename)).value_or("");
+    if (has(c.co_qualname)) info.qualname = m_reader.readString(readPointerField(memory, code, c.co_qualname));
+    info.firstLineNo = readField<std::int32_t>(memory, code, c.co_firstlineno);
+    if (auto table = m_reader.readBytes(readPointerField(memory, code, c.co_linetable),
                                         m_reader.limits().maxLineTableBytes)) {
         info.lineTable = std::move(*table);
     }
-    if (has(c.co_code_adaptive)) info.bytecode = at(code, c.co_code_adaptive);
-    if (has(c.co_firsttraceable)) info.firstTraceable = memory.read<std::int32_t>(at(code, c.co_firsttraceable));
+    if (has(c.co_code_adaptive)) info.bytecode = fieldAddress(code, c.co_code_adaptive);
+    if (has(c.co_firsttraceable)) info.firstTraceable = readField<std::int32_t>(memory, code, c.co_firsttraceable);
     return &m_codes.emplace(code, std::move(info)).first->second;
 }
 
@@ -79,13 +79,13 @@ FrameWalk FrameWalker::walkThread(std::uint64_t tstate)
     try {
         std::uint64_t top = 0;
         switch (rt.caps.frames) {
-        case FrameModel::FrameObjects: top = memory.readPointer(at(tstate, t.frame)); break;
+        case FrameModel::FrameObjects: top = readPointerField(memory, tstate, t.frame); break;
         case FrameModel::CFrameInterpreter: {
-            std::uint64_t cframe = memory.readPointer(at(tstate, t.cframe));
-            if (cframe != 0) top = memory.readPointer(at(cframe, rt.layout.cframe.current_frame));
+            std::uint64_t cframe = readPointerField(memory, tstate, t.cframe);
+            if (cframe != 0) top = readPointerField(memory, cframe, rt.layout.cframe.current_frame);
             break;
         }
-        case FrameModel::Interpreter: top = memory.readPointer(at(tstate, t.current_frame)); break;
+        case FrameModel::Interpreter: top = readPointerField(memory, tstate, t.current_frame); break;
         }
         if (top != 0) return walkFrom(top);
     } catch (const target::MemoryFault& fault) {
@@ -123,10 +123,10 @@ void FrameWalker::walkFrameObjects(std::uint64_t frame, std::size_t maxFrames, F
     const auto& memory = m_reader.memory();
     ChainGuard guard(m_reader.limits().maxFramesPerThread);
 
-    for (; frame != 0 && out.frames.size() < maxFrames; frame = memory.readPointer(at(frame, f.f_back))) {
+    for (; frame != 0 && out.frames.size() < maxFrames; frame = readPointerField(memory, frame, f.f_back)) {
         if (!guard.admit(frame, out, out.notes)) return;
         try {
-            std::uint64_t code = memory.readPointer(at(frame, f.f_code));
+            std::uint64_t code = readPointerField(memory, frame, f.f_code);
             const CodeInfo* info = codeInfo(code);
             if (info == nullptr) {
                 out.notes.push_back(fmt::format("frame {:#x} has no code object ({:#x}); stopped", frame, code));
@@ -139,12 +139,12 @@ void FrameWalker::walkFrameObjects(std::uint64_t frame, std::size_t maxFrames, F
             entry.codeAddress = code;
             // f_lineno is authoritative while the frame is traced (3.8-3.9: f_trace set;
             // 3.10: non-zero); otherwise the line comes from f_lasti.
-            int fieldLine = memory.read<std::int32_t>(at(frame, f.f_lineno));
-            bool traced = rt.caps.fLinenoWhenTraced ? memory.readPointer(at(frame, f.f_trace)) != 0 : fieldLine != 0;
+            int fieldLine = readField<std::int32_t>(memory, frame, f.f_lineno);
+            bool traced = rt.caps.fLinenoWhenTraced ? readPointerField(memory, frame, f.f_trace) != 0 : fieldLine != 0;
             if (traced) {
                 entry.line = fieldLine;
             } else {
-                int lasti = memory.read<std::int32_t>(at(frame, f.f_lasti));
+                int lasti = readField<std::int32_t>(memory, frame, f.f_lasti);
                 int byteOffset = rt.caps.lasti == LastiModel::FrameLastiUnits && lasti >= 0 ? lasti * 2 : lasti;
                 entry.line = lineOf(*info, byteOffset);
             }
@@ -159,13 +159,8 @@ void FrameWalker::walkFrameObjects(std::uint64_t frame, std::size_t maxFrames, F
 std::uint64_t FrameWalker::codeOfInterpreterFrame(std::uint64_t frame) const
 {
     const auto& rt = m_reader.runtime();
-    std::uint64_t ref = m_reader.memory().readPointer(at(frame, rt.layout.interpreterFrame.f_code));
-    if (rt.caps.codeRef == CodeRefModel::StackRef) {
-        // _PyStackRef in GIL builds: value 3 is a tagged int; otherwise bit 0 is a flag.
-        if ((ref & 3) == 3) return 0;
-        ref &= ~std::uint64_t{1};
-    }
-    return ref;
+    std::uint64_t ref = readPointerField(m_reader.memory(), frame, rt.layout.interpreterFrame.f_code);
+    return rt.caps.codeRef == CodeRefModel::StackRef ? encoding::decodeStackRef(ref).object : ref;
 }
 
 void FrameWalker::walkInterpreterFrames(std::uint64_t frame, std::size_t maxFrames, FrameWalk& out)
@@ -180,15 +175,15 @@ void FrameWalker::walkInterpreterFrames(std::uint64_t frame, std::size_t maxFram
     for (; frame != 0 && out.frames.size() < maxFrames; frame = next) {
         if (!guard.admit(frame, out, out.notes)) return;
         try {
-            next = memory.readPointer(at(frame, f.previous));
-            int owner = memory.read<std::int8_t>(at(frame, f.owner));
+            next = readPointerField(memory, frame, f.previous);
+            int owner = readField<std::int8_t>(memory, frame, f.owner);
             bool shim = rt.caps.shimOwner &&
                         (rt.caps.shimOwnerOrAbove ? owner >= *rt.caps.shimOwner : owner == *rt.caps.shimOwner);
             if (shim) {
                 // A C -> Python boundary: the next real frame below starts an eval call.
                 if (!out.frames.empty()) {
                     out.frames.back().entry = true;
-                    // The first shim below is the eval call's own (3.14's
+                    // The first shim below is the eval call's own (3.15's
                     // thread base frame may follow it and does not count).
                     if (!out.frames.back().shimAddress) out.frames.back().shimAddress = frame;
                 }
@@ -208,7 +203,7 @@ void FrameWalker::walkInterpreterFrames(std::uint64_t frame, std::size_t maxFram
                 continue;   // e.g. 3.13's f_executable = None on a shim
             }
 
-            std::uint64_t instr = memory.readPointer(at(frame, f.instr_ptr));
+            std::uint64_t instr = readPointerField(memory, frame, f.instr_ptr);
             // CPython hides frames that have not reached their first traceable
             // instruction (still copying arguments into cells, etc.).
             bool incomplete = owner != kOwnedByGenerator &&
@@ -232,15 +227,15 @@ void FrameWalker::walkInterpreterFrames(std::uint64_t frame, std::size_t maxFram
             entry.codeAddress = code;
             entry.line = lineOf(*info, static_cast<int>(std::clamp<std::int64_t>(byteOffset, -2, 1 << 30)));
             // A traced frame's frame object holds the line the tracer saw.
-            std::uint64_t frameObject = memory.readPointer(at(frame, f.frame_obj));
+            std::uint64_t frameObject = readPointerField(memory, frame, f.frame_obj);
             if (frameObject != 0) {
                 std::int32_t fieldLine = 0;
-                if (memory.readSome(at(frameObject, rt.layout.frameObject.f_lineno), &fieldLine, sizeof fieldLine) ==
+                if (memory.readSome(fieldAddress(frameObject, rt.layout.frameObject.f_lineno), &fieldLine, sizeof fieldLine) ==
                         sizeof fieldLine &&
                     fieldLine > 0)
                     entry.line = fieldLine;
             }
-            if (rt.caps.hasEntryFlag) entry.entry = memory.read<std::uint8_t>(at(frame, f.is_entry)) != 0;
+            if (rt.caps.hasEntryFlag) entry.entry = readField<std::uint8_t>(memory, frame, f.is_entry) != 0;
             out.frames.push_back(std::move(entry));
         } catch (const target::MemoryFault& fault) {
             out.notes.push_back(fmt::format("frame {:#x} unreadable: {}; stopped", frame, fault.what()));

@@ -1,5 +1,7 @@
 #include "runtime/threads/LocalsReader.h"
 
+#include "runtime/layouts/Encodings.h"
+#include "runtime/layouts/Field.h"
 #include "runtime/objects/ScalarReader.h"
 
 #include <fmt/format.h>
@@ -7,16 +9,6 @@
 #include <set>
 
 namespace pyautopsy::runtime {
-namespace {
-
-std::uint64_t at(std::uint64_t base, Offset offset) { return base + static_cast<std::uint64_t>(offset); }
-
-// co_localspluskinds bits (3.11+).
-constexpr std::uint8_t kFastHidden = 0x10;   // 3.12+: a comprehension's variable, inlined
-constexpr std::uint8_t kFastCell = 0x40;
-constexpr std::uint8_t kFastFree = 0x80;
-
-}  // namespace
 
 std::vector<LocalsReader::Slot> LocalsReader::readSlots(std::uint64_t code)
 {
@@ -25,17 +17,17 @@ std::vector<LocalsReader::Slot> LocalsReader::readSlots(std::uint64_t code)
     const std::size_t maxName = m_reader.limits().maxStringBytes;
     std::vector<Slot> slots;
     auto names = [&](Offset offset) {
-        return m_reader.readTupleItems(memory.readPointer(at(code, offset))).value_or(std::vector<std::uint64_t>{});
+        return m_reader.readTupleItems(readPointerField(memory, code, offset)).value_or(std::vector<std::uint64_t>{});
     };
     auto nameOf = [&](std::uint64_t object) { return readStrUtf8(m_reader, object, maxName).value_or("?"); };
 
     if (has(c.co_localsplusnames)) {
         auto all = names(c.co_localsplusnames);
-        auto kinds = m_reader.readBytes(memory.readPointer(at(code, c.co_localspluskinds)), all.size());
+        auto kinds = m_reader.readBytes(readPointerField(memory, code, c.co_localspluskinds), all.size());
         if (!kinds || kinds->size() != all.size()) return slots;
         for (std::size_t i = 0; i < all.size(); ++i) {
-            std::uint8_t kind = (*kinds)[i];
-            slots.push_back({nameOf(all[i]), (kind & (kFastCell | kFastFree)) != 0, (kind & kFastHidden) != 0});
+            const auto kind = encoding::decodeLocalKind((*kinds)[i]);
+            slots.push_back({nameOf(all[i]), kind.cell, kind.hidden});
         }
         return slots;
     }
@@ -48,13 +40,9 @@ std::vector<LocalsReader::Slot> LocalsReader::readSlots(std::uint64_t code)
 const std::vector<LocalsReader::Slot>& LocalsReader::slotsOf(std::uint64_t code)
 {
     if (auto it = m_slots.find(code); it != m_slots.end()) return it->second;
-    std::vector<Slot> slots;
-    try {
-        slots = readSlots(code);
-    } catch (const target::MemoryFault&) {
-        slots.clear();
-    }
-    return m_slots.emplace(code, std::move(slots)).first->second;
+    // A code object whose names cannot be read throws to the frame's caller,
+    // which notes it: no locals must not look like a frame without locals.
+    return m_slots.emplace(code, readSlots(code)).first->second;
 }
 
 std::vector<LocalValue> LocalsReader::values(std::uint64_t frame, std::uint64_t code)
@@ -68,7 +56,7 @@ std::vector<LocalValue> LocalsReader::values(std::uint64_t frame, std::uint64_t 
     const Offset base = has(rt.layout.code.co_localsplusnames) ? rt.layout.interpreterFrame.localsplus
                                                                : rt.layout.frameObject.f_localsplus;
     std::vector<std::uint64_t> words(slots.size());
-    memory.readBytes(at(frame, base), words.data(), words.size() * sizeof(std::uint64_t));
+    memory.readBytes(fieldAddress(frame, base), words.data(), words.size() * sizeof(std::uint64_t));
 
     std::set<std::string> shown;
     for (std::size_t i = 0; i < slots.size(); ++i) {
@@ -76,17 +64,16 @@ std::vector<LocalValue> LocalsReader::values(std::uint64_t frame, std::uint64_t 
         std::uint64_t value = words[i];
         if (slot.hidden) continue;
         if (rt.caps.codeRef == CodeRefModel::StackRef) {
-            // _PyStackRef: 1 is NULL, tag 3 a tagged int, otherwise bit 0 is a flag.
-            if ((value & 3) == 3) {
-                if (shown.insert(slot.name).second)
-                    out.push_back({slot.name, 0, static_cast<std::int64_t>(value) >> 2});
+            const auto ref = encoding::decodeStackRef(value);
+            if (ref.taggedInt) {
+                if (shown.insert(slot.name).second) out.push_back({slot.name, 0, ref.taggedInt});
                 continue;
             }
-            value &= ~std::uint64_t{1};
+            value = ref.object;
         }
         if (value == 0) continue;   // unbound
         if (slot.cell && m_repr.isCell(value)) {
-            value = memory.readPointer(at(value, rt.layout.object.cell_ref));
+            value = readPointerField(memory, value, rt.layout.object.cell_ref);
             if (value == 0) continue;   // empty cell: unbound
         }
         // <= 3.10 lists an argument that is also a cell twice; its local slot is NULL.
