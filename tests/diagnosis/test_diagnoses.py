@@ -18,20 +18,18 @@ import glob
 import json
 import os
 import re
-import subprocess
 import sys
 
-
-class Mismatch(Exception):
-    pass
+from pyautopsy_testing import Mismatch, cli, cores
 
 
 def diagnose(pyautopsy, core):
-    out = subprocess.run([pyautopsy, "core", core, "--native", "--locals", "--json"],
-                         capture_output=True, text=True, timeout=300)
-    if out.returncode not in (0, 1) or not out.stdout.strip():
-        raise Mismatch("pyautopsy failed on %s: %s" % (core, out.stderr.strip()))
-    return json.loads(out.stdout)["diagnoses"]
+    """The findings for one core; a damaged core (exit 1) still has some."""
+    _, report, stderr = cli.run_pyautopsy(pyautopsy, ["core", core, "--native", "--locals"], timeout=300,
+                                          report_codes=(0, 1))
+    if report is None:
+        raise Mismatch("pyautopsy failed on %s: %s" % (core, stderr.strip()))
+    return report["diagnoses"]
 
 
 def evidence_text(finding):
@@ -163,7 +161,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("interpreter")
     ap.add_argument("--pyautopsy", required=True)
-    ap.add_argument("--cache", default=os.path.expanduser("~/.cache/pyautopsy"))
+    ap.add_argument("--cache", default=cores.default_cache())
     args = ap.parse_args()
     root = os.path.join(args.cache, "cores", args.interpreter)
     failures = 0
