@@ -180,8 +180,13 @@ def check_recursion_limit(c, scenario, truth, report):
     c.check(scenario, "recursion limit %r" % got, got == want, "truth sys.getrecursionlimit() = %r" % want)
 
 
-SCENARIOS = (("threads_abort", check_threads_abort), ("dealloc_none_at_exit", check_dealloc_none),
-             ("finalize_daemon_crash", check_finalize), ("stack_overflow", None))
+# The scenarios read, each with its own checks beside the recursion limit.
+SCENARIOS = {
+    "threads_abort": check_threads_abort,
+    "dealloc_none_at_exit": check_dealloc_none,
+    "finalize_daemon_crash": check_finalize,
+    "stack_overflow": None,
+}
 
 
 def main():
@@ -192,7 +197,7 @@ def main():
     args = parser.parse_args()
 
     c = Checker(args.interpreter)
-    for scenario, check in SCENARIOS:
+    for scenario, check in SCENARIOS.items():
         try:
             truth, report = load(args.cache, args.interpreter, scenario, args.pyautopsy)
         except Mismatch as e:
