@@ -17,8 +17,8 @@ One job per module:
   environment   the environment the processes under test get
   gdb_runner    the real GDB with gdb-scripts/pyautopsy.py, per-command output
   lldb_runner   the real LLDB with the plugin, per-command output
-parking/ holds the scripts an interpreter under test runs instead of a
-scenario's own main: they are run, never imported.
+parking/ holds the scripts an interpreter under test runs to run a scenario
+parked instead of aborting: they are run, never imported.
 
 The tests run under CMake's Python3_EXECUTABLE, not under the interpreters
 they test; keep this package importable by Python 3.8 all the same.
