@@ -13,47 +13,43 @@ alive (os.abort() replaced by a parking call):
 """
 
 import argparse
-import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-import parked  # noqa: E402
-import truthcheck  # noqa: E402
+from pyautopsy_testing import Mismatch, cores, scenario_runs, truthcheck
 
 
 def compare(truth, report):
-    """Raises truthcheck.Mismatch at the first difference; returns the number of tasks checked."""
+    """Raises Mismatch at the first difference; says how many tasks it checked."""
     loops = {loop["thread_id"]: loop for loop in report["asyncio"]["loops"]}
     checked = 0
     for want_loop in truth["facts"]["asyncio"]["loops"]:
         where = "loop of thread %r" % want_loop["thread_name"]
         got_loop = loops.get(want_loop["thread_ident"])
         if got_loop is None:
-            raise truthcheck.Mismatch("%s: not found (loops found for threads %r; notes %r)" % (
+            raise Mismatch("%s: not found (loops found for threads %r; notes %r)" % (
                 where, sorted(loops), report["asyncio"]["notes"]))
         if got_loop["type"] != want_loop["loop_type"]:
-            raise truthcheck.Mismatch("%s: type %r, expected %r" % (where, got_loop["type"], want_loop["loop_type"]))
+            raise Mismatch("%s: type %r, expected %r" % (where, got_loop["type"], want_loop["loop_type"]))
         got_tasks = {t["name"]: t for t in got_loop["tasks"]}
         want_names = sorted(t["name"] for t in want_loop["tasks"])
         if sorted(got_tasks) != want_names:
-            raise truthcheck.Mismatch("%s: tasks %r, expected %r" % (where, sorted(got_tasks), want_names))
+            raise Mismatch("%s: tasks %r, expected %r" % (where, sorted(got_tasks), want_names))
         for want in want_loop["tasks"]:
             got = got_tasks[want["name"]]
             label = "%s, task %r" % (where, want["name"])
             if got["state"] != want["state"].lower():
-                raise truthcheck.Mismatch("%s: state %r, expected %r" % (label, got["state"], want["state"]))
+                raise Mismatch("%s: state %r, expected %r" % (label, got["state"], want["state"]))
             if got["running"] != want["current"]:
-                raise truthcheck.Mismatch("%s: running %r, expected %r" % (label, got["running"], want["current"]))
+                raise Mismatch("%s: running %r, expected %r" % (label, got["running"], want["current"]))
             awaits = sorted(a["name"] for a in got["awaits"])
             if awaits != want["awaits"]:
-                raise truthcheck.Mismatch("%s: awaits %r, expected %r" % (label, awaits, want["awaits"]))
+                raise Mismatch("%s: awaits %r, expected %r" % (label, awaits, want["awaits"]))
             try:
                 truthcheck.compare_frames(want["coroutine_stack"], got["coroutine_stack"], check_qualname=False)
-            except truthcheck.Mismatch as e:
-                raise truthcheck.Mismatch("%s: coroutine stack: %s" % (label, e))
+            except Mismatch as e:
+                raise Mismatch("%s: coroutine stack: %s" % (label, e))
             checked += 1
-    return checked
+    return "%d tasks equal the truth" % checked
 
 
 def main():
@@ -61,10 +57,10 @@ def main():
     ap.add_argument("interpreter")
     ap.add_argument("--python", required=True)
     ap.add_argument("--pyautopsy", required=True)
-    ap.add_argument("--cache", default=os.path.expanduser("~/.cache/pyautopsy"))
+    ap.add_argument("--cache", default=cores.default_cache())
     args = ap.parse_args()
-    failures = parked.check_core_and_live(args.interpreter, args.python, args.pyautopsy, args.cache, "asyncio_tasks",
-                                          compare, "tasks equal the truth")
+    failures = scenario_runs.run_core_and_live(args.interpreter, "asyncio_tasks", args.pyautopsy, args.cache,
+                                               args.python, compare)
     return 1 if failures else 0
 
 

@@ -7,16 +7,10 @@ and its coroutine stack (traceback order: outermost first) frame by frame.
 """
 
 import argparse
-import glob
-import os
 import re
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TESTS = os.path.dirname(HERE)
-for sub in ("integration", "lldb", "gdb"):
-    sys.path.insert(0, os.path.join(TESTS, sub))
-import truthcheck  # noqa: E402
+from pyautopsy_testing import Mismatch, checks, cores, gdb_runner, lldb_runner, truthcheck
 
 _TASK = re.compile(r'^\s*Task "(.*)" \((.*)\)$')
 _FRAME = re.compile(r'^\s*File "(.*)", line (\d+), in (.*)$')
@@ -31,7 +25,7 @@ def parse_tasks(text):
         m = _TASK.match(line)
         if m:
             if m.group(1) in tasks:
-                raise truthcheck.Mismatch("task %r printed twice" % m.group(1))
+                raise Mismatch("task %r printed twice" % m.group(1))
             awaits = _AWAITS.search(m.group(2))
             current = tasks[m.group(1)] = {
                 "awaits": sorted(re.findall(r'"([^"]*)"', awaits.group(1))) if awaits else [], "stack": []}
@@ -46,28 +40,26 @@ def compare(truth, text):
     tasks = parse_tasks(text)
     want = [t for loop in truth["facts"]["asyncio"]["loops"] for t in loop["tasks"]]
     if sorted(tasks) != sorted(t["name"] for t in want):
-        raise truthcheck.Mismatch("tasks %r, expected %r" % (sorted(tasks), sorted(t["name"] for t in want)))
+        raise Mismatch("tasks %r, expected %r" % (sorted(tasks), sorted(t["name"] for t in want)))
     for task in want:
         got = tasks[task["name"]]
         if got["awaits"] != task["awaits"]:
-            raise truthcheck.Mismatch("task %r awaits %r, expected %r" % (task["name"], got["awaits"], task["awaits"]))
+            raise Mismatch("task %r awaits %r, expected %r" % (task["name"], got["awaits"], task["awaits"]))
         try:
             truthcheck.compare_frames(task["coroutine_stack"], got["stack"], check_qualname=False)
-        except truthcheck.Mismatch as e:
-            raise truthcheck.Mismatch("task %r: %s" % (task["name"], e))
+        except Mismatch as e:
+            raise Mismatch("task %r: %s" % (task["name"], e))
     return len(want)
 
 
 def run_lldb(args, core):
-    import lldbrun
-    outputs = lldbrun.run_lldb(args.lldb, args.plugin, ["target create %s --core %s" % (args.python, core),
-                                                        "pyautopsy tasks"])
+    outputs = lldb_runner.run_lldb(args.lldb, args.plugin, ["target create %s --core %s" % (args.python, core),
+                                                            "pyautopsy tasks"])
     return outputs["pyautopsy tasks"]
 
 
 def run_gdb(args, core):
-    import gdbrun
-    result = gdbrun.run_gdb([args.python, core], [("tasks", "pyautopsy tasks")], args.library)
+    result = gdb_runner.run_gdb([args.python, core], [("tasks", "pyautopsy tasks")], args.library)
     return result.sections.get("tasks", "")
 
 
@@ -79,22 +71,17 @@ def main():
     ap.add_argument("--lldb")
     ap.add_argument("--plugin")
     ap.add_argument("--library")
-    ap.add_argument("--cache", default=os.path.expanduser("~/.cache/pyautopsy"))
+    ap.add_argument("--cache", default=cores.default_cache())
     args = ap.parse_args()
-    directory = os.path.join(args.cache, "cores", args.interpreter, "asyncio_tasks")
-    cores = sorted(glob.glob(os.path.join(directory, "core.*")))
-    if not cores:
-        print("FAIL %s: no asyncio_tasks core under %s (run corefiles/generate)" % (args.interpreter, directory))
-        return 1
-    truth = truthcheck.load_truth(os.path.join(directory, "truth.json"))
+    label = "%s/asyncio_tasks %s `pyautopsy tasks`" % (args.interpreter, args.debugger)
     try:
-        text = (run_lldb if args.debugger == "lldb" else run_gdb)(args, cores[0])
+        core, truth = cores.core_and_truth(args.cache, args.interpreter, "asyncio_tasks")
+        text = (run_lldb if args.debugger == "lldb" else run_gdb)(args, core)
         count = compare(truth, text)
     except Exception as e:  # a debugger failing to start is a failure too, with its message
-        print("FAIL %s/asyncio_tasks %s `pyautopsy tasks`: %s" % (args.interpreter, args.debugger, e))
+        checks.fail(label, e)
         return 1
-    print("ok   %s/asyncio_tasks %s `pyautopsy tasks`: %d tasks equal the truth" % (args.interpreter, args.debugger,
-                                                                                   count))
+    checks.ok(label, "%d tasks equal the truth" % count)
     return 0
 
 

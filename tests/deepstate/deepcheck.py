@@ -6,16 +6,8 @@ tests can say how much they compared.
 """
 
 import argparse
-import json
-import os
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-import parked  # noqa: E402,F401  (re-exported for the tests)
-import truthcheck  # noqa: E402,F401  (re-exported for the tests)
-from truthcheck import Mismatch  # noqa: E402
+from pyautopsy_testing import Mismatch, cores
 
 MAX_REPR_LENGTH = 256      # Limits::maxReprLength
 MAX_REPR_DEPTH = 4         # Limits::maxReprDepth
@@ -90,27 +82,11 @@ def compare_names(truth, report):
     return len(truth["threads"])
 
 
-def core_and_truth(cache, interpreter, scenario):
-    directory = os.path.join(cache, "cores", interpreter, scenario)
-    cores = sorted(f for f in os.listdir(directory) if f.startswith("core.")) if os.path.isdir(directory) else []
-    truth_path = os.path.join(directory, "truth.json")
-    if not cores or not os.path.exists(truth_path):
-        raise Mismatch("no core or truth in %s (run corefiles/generate --scenario %s)" % (directory, scenario))
-    return os.path.join(directory, cores[0]), truthcheck.load_truth(truth_path)
-
-
 def parse_args(description):
     """The command line both deepstate tests take."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("interpreter")
     parser.add_argument("--pyautopsy", required=True)
     parser.add_argument("--python", required=True)
-    parser.add_argument("--cache", default=os.path.expanduser("~/.cache/pyautopsy"))
+    parser.add_argument("--cache", default=cores.default_cache())
     return parser.parse_args()
-
-
-def run_json(pyautopsy, args):
-    code, report, stderr = truthcheck.run_pyautopsy(pyautopsy, args)
-    if code != 0:
-        raise Mismatch("pyautopsy %s exited %d: %s" % (" ".join(args), code, stderr.strip()))
-    return report

@@ -9,32 +9,20 @@ names as too long or too deep, which must be a prefix plus "..." (or the
 depth-elided form).
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import deepcheck  # noqa: E402
+import deepcheck  # beside this script: Python puts a script's own directory on sys.path
+from pyautopsy_testing import scenario_runs
+
+
+def check(truth, report):
+    return "%d locals match" % deepcheck.compare_locals(truth, report)
 
 
 def main():
     args = deepcheck.parse_args(__doc__)
-
-    failures = 0
-    try:
-        core, truth = deepcheck.core_and_truth(args.cache, args.interpreter, "locals_zoo")
-        report = deepcheck.run_json(args.pyautopsy, ["core", core, "--locals"])
-        print("ok   %s core: %d locals match" % (args.interpreter, deepcheck.compare_locals(truth, report)))
-    except deepcheck.Mismatch as e:
-        print("FAIL %s core: %s" % (args.interpreter, e))
-        failures += 1
-
-    try:
-        with deepcheck.parked.parked_scenario(args.python, "locals_zoo") as (proc, truth):
-            report = deepcheck.run_json(args.pyautopsy, ["pid", str(proc.pid), "--locals"])
-            print("ok   %s live: %d locals match" % (args.interpreter, deepcheck.compare_locals(truth, report)))
-    except deepcheck.Mismatch as e:
-        print("FAIL %s live: %s" % (args.interpreter, e))
-        failures += 1
+    failures = scenario_runs.run_core_and_live(args.interpreter, "locals_zoo", args.pyautopsy, args.cache,
+                                               args.python, check, args=["--locals"])
     return 1 if failures else 0
 
 

@@ -7,34 +7,21 @@ thread's name, daemon flag and native id must equal what threading.enumerate()
 recorded.
 """
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import deepcheck  # noqa: E402
+import deepcheck  # beside this script: Python puts a script's own directory on sys.path
+from pyautopsy_testing import scenario_runs
+
+
+def check(truth, report):
+    return "%d thread names match" % deepcheck.compare_names(truth, report)
 
 
 def main():
     args = deepcheck.parse_args(__doc__)
-
-    failures = 0
-    try:
-        core, truth = deepcheck.core_and_truth(args.cache, args.interpreter, "threads_abort")
-        report = deepcheck.run_json(args.pyautopsy, ["core", core])
-        print("ok   %s core: %d thread names match" % (args.interpreter, deepcheck.compare_names(truth, report)))
-    except deepcheck.Mismatch as e:
-        print("FAIL %s core: %s" % (args.interpreter, e))
-        failures += 1
-
-    try:
-        with deepcheck.parked.parked_scenario(args.python, "threads_abort") as (proc, truth):
-            for mode in ([], ["--nonblocking"]):
-                report = deepcheck.run_json(args.pyautopsy, ["pid", str(proc.pid)] + mode)
-                print("ok   %s live%s: %d thread names match" % (
-                    args.interpreter, " " + mode[0] if mode else "", deepcheck.compare_names(truth, report)))
-    except deepcheck.Mismatch as e:
-        print("FAIL %s live: %s" % (args.interpreter, e))
-        failures += 1
+    failures = scenario_runs.run_core(args.interpreter, "threads_abort", args.pyautopsy, args.cache, [([], check)])
+    failures += scenario_runs.run_live(args.interpreter, "threads_abort", args.pyautopsy, args.python,
+                                       [([], check), (["--nonblocking"], check)])
     return 1 if failures else 0
 
 

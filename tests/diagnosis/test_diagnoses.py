@@ -18,20 +18,18 @@ import glob
 import json
 import os
 import re
-import subprocess
 import sys
 
-
-class Mismatch(Exception):
-    pass
+from pyautopsy_testing import Mismatch, cli, cores
 
 
 def diagnose(pyautopsy, core):
-    out = subprocess.run([pyautopsy, "core", core, "--native", "--locals", "--json"],
-                         capture_output=True, text=True, timeout=300)
-    if out.returncode not in (0, 1) or not out.stdout.strip():
-        raise Mismatch("pyautopsy failed on %s: %s" % (core, out.stderr.strip()))
-    return json.loads(out.stdout)["diagnoses"]
+    """The findings for one core; a damaged core (exit 1) still has some."""
+    _, report, stderr = cli.run_pyautopsy(pyautopsy, ["core", core, "--native", "--locals"], timeout=300,
+                                          report_codes=(0, 1))
+    if report is None:
+        raise Mismatch("pyautopsy failed on %s: %s" % (core, stderr.strip()))
+    return report["diagnoses"]
 
 
 def evidence_text(finding):
@@ -80,77 +78,119 @@ def check_deadlock_locks(finding, locks):
             raise Mismatch("summary does not say %s: %s" % (link, finding["summary"]))
 
 
-def check(scenario, meta, truth, diags, role):
-    applicable = meta.get("applicable", True)
-    facts = truth.get("facts", {})
-    if scenario in ("threads_abort", "locals_zoo", "asyncio_tasks", "subinterpreters"):
-        no_errors(diags)
-    elif scenario == "dealloc_none_at_exit":
-        if applicable:
-            f = expect_first(diags, "refcount-underflow")
-            if "None" not in f["summary"] or "None's reference count" not in evidence_text(f):
-                raise Mismatch("the finding does not name None: %s" % f["summary"])
-        else:
-            for d in diags:
-                if d["id"] == "refcount-underflow" or "deallocating None" in d["summary"] + evidence_text(d):
-                    raise Mismatch("claims a None underflow on an immortal-None interpreter")
-            no_errors(diags)
-    elif scenario == "refcount_underflow":
+# What each scenario's core must be diagnosed as, one function per scenario.
+# Each gets the findings, the facts the process recorded, whether the failure
+# can happen on this interpreter (meta.json "applicable") and the role of the
+# process that dumped the core ("main", or e.g. a pool's "worker").
+
+def expect_no_errors(diags, facts, applicable, role):
+    no_errors(diags)
+
+
+def expect_dealloc_none(diags, facts, applicable, role):
+    if applicable:
         f = expect_first(diags, "refcount-underflow")
-        if facts["victim_address"] not in [e.get("address") for e in f["evidence"]]:
-            raise Mismatch("victim %#x not in the evidence" % facts["victim_address"])
-        if not any(e.get("value") == "holder" for e in f["evidence"]):
-            raise Mismatch("the local 'holder' that still refers to it is not named")
-    elif scenario == "refcount_underflow_gc":
-        ids = [d["id"] for d in diags]
-        if not ids or ids[0] not in ("refcount-underflow", "fatal-error", "crash-in-gc") or "crash-in-gc" not in ids:
-            raise Mismatch("expected a refcount/GC crash first and crash-in-gc, got %s" % ids)
-        # The freed victim itself (or its GC header), named by the first
-        # finding and as the object the collector was traversing.
-        victim = facts["victim_address"]
-        for d in (diags[0], next(d for d in diags if d["id"] == "crash-in-gc")):
-            if not any(e.get("address") and abs(e["address"] - victim) <= 32 for e in d["evidence"]):
-                raise Mismatch("%s does not name the victim %#x" % (d["id"], victim))
-    elif scenario == "finalize_daemon_crash":
-        f = expect_first(diags, "finalization-race")
-        names = [e.get("value") for e in f["evidence"] if e["kind"] == "thread"]
-        if not any(n in facts["daemon_threads"] for n in names):
-            raise Mismatch("no daemon thread named; threads in evidence: %s" % names)
-    elif scenario == "stack_overflow":
-        if applicable:
-            f = expect_first(diags, "stack-overflow")
-            if "__repr__" not in f["summary"]:
-                raise Mismatch("recursive function not named: %s" % f["summary"])
-            limits = [e.get("value") for e in f["evidence"] if "recursion limit" in e["text"]]
-            # Every version: the thread state's limit (3.11+), else the
-            # interpreter's (3.9, 3.10) or the runtime's (3.8).
-            if limits != [str(facts["recursion_limit"])]:
-                raise Mismatch("recursion limit %s, expected %s" % (limits, facts["recursion_limit"]))
-        else:
-            if any(d["id"] == "stack-overflow" for d in diags):
-                raise Mismatch("stack-overflow reported where the interpreter raised RecursionError")
-    elif scenario == "deadlock":
-        f = expect_first(diags, "deadlock")
-        text = evidence_text(f)
-        for name in ("worker-A", "worker-B"):
-            if name not in text:
-                raise Mismatch("%s not named in the deadlock" % name)
-        check_deadlock_locks(f, facts["locks"])
-    elif scenario == "sigterm_pending_atexit":
-        if role == "worker":
-            f = expect_first(diags, "killed-pending-atexit")
-            if "save_coverage_data" not in evidence_text(f):
-                raise Mismatch("the pending coverage save is not named")
-    elif scenario == "hung_child":
-        if role == "main":
-            f = expect_first(diags, "dangling-children")
-            # From the core's memory: multiprocessing.process._children.
-            named = [e for e in f["evidence"] if e["kind"] == "child" and e.get("value") == str(facts["child_pid"])]
-            if not named or '"%s"' % facts["child_name"] not in named[0]["text"]:
-                raise Mismatch("the child %d %r is not named: %s" % (facts["child_pid"], facts["child_name"],
-                                                                   evidence_text(f)))
+        if "None" not in f["summary"] or "None's reference count" not in evidence_text(f):
+            raise Mismatch("the finding does not name None: %s" % f["summary"])
     else:
-        raise Mismatch("no check for scenario %r: add one" % scenario)
+        for d in diags:
+            if d["id"] == "refcount-underflow" or "deallocating None" in d["summary"] + evidence_text(d):
+                raise Mismatch("claims a None underflow on an immortal-None interpreter")
+        no_errors(diags)
+
+
+def expect_refcount_underflow(diags, facts, applicable, role):
+    f = expect_first(diags, "refcount-underflow")
+    if facts["victim_address"] not in [e.get("address") for e in f["evidence"]]:
+        raise Mismatch("victim %#x not in the evidence" % facts["victim_address"])
+    if not any(e.get("value") == "holder" for e in f["evidence"]):
+        raise Mismatch("the local 'holder' that still refers to it is not named")
+
+
+def expect_refcount_underflow_gc(diags, facts, applicable, role):
+    ids = [d["id"] for d in diags]
+    if not ids or ids[0] not in ("refcount-underflow", "fatal-error", "crash-in-gc") or "crash-in-gc" not in ids:
+        raise Mismatch("expected a refcount/GC crash first and crash-in-gc, got %s" % ids)
+    # The freed victim itself (or its GC header), named by the first
+    # finding and as the object the collector was traversing.
+    victim = facts["victim_address"]
+    for d in (diags[0], next(d for d in diags if d["id"] == "crash-in-gc")):
+        if not any(e.get("address") and abs(e["address"] - victim) <= 32 for e in d["evidence"]):
+            raise Mismatch("%s does not name the victim %#x" % (d["id"], victim))
+
+
+def expect_finalization_race(diags, facts, applicable, role):
+    f = expect_first(diags, "finalization-race")
+    names = [e.get("value") for e in f["evidence"] if e["kind"] == "thread"]
+    if not any(n in facts["daemon_threads"] for n in names):
+        raise Mismatch("no daemon thread named; threads in evidence: %s" % names)
+
+
+def expect_stack_overflow(diags, facts, applicable, role):
+    if applicable:
+        f = expect_first(diags, "stack-overflow")
+        if "__repr__" not in f["summary"]:
+            raise Mismatch("recursive function not named: %s" % f["summary"])
+        limits = [e.get("value") for e in f["evidence"] if "recursion limit" in e["text"]]
+        # Every version: the thread state's limit (3.11+), else the
+        # interpreter's (3.9, 3.10) or the runtime's (3.8).
+        if limits != [str(facts["recursion_limit"])]:
+            raise Mismatch("recursion limit %s, expected %s" % (limits, facts["recursion_limit"]))
+    else:
+        if any(d["id"] == "stack-overflow" for d in diags):
+            raise Mismatch("stack-overflow reported where the interpreter raised RecursionError")
+
+
+def expect_deadlock(diags, facts, applicable, role):
+    f = expect_first(diags, "deadlock")
+    text = evidence_text(f)
+    for name in ("worker-A", "worker-B"):
+        if name not in text:
+            raise Mismatch("%s not named in the deadlock" % name)
+    check_deadlock_locks(f, facts["locks"])
+
+
+def expect_killed_pending_atexit(diags, facts, applicable, role):
+    # Only the pool's workers were killed; the parent's core has nothing to say.
+    if role == "worker":
+        f = expect_first(diags, "killed-pending-atexit")
+        if "save_coverage_data" not in evidence_text(f):
+            raise Mismatch("the pending coverage save is not named")
+
+
+def expect_dangling_children(diags, facts, applicable, role):
+    # The parent hangs joining its child; the child's own core is not checked.
+    if role == "main":
+        f = expect_first(diags, "dangling-children")
+        # From the core's memory: multiprocessing.process._children.
+        named = [e for e in f["evidence"] if e["kind"] == "child" and e.get("value") == str(facts["child_pid"])]
+        if not named or '"%s"' % facts["child_name"] not in named[0]["text"]:
+            raise Mismatch("the child %d %r is not named: %s" % (facts["child_pid"], facts["child_name"],
+                                                               evidence_text(f)))
+
+
+EXPECTED = {
+    "threads_abort": expect_no_errors,
+    "locals_zoo": expect_no_errors,
+    "asyncio_tasks": expect_no_errors,
+    "subinterpreters": expect_no_errors,
+    "dealloc_none_at_exit": expect_dealloc_none,
+    "refcount_underflow": expect_refcount_underflow,
+    "refcount_underflow_gc": expect_refcount_underflow_gc,
+    "finalize_daemon_crash": expect_finalization_race,
+    "stack_overflow": expect_stack_overflow,
+    "deadlock": expect_deadlock,
+    "sigterm_pending_atexit": expect_killed_pending_atexit,
+    "hung_child": expect_dangling_children,
+}
+
+
+def check(scenario, meta, truth, diags, role):
+    """Raises Mismatch unless the findings are what EXPECTED says; returns the first finding's id."""
+    expect = EXPECTED.get(scenario)
+    if expect is None:
+        raise Mismatch("no check for scenario %r: add one to EXPECTED" % scenario)
+    expect(diags, truth.get("facts", {}), meta.get("applicable", True), role)
     return diags[0]["id"] if diags else "-"
 
 
@@ -163,7 +203,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("interpreter")
     ap.add_argument("--pyautopsy", required=True)
-    ap.add_argument("--cache", default=os.path.expanduser("~/.cache/pyautopsy"))
+    ap.add_argument("--cache", default=cores.default_cache())
     args = ap.parse_args()
     root = os.path.join(args.cache, "cores", args.interpreter)
     failures = 0

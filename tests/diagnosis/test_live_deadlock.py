@@ -10,15 +10,18 @@ acquiring are the evidence.
 """
 
 import argparse
-import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-import parked  # noqa: E402
-import truthcheck  # noqa: E402
-from test_diagnoses import Mismatch, check_deadlock_locks, expect_first  # noqa: E402
+from pyautopsy_testing import Mismatch, scenario_runs
+from test_diagnoses import check_deadlock_locks, expect_first  # beside this script
+
+
+def check(truth, report):
+    if any(f["kind"] == "native" for t in report["threads"] for f in t["frames"]):
+        raise Mismatch("native frames shown without --native")
+    finding = expect_first(report["diagnoses"], "deadlock")
+    check_deadlock_locks(finding, truth["facts"]["locks"])
+    return finding["summary"]
 
 
 def main():
@@ -27,20 +30,8 @@ def main():
     ap.add_argument("--python", required=True)
     ap.add_argument("--pyautopsy", required=True)
     args = ap.parse_args()
-    try:
-        with parked.parked_scenario(args.python, "deadlock") as (proc, truth):
-            code, report, err = truthcheck.run_pyautopsy(args.pyautopsy, ["pid", str(proc.pid)])
-            if code != 0:
-                raise Mismatch("pyautopsy pid exited %d: %s" % (code, err.strip()))
-            if any(f["kind"] == "native" for t in report["threads"] for f in t["frames"]):
-                raise Mismatch("native frames shown without --native")
-            finding = expect_first(report["diagnoses"], "deadlock")
-            check_deadlock_locks(finding, truth["facts"]["locks"])
-    except (Mismatch, truthcheck.Mismatch) as e:
-        print("FAIL %s/deadlock live: %s" % (args.interpreter, e))
-        return 1
-    print("ok   %s/deadlock live: %s" % (args.interpreter, finding["summary"]))
-    return 0
+    failures = scenario_runs.run_live(args.interpreter, "deadlock", args.pyautopsy, args.python, [([], check)])
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

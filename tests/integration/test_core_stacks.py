@@ -9,69 +9,59 @@ which thread holds the GIL and (3.13+) is attached.
 """
 
 import argparse
-import glob
 import os
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import truthcheck  # noqa: E402
+from pyautopsy_testing import Mismatch, checks, cli, cores, truthcheck
 
-# Scenarios whose every recorded thread is still there, unchanged, in the core.
-EXACT_SCENARIOS = ("threads_abort", "deadlock")
+# The scenarios whose every recorded thread is still there, unchanged, in the
+# core, with the thread that holds the GIL in it (None: no thread does).
+GIL_HOLDER = {
+    # The committing thread dies in os.abort() holding the GIL.
+    "threads_abort": lambda truth: truth["committing_thread"],
+    # The deadlocked threads all wait in lock.acquire(), GIL released.
+    "deadlock": lambda truth: None,
+}
+
+
+def check(scenario, truth, report):
+    """Every thread and frame, the GIL holder and (3.13+) the attach states."""
+    threads = truthcheck.compare_report(truth, report)
+    holder = GIL_HOLDER[scenario](truth)
+    truthcheck.check_gil_holder(report, holder)
+    # 3.13+ tstate->state: the same thread attached, every blocked one detached.
+    truthcheck.check_attach_state(truth, report, holder)
+    frames = sum(len(truth["stacks"][str(t["ident"])]) for t in truth["threads"] if t.get("stack_final"))
+    return "%d threads, %d frames match" % (threads, frames)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("interpreter")
     parser.add_argument("--pyautopsy", required=True)
-    parser.add_argument("--cache", default=os.environ.get("PYAUTOPSY_CACHE",
-                                                          os.path.expanduser("~/.cache/pyautopsy")))
+    parser.add_argument("--cache", default=cores.default_cache())
     args = parser.parse_args()
 
     failures = 0
-    checked_cores = 0
     empty_root = tempfile.mkdtemp(prefix="pyautopsy-no-binaries-")
-    for scenario in EXACT_SCENARIOS:
-        directory = os.path.join(args.cache, "cores", args.interpreter, scenario)
-        cores = sorted(glob.glob(os.path.join(directory, "core.*")))
-        truth_path = os.path.join(directory, "truth.json")
-        if not cores or not os.path.exists(truth_path):
-            print("FAIL %s/%s: no core or truth in %s (run corefiles/generate)" % (args.interpreter, scenario,
-                                                                                   directory))
+    for scenario in GIL_HOLDER:
+        where = "%s/%s" % (args.interpreter, scenario)
+        try:
+            core, truth = cores.core_and_truth(args.cache, args.interpreter, scenario)
+        except Mismatch as e:
+            checks.fail(where, e)
             failures += 1
             continue
-        truth = truthcheck.load_truth(truth_path)
-        core = cores[0]
         runs = [("", [])]
         if truth["hexversion"] >= 0x030D0000:
             # 3.13+ cores carry _Py_DebugOffsets: they must read without any binary.
             runs.append((" without binaries", ["--sysroot", empty_root]))
         for label, extra in runs:
-            code, report, stderr = truthcheck.run_pyautopsy(args.pyautopsy, ["core", core] + extra)
-            if code != 0:
-                print("FAIL %s/%s%s: pyautopsy exited %d: %s" % (args.interpreter, scenario, label, code,
-                                                                 stderr.strip()))
-                failures += 1
-                continue
-            try:
-                threads = truthcheck.compare_report(truth, report)
-                # threads_abort's committing thread dies in os.abort() holding the GIL;
-                # the deadlocked threads all wait in lock.acquire(), GIL released.
-                holder = truth["committing_thread"] if scenario == "threads_abort" else None
-                truthcheck.check_gil_holder(report, holder)
-                # 3.13+ tstate->state: the same thread attached, every blocked one detached.
-                truthcheck.check_attach_state(truth, report, holder)
-                frames = sum(len(truth["stacks"][str(t["ident"])]) for t in truth["threads"]
-                             if t.get("stack_final"))
-                print("ok   %s/%s%s: %d threads, %d frames match (%s)" % (args.interpreter, scenario, label,
-                                                                          threads, frames, os.path.basename(core)))
-                checked_cores += 1
-            except truthcheck.Mismatch as e:
-                print("FAIL %s/%s%s: %s" % (args.interpreter, scenario, label, e))
-                failures += 1
+            failures += checks.run("%s%s (%s)" % (where, label, os.path.basename(core)), lambda: check(
+                scenario, truth, cli.report_of(args.pyautopsy, ["core", core] + extra)))
     os.rmdir(empty_root)
-    print("%s: %d core runs checked, %d failures" % (args.interpreter, checked_cores, failures))
+    print("%s: %d failures" % (args.interpreter, failures))
     return 1 if failures else 0
 
 

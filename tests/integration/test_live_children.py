@@ -16,13 +16,9 @@ Both processes are killed afterwards.
 """
 
 import argparse
-import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import parked  # noqa: E402
-import truthcheck  # noqa: E402
+from pyautopsy_testing import Mismatch, scenario_runs
 
 
 def check(truth, report):
@@ -30,28 +26,28 @@ def check(truth, report):
     pid, name = facts["child_pid"], facts["child_name"]
     children = report["children"]
     if not children["kernel_listed"]:
-        raise truthcheck.Mismatch("the kernel's list of children was not read")
+        raise Mismatch("the kernel's list of children was not read")
     listed = [c for c in children["processes"] if c["pid"] == pid]
     if not listed:
-        raise truthcheck.Mismatch("child %d not in children: %s" % (pid, [c["pid"] for c in children["processes"]]))
+        raise Mismatch("child %d not in children: %s" % (pid, [c["pid"] for c in children["processes"]]))
     child = listed[0]
     if not child["listed_by_kernel"] or child["state"] in (None, "Z", "X"):
-        raise truthcheck.Mismatch("child %d: listed %r, state %r" % (pid, child["listed_by_kernel"], child["state"]))
+        raise Mismatch("child %d: listed %r, state %r" % (pid, child["listed_by_kernel"], child["state"]))
     if not child["command"]:
-        raise truthcheck.Mismatch("child %d has no command line" % pid)
+        raise Mismatch("child %d has no command line" % pid)
     mp = child["multiprocessing"]
     if not mp or mp["name"] != name or mp["daemon"] is not facts["child_daemon"] or mp["exitcode"] is not None:
-        raise truthcheck.Mismatch("child %d: multiprocessing %r, expected name %r, daemon %r, no exit code"
-                                  % (pid, mp, name, facts["child_daemon"]))
+        raise Mismatch("child %d: multiprocessing %r, expected name %r, daemon %r, no exit code"
+                       % (pid, mp, name, facts["child_daemon"]))
 
     diags = report["diagnoses"]
     if not diags or diags[0]["id"] != "dangling-children":
-        raise truthcheck.Mismatch("first finding %r, expected dangling-children" % (diags[0]["id"] if diags else None))
+        raise Mismatch("first finding %r, expected dangling-children" % (diags[0]["id"] if diags else None))
     named = [e for e in diags[0]["evidence"] if e["kind"] == "child" and e.get("value") == str(pid)]
     if not named or name not in named[0]["text"]:
-        raise truthcheck.Mismatch("no evidence names child %d %r: %s" % (pid, name, diags[0]["evidence"]))
+        raise Mismatch("no evidence names child %d %r: %s" % (pid, name, diags[0]["evidence"]))
     if str(pid) not in diags[0]["summary"] or name not in diags[0]["summary"]:
-        raise truthcheck.Mismatch("summary does not name the child: %s" % diags[0]["summary"])
+        raise Mismatch("summary does not name the child: %s" % diags[0]["summary"])
     return "child %d %r (state %s)" % (pid, name, child["state"])
 
 
@@ -62,24 +58,8 @@ def main():
     parser.add_argument("--pyautopsy", required=True)
     args = parser.parse_args()
 
-    failures = 0
-    try:
-        with parked.parked_scenario(args.python, "hung_child") as (proc, truth):
-            for mode in ([], ["--nonblocking"]):
-                label = "pid" + (" --nonblocking" if mode else "")
-                code, report, stderr = truthcheck.run_pyautopsy(args.pyautopsy, ["pid", str(proc.pid)] + mode)
-                if code != 0:
-                    print("FAIL %s %s: exited %d: %s" % (args.interpreter, label, code, stderr.strip()))
-                    failures += 1
-                    continue
-                try:
-                    print("ok   %s %s: %s" % (args.interpreter, label, check(truth, report)))
-                except (truthcheck.Mismatch, KeyError, TypeError) as e:
-                    print("FAIL %s %s: %s" % (args.interpreter, label, e))
-                    failures += 1
-    except truthcheck.Mismatch as e:
-        print("FAIL %s: %s" % (args.interpreter, e))
-        return 1
+    failures = scenario_runs.run_live(args.interpreter, "hung_child", args.pyautopsy, args.python,
+                                      [([], check), (["--nonblocking"], check)])
     return 1 if failures else 0
 
 

@@ -8,13 +8,21 @@ compares every thread. Also checks the target runs again afterwards.
 """
 
 import argparse
-import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import parked  # noqa: E402
-import truthcheck  # noqa: E402
+from pyautopsy_testing import scenario_runs, truthcheck
+
+
+def check_stopped(truth, report):
+    threads = truthcheck.compare_report(truth, report, extra_innermost="park")
+    # Every thread is parked in C with the GIL released.
+    truthcheck.check_gil_holder(report, None)
+    truthcheck.check_attach_state(truth, report, None)
+    return "%d threads match" % threads
+
+
+def check_nonblocking(truth, report):
+    return "%d threads match" % truthcheck.compare_report(truth, report, extra_innermost="park")
 
 
 def main():
@@ -25,33 +33,9 @@ def main():
     parser.add_argument("--scenario", default="threads_abort")
     args = parser.parse_args()
 
-    failures = 0
-    try:
-        with parked.parked_scenario(args.python, args.scenario) as (proc, truth):
-            for mode in ([], ["--nonblocking"]):
-                label = "pid" + (" --nonblocking" if mode else "")
-                code, report, stderr = truthcheck.run_pyautopsy(args.pyautopsy, ["pid", str(proc.pid)] + mode)
-                if code != 0:
-                    print("FAIL %s %s: exited %d: %s" % (args.interpreter, label, code, stderr.strip()))
-                    failures += 1
-                    continue
-                try:
-                    threads = truthcheck.compare_report(truth, report, extra_innermost="park")
-                    if not mode:
-                        # Every thread is parked in C with the GIL released.
-                        truthcheck.check_gil_holder(report, None)
-                        truthcheck.check_attach_state(truth, report, None)
-                    print("ok   %s %s: %d threads match" % (args.interpreter, label, threads))
-                except truthcheck.Mismatch as e:
-                    print("FAIL %s %s: %s" % (args.interpreter, label, e))
-                    failures += 1
-                state = parked.process_state(proc.pid)
-                if state in ("t", "T"):
-                    print("FAIL %s %s: target left stopped (state %s)" % (args.interpreter, label, state))
-                    failures += 1
-    except truthcheck.Mismatch as e:
-        print("FAIL %s: %s" % (args.interpreter, e))
-        return 1
+    failures = scenario_runs.run_live(args.interpreter, args.scenario, args.pyautopsy, args.python,
+                                      [([], check_stopped), (["--nonblocking"], check_nonblocking)],
+                                      ensure_running=True)
     return 1 if failures else 0
 
 

@@ -12,39 +12,34 @@ state must show the call into the subinterpreter.
 """
 
 import argparse
-import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import parked  # noqa: E402
-import truthcheck  # noqa: E402
+from pyautopsy_testing import Mismatch, cores, scenario_runs, truthcheck
 
 
 def compare(truth, report):
     want = truth["facts"]["subinterpreter"]
     ids = [i["id"] for i in report["interpreters"]]
     if want["id"] not in ids:
-        raise truthcheck.Mismatch("subinterpreter %d not listed (interpreters %r)" % (want["id"], ids))
+        raise Mismatch("subinterpreter %d not listed (interpreters %r)" % (want["id"], ids))
     subs = [t for t in report["threads"] if t["interpreter_id"] == want["id"]]
     parked_threads = [t for t in subs if any(f["function"] == "park_in_subinterpreter" for f in t["frames"])]
     if len(parked_threads) != 1:
-        raise truthcheck.Mismatch("%d threads of subinterpreter %d show the parked stack" % (
+        raise Mismatch("%d threads of subinterpreter %d show the parked stack" % (
             len(parked_threads), want["id"]))
     thread = parked_threads[0]
     frames = [f for f in thread["frames"] if f["kind"] == "python"]
     # Live, the parked thread is blocked in the same acquire(); nothing extra.
     truthcheck.compare_frames(want["stack"], frames, check_qualname=False)
     if thread["thread_id"] != want["thread_ident"]:
-        raise truthcheck.Mismatch("the parked subinterpreter thread is attributed to %s, expected the runner %#x "
-                                  "(notes: %s)" % (hex(thread["thread_id"] or 0), want["thread_ident"],
-                                                   thread["notes"]))
+        raise Mismatch("the parked subinterpreter thread is attributed to %s, expected the runner %#x "
+                       "(notes: %s)" % (hex(thread["thread_id"] or 0), want["thread_ident"], thread["notes"]))
     if thread["crashed"]:
-        raise truthcheck.Mismatch("the parked subinterpreter thread is called the crashing one")
+        raise Mismatch("the parked subinterpreter thread is called the crashing one")
     runner = [t for t in report["threads"] if t["interpreter_id"] == 0 and t["thread_id"] == want["thread_ident"]]
     if not runner or not any(f["function"] == "run_in_subinterpreter" for f in runner[0]["frames"]):
-        raise truthcheck.Mismatch("the runner's main-interpreter thread state does not show run_in_subinterpreter")
-    return len(frames)
+        raise Mismatch("the runner's main-interpreter thread state does not show run_in_subinterpreter")
+    return "%d frames in the subinterpreter equal the truth" % len(frames)
 
 
 def main():
@@ -52,10 +47,10 @@ def main():
     ap.add_argument("interpreter")
     ap.add_argument("--python", required=True)
     ap.add_argument("--pyautopsy", required=True)
-    ap.add_argument("--cache", default=os.path.expanduser("~/.cache/pyautopsy"))
+    ap.add_argument("--cache", default=cores.default_cache())
     args = ap.parse_args()
-    failures = parked.check_core_and_live(args.interpreter, args.python, args.pyautopsy, args.cache, "subinterpreters",
-                                          compare, "frames in the subinterpreter equal the truth")
+    failures = scenario_runs.run_core_and_live(args.interpreter, "subinterpreters", args.pyautopsy, args.cache,
+                                               args.python, compare)
     return 1 if failures else 0
 
 

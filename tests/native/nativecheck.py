@@ -5,7 +5,7 @@ A report's frames are innermost first, each with "kind" "native" or
 compiler-split part of it, "_PyEval_EvalFrameDefault.cold").
 """
 
-import truthcheck
+from pyautopsy_testing import Mismatch
 
 # What libc may show inside abort(), by glibc version: raise, gsignal, the
 # pthread_kill family, or an unnamed static function of libc.
@@ -20,7 +20,7 @@ def is_eval_loop(frame):
 
 
 def python_only(report):
-    """The report with native frames filtered out, as truthcheck compares it."""
+    """The report with native frames filtered out, as truthcheck.compare_report reads it."""
     threads = [dict(t, frames=[f for f in t["frames"] if f["kind"] == "python"]) for t in report["threads"]]
     return dict(report, threads=threads)
 
@@ -29,7 +29,7 @@ def main_thread(report):
     for thread in report["threads"]:
         if thread.get("main"):
             return thread
-    raise truthcheck.Mismatch("no main thread in the report")
+    raise Mismatch("no main thread in the report")
 
 
 def check_abort_then_eval(thread, innermost="abort", max_depth=6):
@@ -40,23 +40,22 @@ def check_abort_then_eval(thread, innermost="abort", max_depth=6):
     names = []
     for depth, frame in enumerate(frames):
         if frame["kind"] != "native":
-            raise truthcheck.Mismatch("a Python frame (%s) before %s, at depth %d" % (frame["function"], innermost,
-                                                                                    depth))
+            raise Mismatch("a Python frame (%s) before %s, at depth %d" % (frame["function"], innermost, depth))
         names.append(frame["function"])
         if frame["function"] == innermost:
             break
         if depth + 1 >= max_depth:
-            raise truthcheck.Mismatch("no %s among the %d innermost frames: %s" % (innermost, max_depth, names))
+            raise Mismatch("no %s among the %d innermost frames: %s" % (innermost, max_depth, names))
         if innermost == "abort" and ("libc" not in frame["file"] or frame["function"] not in LIBC_INSIDE_ABORT):
-            raise truthcheck.Mismatch("frame %r (%s) inside abort is not libc's" % (frame["function"], frame["file"]))
+            raise Mismatch("frame %r (%s) inside abort is not libc's" % (frame["function"], frame["file"]))
     else:
-        raise truthcheck.Mismatch("no %s frame at all" % innermost)
+        raise Mismatch("no %s frame at all" % innermost)
     for frame in frames[len(names):]:
         if frame["kind"] == "native":
             names.append(frame["function"])
         if is_eval_loop(frame):
             return names
-    raise truthcheck.Mismatch("no eval-loop frame below %s: %s" % (innermost, names))
+    raise Mismatch("no eval-loop frame below %s: %s" % (innermost, names))
 
 
 def check_interleaving(report, one_frame_per_eval):
@@ -67,14 +66,14 @@ def check_interleaving(report, one_frame_per_eval):
         label = "thread %s" % (thread.get("name") or thread.get("native_id"))
         for note in thread["notes"]:
             if "eval-loop" in note:
-                raise truthcheck.Mismatch("%s: %s" % (label, note))
+                raise Mismatch("%s: %s" % (label, note))
         frames = thread["frames"]
         if thread.get("thread_id") is None:
             if any(f["kind"] == "python" for f in frames):
-                raise truthcheck.Mismatch("%s has no thread state but Python frames" % label)
+                raise Mismatch("%s has no thread state but Python frames" % label)
             continue
         if not any(f["kind"] == "native" for f in frames):
-            raise truthcheck.Mismatch("%s has no native frames" % label)
+            raise Mismatch("%s has no native frames" % label)
         i = 0
         while i < len(frames):
             if frames[i]["kind"] != "python":
@@ -86,10 +85,10 @@ def check_interleaving(report, one_frame_per_eval):
             runs += 1
             if i == len(frames) or not is_eval_loop(frames[i]):
                 below = frames[i]["function"] if i < len(frames) else "nothing"
-                raise truthcheck.Mismatch("%s: Python frames %s..%s are above %r, not the eval loop" % (
+                raise Mismatch("%s: Python frames %s..%s are above %r, not the eval loop" % (
                     label, frames[start]["function"], frames[i - 1]["function"], below))
             if one_frame_per_eval and i - start != 1:
-                raise truthcheck.Mismatch("%s: %d Python frames above one eval-loop frame (expected 1)" % (
+                raise Mismatch("%s: %d Python frames above one eval-loop frame (expected 1)" % (
                     label, i - start))
     return runs
 
@@ -98,5 +97,4 @@ def check_status(report, expected_by_ident):
     for thread in report["threads"]:
         want = expected_by_ident.get(thread.get("thread_id"))
         if want is not None and thread.get("status") != want:
-            raise truthcheck.Mismatch("thread %s: status %r, expected %r" % (thread.get("name"), thread.get("status"),
-                                                                          want))
+            raise Mismatch("thread %s: status %r, expected %r" % (thread.get("name"), thread.get("status"), want))

@@ -6,7 +6,7 @@ from the deadlock scenario, against what the scenario recorded about itself
 waiter's name and ident).
 
 For one interpreter: from its deadlock core, and from the scenario run live
-under it (tests/integration/parked.py) when --python is given. Every lock of
+under it (kept alive, parked) when --python is given. Every lock of
 facts.locks must be found under its global name (scope "global", module
 __main__), recorded as locked, held through a with-block by exactly the
 recorded holder (in the frame that opened the block) and waited for through
@@ -17,14 +17,9 @@ Every check prints one line, "ok" or "FAIL".
 """
 
 import argparse
-import glob
-import os
 import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, "..", "integration"))
-import parked  # noqa: E402
-import truthcheck  # noqa: E402
+from pyautopsy_testing import Mismatch, cores, scenario_runs
 
 # The function whose with-block holds each lock (corefiles/scenarios/deadlock.py).
 WITH_FUNCTION = {"lock_a": "transfer_a_to_b", "lock_b": "transfer_b_to_a"}
@@ -91,34 +86,16 @@ def check_report(c, truth, report):
             "wait %r, holders %s" % (wait, holders))
 
 
-def from_core(cache, interpreter, binary):
-    c = Checker("%s core" % interpreter)
-    directory = os.path.join(cache, "cores", interpreter, "deadlock")
-    cores = sorted(glob.glob(os.path.join(directory, "core.*")))
-    truth_path = os.path.join(directory, "truth.json")
-    if not cores or not os.path.exists(truth_path):
-        c.check("deadlock core", False, "no core or truth in %s (run corefiles/generate)" % directory)
-        return c
-    code, report, stderr = truthcheck.run_pyautopsy(binary, ["core", cores[0]])
-    if code != 0:
-        c.check("read the core", False, "pyautopsy exited %d: %s" % (code, stderr.strip()))
-        return c
-    check_report(c, truthcheck.load_truth(truth_path), report)
-    return c
-
-
-def live(interpreter, python, binary):
-    c = Checker("%s live" % interpreter)
-    try:
-        with parked.parked_scenario(python, "deadlock") as (proc, truth):
-            code, report, stderr = truthcheck.run_pyautopsy(binary, ["pid", str(proc.pid)])
-            if code != 0:
-                c.check("read the process", False, "pyautopsy exited %d: %s" % (code, stderr.strip()))
-            else:
-                check_report(c, truth, report)
-    except truthcheck.Mismatch as e:
-        c.check("run the scenario", False, str(e))
-    return c
+def check_locks(label):
+    """A check of one report: every lock check printed under `label`, a
+    Mismatch if any failed."""
+    def check(truth, report):
+        c = Checker(label)
+        check_report(c, truth, report)
+        if c.failures:
+            raise Mismatch("%d of %d lock checks failed" % (c.failures, c.failures + c.passed))
+        return "%d lock checks passed" % c.passed
+    return check
 
 
 def main():
@@ -126,14 +103,14 @@ def main():
     parser.add_argument("interpreter")
     parser.add_argument("--pyautopsy", required=True)
     parser.add_argument("--python", help="the interpreter's executable: also check a live process")
-    parser.add_argument("--cache", default=os.environ.get("PYAUTOPSY_CACHE", os.path.expanduser("~/.cache/pyautopsy")))
+    parser.add_argument("--cache", default=cores.default_cache())
     args = parser.parse_args()
 
-    checkers = [from_core(args.cache, args.interpreter, args.pyautopsy)]
+    failures = scenario_runs.run_core(args.interpreter, "deadlock", args.pyautopsy, args.cache,
+                                      [([], check_locks("%s core" % args.interpreter))])
     if args.python:
-        checkers.append(live(args.interpreter, args.python, args.pyautopsy))
-    failures = sum(c.failures for c in checkers)
-    print("%s: %d checks passed, %d failed" % (args.interpreter, sum(c.passed for c in checkers), failures))
+        failures += scenario_runs.run_live(args.interpreter, "deadlock", args.pyautopsy, args.python,
+                                           [([], check_locks("%s live" % args.interpreter))])
     return 1 if failures else 0
 
 

@@ -26,12 +26,9 @@ Every check prints one line, "ok" or "FAIL", so the report names what passed.
 """
 
 import argparse
-import glob
-import os
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-import truthcheck  # noqa: E402
+from pyautopsy_testing import Mismatch, cli, cores
 
 # Writing truth.json after gc.get_count() allocates; a core taken right after
 # may show gen0 grown by about this much (or reset by a collection).
@@ -58,15 +55,9 @@ class Checker(object):
 
 
 def load(cache, interpreter, scenario, binary):
-    directory = os.path.join(cache, "cores", interpreter, scenario)
-    cores = sorted(glob.glob(os.path.join(directory, "core.*")))
-    truth_path = os.path.join(directory, "truth.json")
-    if not cores or not os.path.exists(truth_path):
-        return None, None, "no core or truth in %s (run corefiles/generate)" % directory
-    code, report, stderr = truthcheck.run_pyautopsy(binary, ["core", cores[0]])
-    if code != 0:
-        return None, None, "pyautopsy exited %d: %s" % (code, stderr.strip())
-    return truthcheck.load_truth(truth_path), report, None
+    """(truth, report); Mismatch when there is no core or pyautopsy fails on it."""
+    core, truth = cores.core_and_truth(cache, interpreter, scenario)
+    return truth, cli.report_of(binary, ["core", core])
 
 
 def main_interpreter(report):
@@ -189,22 +180,28 @@ def check_recursion_limit(c, scenario, truth, report):
     c.check(scenario, "recursion limit %r" % got, got == want, "truth sys.getrecursionlimit() = %r" % want)
 
 
-SCENARIOS = (("threads_abort", check_threads_abort), ("dealloc_none_at_exit", check_dealloc_none),
-             ("finalize_daemon_crash", check_finalize), ("stack_overflow", None))
+# The scenarios read, each with its own checks beside the recursion limit.
+SCENARIOS = {
+    "threads_abort": check_threads_abort,
+    "dealloc_none_at_exit": check_dealloc_none,
+    "finalize_daemon_crash": check_finalize,
+    "stack_overflow": None,
+}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("interpreter")
     parser.add_argument("--pyautopsy", required=True)
-    parser.add_argument("--cache", default=os.environ.get("PYAUTOPSY_CACHE", os.path.expanduser("~/.cache/pyautopsy")))
+    parser.add_argument("--cache", default=cores.default_cache())
     args = parser.parse_args()
 
     c = Checker(args.interpreter)
-    for scenario, check in SCENARIOS:
-        truth, report, error = load(args.cache, args.interpreter, scenario, args.pyautopsy)
-        if error:
-            c.check(scenario, "read the core", False, error)
+    for scenario, check in SCENARIOS.items():
+        try:
+            truth, report = load(args.cache, args.interpreter, scenario, args.pyautopsy)
+        except Mismatch as e:
+            c.check(scenario, "read the core", False, str(e))
             continue
         try:
             check_recursion_limit(c, scenario, truth, report)

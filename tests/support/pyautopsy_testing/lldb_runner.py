@@ -8,11 +8,14 @@ import json
 import re
 import subprocess
 
+from pyautopsy_testing import Mismatch, environment
+from pyautopsy_testing.truthcheck import compare_text_stacks
+
 PROMPT = "(lldb) "
 
 
-class LldbError(Exception):
-    pass
+class LldbError(Mismatch):
+    """LLDB stopped before a command, or a command reported an error."""
 
 
 def run_lldb(lldb, plugin, commands, pre=(), timeout=120):
@@ -20,7 +23,10 @@ def run_lldb(lldb, plugin, commands, pre=(), timeout=120):
     argv = [lldb, "--no-lldbinit", "-b"] + list(pre) + ["-o", "plugin load " + plugin]
     for command in commands:
         argv += ["-o", command]
-    proc = subprocess.run(argv, capture_output=True, timeout=timeout)
+    try:
+        proc = subprocess.run(argv, capture_output=True, timeout=timeout, env=environment.for_target())
+    except subprocess.TimeoutExpired:
+        raise LldbError("lldb did not finish in %d s: %s" % (timeout, " ".join(argv)))
     text = proc.stdout.decode("utf-8", "replace")
     outputs = {}
     current = None
@@ -43,6 +49,7 @@ def run_lldb(lldb, plugin, commands, pre=(), timeout=120):
 
 
 def parse_json(output):
+    """The JSON a command printed (`pyautopsy report --json`)."""
     start = output.find("{")
     if start < 0:
         raise LldbError("no JSON in output: %r" % output[:500])
@@ -67,3 +74,12 @@ def parse_backtrace(output):
             frames.append({"file": frame.group(1), "line": None if frame.group(2) == "?" else int(frame.group(2)),
                            "function": frame.group(3)})
     return threads
+
+
+def compare_backtrace(truth, output, extra_innermost=None):
+    """Every final thread's stack in `py-bt --all`'s output equals the truth
+    (truthcheck.compare_text_stacks); returns the number of threads checked."""
+    try:
+        return compare_text_stacks(truth, parse_backtrace(output), extra_innermost)
+    except Mismatch as e:
+        raise Mismatch("py-bt --all: %s" % e)

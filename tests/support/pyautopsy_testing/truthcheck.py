@@ -4,23 +4,12 @@ A scenario (corefiles/scenarios) writes truth.json just before it dies: every
 thread's ident, native id, name and stack as sys._current_frames() saw it.
 These helpers check pyautopsy's JSON against it the way a user would: the
 right function, file and line, in the right thread, in the right order.
+Each raises Mismatch with the first difference.
 """
 
 import json
-import subprocess
 
-
-class Mismatch(Exception):
-    pass
-
-
-def run_pyautopsy(binary, args, timeout=60):
-    """Runs pyautopsy with --json and returns (exit code, parsed JSON or None, stderr)."""
-    proc = subprocess.run([binary] + list(args) + ["--json"], capture_output=True, timeout=timeout)
-    report = None
-    if proc.returncode == 0:
-        report = json.loads(proc.stdout.decode("utf-8"))
-    return proc.returncode, report, proc.stderr.decode("utf-8", "replace")
+from pyautopsy_testing import Mismatch
 
 
 def load_truth(path):
@@ -82,6 +71,32 @@ def compare_report(truth, report, extra_innermost=None):
         try:
             compare_frames(truth["stacks"][str(ident)], [f for f in frames if f["kind"] == "python"],
                            check_qualname=truth["hexversion"] >= 0x030B0000)
+        except Mismatch as e:
+            raise Mismatch("thread %s (%#x): %s" % (info["name"], ident, e))
+        checked += 1
+    return checked
+
+
+def compare_text_stacks(truth, threads, extra_innermost=None):
+    """The stacks a debugger's `py-bt --all` printed, parsed into
+    {ident: [{"function", "file", "line"}] innermost first}: every thread
+    whose recorded stack is final shows it, function, file and line, frame
+    by frame (text has no qualnames). extra_innermost as in compare_report.
+    Returns the number of threads checked."""
+    checked = 0
+    for info in truth["threads"]:
+        if not info.get("stack_final"):
+            continue
+        ident = info["ident"]
+        got = threads.get(ident)
+        if got is None:
+            raise Mismatch("thread %#x (%s) is not shown" % (ident, info["name"]))
+        if extra_innermost is not None and ident == truth["committing_thread"]:
+            if not got or got[0]["function"] != extra_innermost:
+                raise Mismatch("thread %s: expected the parking frame %s innermost" % (info["name"], extra_innermost))
+            got = got[1:]
+        try:
+            compare_frames(truth["stacks"][str(ident)], got, check_qualname=False)
         except Mismatch as e:
             raise Mismatch("thread %s (%#x): %s" % (info["name"], ident, e))
         checked += 1

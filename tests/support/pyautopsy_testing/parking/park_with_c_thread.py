@@ -10,7 +10,6 @@ import runpy
 import sys
 
 faulthandler.dump_traceback_later(24 * 3600)
-here = os.path.dirname(os.path.abspath(__file__))
-parker = os.path.join(os.path.dirname(here), "integration", "park_instead_of_abort.py")
+parker = os.path.join(os.path.dirname(os.path.abspath(__file__)), "park_instead_of_abort.py")
 sys.argv = [parker] + sys.argv[1:]
 runpy.run_path(parker, run_name="__main__")

@@ -2,7 +2,8 @@
 
 Each command's output is framed by `echo` markers, so a test can read what
 py-bt --all printed, parse what `pyautopsy report --json` printed, and look at
-`bt`, from one GDB session (one core load, one attach).
+`bt`, from one GDB session (one core load, one attach). SESSION and
+session_checks() are what gdb-core and gdb-live both run and check.
 """
 
 import json
@@ -11,10 +12,15 @@ import re
 import subprocess
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from pyautopsy_testing import ROOT, Mismatch, environment
+from pyautopsy_testing.truthcheck import compare_report, compare_text_stacks
+
 SCRIPT = os.path.join(ROOT, "gdb-scripts", "pyautopsy.py")
 MARK = "@@pyautopsy-test@@"
+
+# (label, command) of one session: the selected thread's stack, every
+# thread's, the JSON report, and GDB's own bt with our frame decorator.
+SESSION = [("py-bt", "py-bt"), ("py-bt-all", "py-bt --all"), ("json", "pyautopsy report --json"), ("bt", "bt")]
 
 
 class GdbResult:
@@ -28,7 +34,7 @@ class GdbResult:
         text = self.sections.get(label, "")
         start = text.find("{")
         if start < 0:
-            raise ValueError("no JSON in the output of %s: %s" % (label, text.strip()[:300]))
+            raise Mismatch("no JSON in the output of %s: %s" % (label, text.strip()[:300]))
         return json.loads(text[start:])
 
 
@@ -43,7 +49,7 @@ def run_gdb(target_args, commands, library, source_ours=True, pre_commands=(), t
         argv += ["-ex", "echo %s %s\\n" % (MARK, label), "-ex", command]
     argv += ["-ex", "echo %s end\\n" % MARK]
     argv += list(target_args)
-    env = dict(os.environ, PYAUTOPSY_LIB=library) if library else dict(os.environ)
+    env = environment.for_target(PYAUTOPSY_LIB=library) if library else environment.for_target()
     env.pop("DEBUGINFOD_URLS", None)  # never download symbols during a test
     started = time.monotonic()
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -66,7 +72,7 @@ _HEADER = re.compile(r"^Thread (0x[0-9a-f]+|\?) \(")
 
 
 def parse_text_threads(text):
-    """py-bt --all text -> {ident: [(file, line, function)] innermost first}."""
+    """py-bt --all text -> {ident: [{"file", "line", "function"}] innermost first}."""
     threads = {}
     current = None
     for line in text.splitlines():
@@ -80,35 +86,14 @@ def parse_text_threads(text):
         frame = _FRAME.match(line)
         if frame and current is not None:
             number = frame.group(2)
-            current.append((frame.group(1), int(number) if number.isdigit() else None, frame.group(3)))
+            current.append({"file": frame.group(1), "line": int(number) if number.isdigit() else None,
+                            "function": frame.group(3)})
     return threads
 
 
 def compare_text(truth, text, extra_innermost=None):
-    """Every final thread's stack in the text equals the truth; returns the count checked or raises ValueError."""
-    threads = parse_text_threads(text)
-    checked = 0
-    for info in truth["threads"]:
-        if not info.get("stack_final"):
-            continue
-        ident = info["ident"]
-        got = threads.get(ident)
-        if got is None:
-            raise ValueError("py-bt --all shows no thread %#x (%s)" % (ident, info["name"]))
-        if extra_innermost is not None and ident == truth["committing_thread"]:
-            if not got or got[0][2] != extra_innermost:
-                raise ValueError("thread %s: expected %s innermost in py-bt --all" % (info["name"], extra_innermost))
-            got = got[1:]
-        want = [(f["file"], f["line"], f["function"]) for f in truth["stacks"][str(ident)]]
-        if got != want:
-            for depth, (a, b) in enumerate(zip(want, got)):
-                if a != b:
-                    raise ValueError("thread %s frame %d: py-bt --all shows %r, expected %r" % (
-                        info["name"], depth, b, a))
-            raise ValueError("thread %s: py-bt --all shows %d frames, expected %d" % (info["name"], len(got),
-                                                                                     len(want)))
-        checked += 1
-    return checked
+    """Every final thread's stack in py-bt --all's text equals the truth; returns the count checked."""
+    return compare_text_stacks(truth, parse_text_threads(text), extra_innermost)
 
 
 _DECORATED = re.compile(r"_PyEval_EvalFrameDefault \[Python: (.*?)\]")
@@ -118,13 +103,13 @@ def check_decorated_bt(truth, bt_text, extra_innermost=None):
     """`bt` of the crashing thread: its innermost eval-loop frame names the innermost Python function."""
     match = _DECORATED.search(bt_text)
     if not match:
-        raise ValueError("bt shows no decorated _PyEval_EvalFrameDefault frame:\n%s" % bt_text[:2000])
+        raise Mismatch("bt shows no decorated _PyEval_EvalFrameDefault frame:\n%s" % bt_text[:2000])
     stack = truth["stacks"][str(truth["committing_thread"])]
     want = extra_innermost or "%s (%s:%s)" % (stack[0].get("qualname") or stack[0]["function"],
                                              os.path.basename(stack[0]["file"]), stack[0]["line"])
     first = match.group(1).split(" <- ")[0]
     if not first.startswith(want):
-        raise ValueError("bt's innermost decorated eval frame names %r, expected %r" % (first, want))
+        raise Mismatch("bt's innermost decorated eval frame names %r, expected %r" % (first, want))
     return match.group(0)
 
 
@@ -133,11 +118,24 @@ def check_selected_thread(truth, text, extra_innermost=None):
     crashed = truth["committing_thread"]
     only = {"threads": [t for t in truth["threads"] if t["ident"] == crashed],
             "stacks": truth["stacks"], "committing_thread": crashed}
-    gdbrun_threads = parse_text_threads(text)
-    if len(gdbrun_threads) != 1:
-        raise ValueError("py-bt shows %d threads, expected only the selected one" % len(gdbrun_threads))
-    compare_text(only, text, extra_innermost)
+    threads = parse_text_threads(text)
+    if len(threads) != 1:
+        raise Mismatch("py-bt shows %d threads, expected only the selected one" % len(threads))
+    compare_text_stacks(only, threads, extra_innermost)
     return "%d frames of the selected thread match" % len(truth["stacks"][str(crashed)])
+
+
+def session_checks(truth, result, extra_innermost=None):
+    """[(name, check)] of one SESSION's output against the truth; extra_innermost
+    is the parking frame of a live process (truthcheck.compare_report)."""
+    return [
+        ("py-bt --all", lambda: "%d threads match" % compare_text(
+            truth, result.sections.get("py-bt-all", ""), extra_innermost)),
+        ("report --json", lambda: "%d threads match" % compare_report(
+            truth, result.json("json"), extra_innermost)),
+        ("py-bt", lambda: check_selected_thread(truth, result.sections.get("py-bt", ""), extra_innermost)),
+        ("bt decorator", lambda: check_decorated_bt(truth, result.sections.get("bt", ""), extra_innermost)),
+    ]
 
 
 def without_gdb_warnings(text):
