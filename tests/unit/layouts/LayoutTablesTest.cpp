@@ -296,9 +296,9 @@ void PrintTo(const SpotCheck& check, std::ostream* os) {
         << (check.debug ? " debug" : "") << " == " << check.expected;
 }
 
-class FactSheet : public ::testing::TestWithParam<SpotCheck> {};
+class IndependentSpotCheck : public ::testing::TestWithParam<SpotCheck> {};
 
-TEST_P(FactSheet, MatchesTheCompiledHeaders) {
+TEST_P(IndependentSpotCheck, MatchesTheCompiledHeaders) {
     const SpotCheck& check = GetParam();
     const LayoutTableEntry* entry = nullptr;
     if (check.micro == kLatePatch) {
@@ -325,7 +325,7 @@ std::string spotCheckName(const ::testing::TestParamInfo<SpotCheck>& info) {
     return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(LayoutTables, FactSheet, ::testing::ValuesIn(kSpotChecks), spotCheckName);
+INSTANTIATE_TEST_SUITE_P(LayoutTables, IndependentSpotCheck, ::testing::ValuesIn(kSpotChecks), spotCheckName);
 
 }  // namespace
 }  // namespace pyautopsy::runtime
