@@ -134,8 +134,8 @@ std::optional<snapshot::AttachState> attachState(const ThreadStateLayout& L, std
 
 // Threads the threading module still lists but the interpreter no longer
 // has a thread state for: during finalization (3.9+) the daemon threads'
-// states are unlinked while their OS threads may still run or hang (fact
-// sheet 9). Diagnoses name them; --native unwinds them when they still exist.
+// states are unlinked while their OS threads may still run or hang
+// (docs/cpython-internals.md §14). Diagnoses name them; --native unwinds them when they still exist.
 void addThreadsKnownOnlyToThreading(const ThreadingState& threading, std::int64_t interpreterId,
                                     std::vector<snapshot::Thread>& threads)
 {

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """Two threads take two locks in opposite orders and hang; main joins them.
 
-Models the deadlocks and hung test runs of seeds/cpython-unstable-tests.rst:
+Models CPython's hung, racy test runs (docs/field-reports.md §2):
 nothing crashes, the process just never ends.  The generator takes a core
 with gdb's gcore once the truth is written, then kills the process; tests
 can also run this scenario themselves and attach to it live (wait for the

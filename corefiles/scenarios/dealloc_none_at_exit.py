@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 """'Fatal Python error: deallocating None' at interpreter exit.
 
-Models seeds/coverage-threading-fatal-error.txt: a test run under a tracer
-(coverage's) with threads alive dies at exit, inside the GC during module
-teardown, because some C code gave back references to None it never owned.
+Models coverage.py's 'deallocating None' at exit (docs/field-reports.md §1):
+a test run under a C tracer with threads alive dies at exit, in the GC during
+module teardown, because C code gave back references to None it never owned.
 
 Here a Python trace function is installed in every thread, daemon threads
 keep running traced code, an atexit callback stands in for coverage's data

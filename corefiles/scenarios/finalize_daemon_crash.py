@@ -1,9 +1,9 @@
 # -*- coding: utf-8 -*-
 """A crash during interpreter finalization, with daemon threads running.
 
-Models the "crashes at Python exit, bugs related to dangling threads" of
-seeds/cpython-unstable-tests.rst and the finalization half of
-seeds/coverage-threading-fatal-error.txt: the main thread has finished,
+Models the crashes at Python exit with dangling threads of CPython's notes
+on unstable tests, and the finalization half of coverage.py's 'deallocating
+None' at exit (docs/field-reports.md §2, §1): the main thread has finished,
 daemon threads are still running Python code, and an object's __del__,
 run by the final garbage collection of Py_FinalizeEx, kills the process.
 

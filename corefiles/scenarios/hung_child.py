@@ -1,10 +1,10 @@
 # -*- coding: utf-8 -*-
 """A parent that never joins a child that hangs: the parent hangs at exit.
 
-Models the dangling-process reports of seeds/cpython-unstable-tests.rst and
-the "don't forget to use .join()" advice of
-seeds/pytest-cov-subprocess-support.txt.  The parent starts a (fork)
-multiprocessing.Process whose target blocks forever and simply returns;
+Models the dangling processes and reap_children() warnings of CPython's
+notes on unstable tests, and pytest-cov's advice to join every
+multiprocessing.Process (docs/field-reports.md §2, §3).  The parent starts a
+(fork) multiprocessing.Process whose target blocks forever and simply returns;
 at exit multiprocessing's own atexit handler joins the non-daemon child,
 so the parent blocks in waitpid and the test run hangs.
 

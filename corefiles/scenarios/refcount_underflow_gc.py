@@ -5,8 +5,8 @@ Like refcount_underflow, but the freed Victim sits in a reference cycle of
 containers, and the crash comes from gc.collect() visiting it: the GC reads
 the freed object's type to decide whether to traverse it.  This is the shape
 of the crashes that end in collect() / visit_decref / subtract_refs in a
-native backtrace (seeds/coverage-threading-fatal-error.txt shows one
-inside collect()).
+native backtrace (coverage.py's 'deallocating None' at exit showed one
+inside collect(), docs/field-reports.md §1).
 
 Run with PYTHONMALLOC=debug (the generator does), so the freed memory is
 0xDD-filled and the GC faults on it every time.

@@ -1,8 +1,8 @@
 # -*- coding: utf-8 -*-
 """Pool workers with pending exit handlers, terminated with SIGTERM.
 
-Models seeds/pytest-cov-subprocess-support.txt and
-seeds/pgctl-bug-log-missing-coverage.md: a multiprocessing.Pool whose
+Models pytest-cov's and pgctl's lost worker coverage (docs/field-reports.md
+§3, §4): a multiprocessing.Pool whose
 workers registered a coverage-style "save data at exit" handler in their
 initializer, then Pool.terminate() (what the context manager does) sends
 SIGTERM, and the workers die with the handler never run: coverage lost.

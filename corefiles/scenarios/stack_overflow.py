@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 """Unbounded recursion through C that overflows the C stack (SIGSEGV).
 
-Models the "Unlimited recursion" notes in seeds/cpython-unstable-tests.rst:
+Models CPython's notes on unlimited recursion (docs/field-reports.md §2):
 the recursion limit is raised far above what the C stack can hold, and the
 recursion goes through a C slot (``self[i + 1]`` calls __getitem__ via
 PyObject_GetItem), so every level costs C stack even on 3.11+, where pure

@@ -2,8 +2,8 @@
  * member for member so the compiler (not us) computes their offsets with the
  * probed version's PyObject_HEAD and ABI. Each names the CPython file that
  * defines the real struct; the generated table marks every value taken from
- * here as "mirror", and tests/unit/runtime/layouts checks them against the DWARF-derived
- * numbers of the fact sheet. */
+ * here as "mirror", and tests/unit/runtime/layouts checks them against numbers read
+ * from the binaries' DWARF (docs/cpython-internals.md §6.7). */
 #ifndef PYAUTOPSY_LAYOUTGEN_MIRRORS_H
 #define PYAUTOPSY_LAYOUTGEN_MIRRORS_H
 

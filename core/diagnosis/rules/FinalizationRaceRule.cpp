@@ -19,7 +19,7 @@ bool anyFinalizingFlag(const snapshot::Snapshot& s)
     return false;
 }
 
-// The finalization step a thread is in, from its native frames (fact sheet 9).
+// The finalization step a thread is in, from its native frames (docs/cpython-internals.md §13.2).
 std::optional<std::string> stageOf(const snapshot::Thread& t)
 {
     auto gc = findNative(t, {NativeRole::GcCollect});

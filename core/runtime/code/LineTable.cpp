@@ -1,5 +1,5 @@
 // LineTable: decoders for the three line-table formats of CPython 3.8–3.15,
-// written from the format descriptions in cpython-facts §4.1–4.3.
+// written from the format descriptions in docs/cpython-internals.md §5.2–§5.4.
 //
 // Each decoder walks the table once from the start, keeping the running line
 // in 64 bits so garbage cannot overflow it; a line that no longer fits in an

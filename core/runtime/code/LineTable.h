@@ -10,7 +10,7 @@
 // 3.11+, a line number that leaves `int`) ends decoding with "no line".
 //
 // The caller's job: computing the byte offset of the current instruction,
-// which moved around between versions (cpython-facts §3.2):
+// which moved around between versions (docs/cpython-internals.md §4.5):
 //   3.8, 3.9    frame->f_lasti                     (already in bytes)
 //   3.10        2 * frame->f_lasti                 (f_lasti counts code units)
 //   3.11, 3.12  2 * ((prev_instr - base) / 2)      (base = code + co_code_adaptive)

@@ -11,7 +11,7 @@ namespace pyautopsy::runtime {
 namespace {
 
 // A 3.13+ target analysed without its binary: the debug offsets tell the size
-// of PyInterpreterState, which is larger in debug builds (fact sheet 1.4).
+// of PyInterpreterState, larger in debug builds (docs/cpython-internals.md §1.3).
 std::optional<bool> debugFromInterpreterSize(const PythonVersion& v, std::uint64_t interpreterSize)
 {
     bool exact = false;

@@ -1,7 +1,7 @@
 // FreedMemory: what memory freed by CPython's debug allocator looks like.
 //
 // PYTHONMALLOC=debug (and debug builds) fill a freed block with
-// PYMEM_DEADBYTE, 0xDD (fact sheet 8.3), so memory still referenced after its
+// PYMEM_DEADBYTE, 0xDD (docs/cpython-internals.md §8), so memory still referenced after its
 // free reads 0xDD... An object counts as freed when its ob_type does: its
 // ob_refcnt is not checked, because the use after free may already have
 // increfed it (0xDD...DE).

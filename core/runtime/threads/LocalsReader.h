@@ -1,6 +1,6 @@
 // LocalsReader: a Python frame's local variables and arguments, as reprs.
 //
-// Names and slots per version (fact sheet 4.4): <= 3.10 co_varnames, then
+// Names and slots per version (docs/cpython-internals.md §5.6): <= 3.10 co_varnames, then
 // co_cellvars, then co_freevars over PyFrameObject.f_localsplus; 3.11+
 // co_localsplusnames/co_localspluskinds over _PyInterpreterFrame.localsplus,
 // which hold _PyStackRef on 3.14+. Cells are shown by their contents,

@@ -1,5 +1,5 @@
 // Hand-made line tables for each format, and garbage that must end decoding
-// cleanly. Expected lines follow the format descriptions (cpython-facts §4);
+// cleanly. Expected lines follow the format descriptions (docs/cpython-internals.md §5.2–§5.4);
 // LineTableRealDataTest.cpp checks the same decoders against real interpreters.
 #include "runtime/code/LineTable.h"
 

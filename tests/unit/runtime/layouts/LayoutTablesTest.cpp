@@ -1,7 +1,7 @@
 // The generated layout tables: how a table is chosen for a build, invariants
-// every table must satisfy, and spot checks of the compiled numbers against the
-// fact sheet (/work/shared/design/cpython-facts.md), whose numbers were read
-// independently from the interpreters' DWARF and from live processes.
+// every table must satisfy, and spot checks of the compiled numbers against
+// values read apart from tools/layoutgen: the interpreter binaries' own DWARF
+// where they have it, else a separately compiled probe's (docs/cpython-internals.md §0.1).
 #include "runtime/layouts/LayoutTables.h"
 
 #include <gtest/gtest.h>
@@ -156,7 +156,7 @@ TEST(GeneratedTables, HaveTheFieldsEveryWalkNeeds) {
     }
 }
 
-// --- spot checks against the fact sheet -------------------------------------
+// --- spot checks against independently read values --------------------------
 
 constexpr int kLatePatch = -1;  // the newest table of the minor series with micro > 0 (sid builds)
 
@@ -171,8 +171,8 @@ struct SpotCheck {
 
 #define FIELD(path) #path, [](const Layout& l) { return l.path; }
 
-// Values from the fact sheet's tables (§2-§7). Fields it lists once are the
-// same in release and debug builds; "d:" values are checked on debug tables.
+// Each value was read from DWARF, not from the numbers layoutgen compiled. A
+// field that release and debug builds share is checked on one of the two.
 const SpotCheck kSpotChecks[] = {
     // 3.8.18
     {FIELD(thread.thread_id), 8, 18, kRelease, 176},
@@ -184,7 +184,7 @@ const SpotCheck kSpotChecks[] = {
     {FIELD(interpreter.pyexitmodule), 8, 18, kRelease, 2656},
     {FIELD(frameObject.f_localsplus), 8, 18, kRelease, 360},
     {FIELD(code.co_linetable), 8, 18, kRelease, 120},            // co_lnotab
-    {FIELD(object.dictkeys_indices), 8, 18, kRelease, 40},       // mirrors.h, DWARF in the sheet
+    {FIELD(object.dictkeys_indices), 8, 18, kRelease, 40},       // mirrors.h; the 3.8.18 binary's DWARF
     {FIELD(object.dictkeys_nentries), 10, 13, kRelease, 32},     // mirrors.h
     {FIELD(object.module_state), 8, 18, kRelease, 32},           // mirrors.h
     {FIELD(atexit.callback_len), 9, 18, kRelease, 12},           // mirrors.h
@@ -228,7 +228,7 @@ const SpotCheck kSpotChecks[] = {
     {FIELD(interpreterFrame.owner), 12, 1, kRelease, 70},
     {FIELD(cframe.current_frame), 12, 1, kRelease, 0},
     {FIELD(object.unicode_ascii_size), 12, 1, kRelease, 40},
-    // The sheet lists _PyRuntime.atexit (1632, d:17624); Layout wants the
+    // DWARF puts _PyRuntime.atexit at 1632 (debug: 17624); Layout wants the
     // Py_AtExit array inside it, after the 8-byte mutex.
     {FIELD(runtime.exitfuncs), 12, 1, kRelease, 1632 + 8},
     {FIELD(runtime.exitfuncs), 12, 1, kDebug, 17624 + 8},
@@ -241,14 +241,14 @@ const SpotCheck kSpotChecks[] = {
     {FIELD(runtime.size), 13, 0, kDebug, 299336},
     {FIELD(object.dictvalues_values), 13, 0, kRelease, 8},
     {FIELD(interpreter._gil), 13, 0, kRelease, 7752},
-    // late 3.13 (sheet: 3.13.18)
+    // late 3.13 (values of 3.13.18)
     {FIELD(gc.generations), 13, kLatePatch, kRelease, 20},
     {FIELD(gc.generations), 13, kLatePatch, kDebug, 20},
     {FIELD(thread.size), 13, kLatePatch, kRelease, 312},
     {FIELD(runtime.size), 13, kLatePatch, kRelease, 283408},
     {FIELD(runtime.size), 13, kLatePatch, kDebug, 299424},
     {FIELD(interpreter.atexit), 13, kLatePatch, kDebug, 10704},
-    // 3.14 (sheet: 3.14.10)
+    // 3.14 (values of 3.14.10)
     {FIELD(object.tuple_items), 14, kLatePatch, kRelease, 32},
     {FIELD(interpreterFrame.owner), 14, kLatePatch, kRelease, 74},
     {FIELD(interpreterFrame.size), 14, kLatePatch, kRelease, 88},
@@ -263,7 +263,7 @@ const SpotCheck kSpotChecks[] = {
     {FIELD(gc.collecting), 14, kLatePatch, kRelease, 192},
     {FIELD(code.co_code_adaptive), 14, kLatePatch, kRelease, 208},
     {FIELD(runtime.size), 14, kLatePatch, kDebug, 332632},
-    // 3.15 (sheet: 3.15.2)
+    // 3.15 (values of 3.15.2)
     {FIELD(object.module_state), 15, kLatePatch, kRelease, 24},
     {FIELD(thread.base_frame), 15, kLatePatch, kRelease, 80},
     {FIELD(thread.thread_id), 15, kLatePatch, kRelease, 176},
@@ -271,8 +271,8 @@ const SpotCheck kSpotChecks[] = {
     {FIELD(gc.frame), 15, kLatePatch, kRelease, 120},
     {FIELD(gc.size), 15, kLatePatch, kRelease, 176},
     {FIELD(interpreter.atexit), 15, kLatePatch, kDebug, 10768},
-    // _thread.lock / _thread.RLock (mirrors.h); not in the sheet: these are
-    // the binaries' own DWARF (gdb `ptype /o lockobject`, `rlockobject`).
+    // _thread.lock / _thread.RLock (mirrors.h), from the binaries' own DWARF
+    // (gdb `ptype /o lockobject`, `rlockobject`).
     {FIELD(lock.lock_locked), 8, 18, kRelease, 32},
     {FIELD(lock.rlock_owner), 8, 18, kRelease, 24},
     {FIELD(lock.lock_size), 12, 1, kRelease, 40},
@@ -296,9 +296,9 @@ void PrintTo(const SpotCheck& check, std::ostream* os) {
         << (check.debug ? " debug" : "") << " == " << check.expected;
 }
 
-class FactSheet : public ::testing::TestWithParam<SpotCheck> {};
+class IndependentSpotCheck : public ::testing::TestWithParam<SpotCheck> {};
 
-TEST_P(FactSheet, MatchesTheCompiledHeaders) {
+TEST_P(IndependentSpotCheck, MatchesTheCompiledHeaders) {
     const SpotCheck& check = GetParam();
     const LayoutTableEntry* entry = nullptr;
     if (check.micro == kLatePatch) {
@@ -325,7 +325,7 @@ std::string spotCheckName(const ::testing::TestParamInfo<SpotCheck>& info) {
     return name;
 }
 
-INSTANTIATE_TEST_SUITE_P(LayoutTables, FactSheet, ::testing::ValuesIn(kSpotChecks), spotCheckName);
+INSTANTIATE_TEST_SUITE_P(LayoutTables, IndependentSpotCheck, ::testing::ValuesIn(kSpotChecks), spotCheckName);
 
 }  // namespace
 }  // namespace pyautopsy::runtime
