@@ -1,6 +1,7 @@
 #include "report/JsonReport.h"
 
 #include "report/DiagnosisReport.h"
+#include "report/JsonValue.h"
 #include "report/ProcessStateJson.h"
 #include "snapshot/Syscalls.h"
 
@@ -8,12 +9,6 @@
 
 namespace pyautopsy::report {
 namespace {
-
-template <typename T>
-nlohmann::json orNull(const std::optional<T>& value)
-{
-    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
 
 nlohmann::json frameJson(const snapshot::Frame& frame)
 {

@@ -1,13 +1,9 @@
 #include "report/ProcessStateJson.h"
 
+#include "report/JsonValue.h"
+
 namespace pyautopsy::report {
 namespace {
-
-template <typename T>
-nlohmann::json orNull(const std::optional<T>& value)
-{
-    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
 
 nlohmann::json gcJson(const snapshot::GcState& gc)
 {

@@ -1,15 +1,10 @@
 #include "batch/formats/BatchJsonReport.h"
 
+#include "report/JsonValue.h"
+
 namespace pyautopsy::batch {
-namespace {
 
-template <typename T>
-nlohmann::json orNull(const std::optional<T>& value)
-{
-    return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
-}
-
-}  // namespace
+using report::orNull;
 
 nlohmann::json logDumpJson(const LogDump& dump)
 {
