@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """layoutgen: compile CPython's own headers into pyautopsy's layout tables.
 
+The supported versions come from the registry, core/runtime/versions.json;
+layoutgen compiles it into core/runtime/discovery/GeneratedVersions.cpp.
+
 For every header set of the test bed (the provisioner's manifest, pyenv's
-builds, Debian's /usr/include/python3.X[d]) it writes a C probe that prints
-offsetof()/sizeof() for each Layout field (the expressions are in fields.py),
-compiles it with gcc against that header set with Py_BUILD_CORE (and Py_DEBUG
-for the debug variant), runs it, and writes
+builds, Debian's /usr/include/python3.X[d]) of a listed version it writes a C
+probe that prints offsetof()/sizeof() for each Layout field (the expressions
+are in fields.py), compiles it with gcc against that header set with
+Py_BUILD_CORE (and Py_DEBUG for the debug variant), runs it, and writes
 core/runtime/layouts/GeneratedTables.cpp: one LayoutTableEntry per
 (version, build kind), in a stable order, each value commented with the C
 expression it came from.
 
-    layoutgen.py            regenerate GeneratedTables.cpp
-    layoutgen.py --check    exit 1 if regenerating would change the committed
+    layoutgen.py            regenerate the generated files
+    layoutgen.py --check    exit 1 if regenerating would change a committed
                             file, 77 (skip) if some of its header sets are
                             not on this machine
     layoutgen.py --list     show the header sets that were found
@@ -37,11 +40,71 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 LAYOUT_H = REPO / "core/runtime/layouts/Layout.h"
 OUTPUT = REPO / "core/runtime/layouts/GeneratedTables.cpp"
-MIN_MINOR, MAX_MINOR = 8, 15
+REGISTRY = REPO / "core/runtime/versions.json"
+VERSIONS_OUTPUT = REPO / "core/runtime/discovery/GeneratedVersions.cpp"
 EXIT_SKIP = 77
 
 sys.path.insert(0, str(HERE))
 import fields as fieldspec  # noqa: E402
+
+
+# --------------------------------------------------------------------------
+# The registry: core/runtime/versions.json
+# --------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class SupportedVersion:
+    major: int
+    minor: int
+    debug_offsets: bool         # _PyRuntime starts with _Py_DebugOffsets
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+
+_REGISTRY_KEYS = {"version": str, "debug_offsets": bool, "testbed": dict}
+_TESTBED_KEYS = {"pyenv": bool, "debian": str}
+
+
+def load_registry(path: Path = REGISTRY) -> list[SupportedVersion]:
+    """The registry's versions, oldest first; exits with a message if it is malformed.
+
+    Strict on purpose: a misspelt key would otherwise silently mean "no"."""
+    def fail(message: str):
+        sys.exit(f"layoutgen: {pretty_repo_path(path)}: {message}")
+
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    if not isinstance(data, dict) or not isinstance(data.get("versions"), list) or not data["versions"]:
+        fail('expected {"versions": [...]} with at least one version')
+    versions = []
+    for entry in data["versions"]:
+        if not isinstance(entry, dict) or set(entry) != set(_REGISTRY_KEYS):
+            fail(f"each version needs exactly the keys {sorted(_REGISTRY_KEYS)}: {entry!r}")
+        for key, kind in _REGISTRY_KEYS.items():
+            if not isinstance(entry[key], kind):
+                fail(f"{key} must be a {kind.__name__}: {entry!r}")
+        m = re.fullmatch(r"3\.(\d+)", entry["version"])
+        if not m:
+            fail(f"version must read 3.N: {entry['version']!r}")
+        testbed = entry["testbed"]
+        for key, value in testbed.items():
+            if key not in _TESTBED_KEYS or not isinstance(value, _TESTBED_KEYS[key]):
+                fail(f"testbed of {entry['version']}: unknown key or wrong type: {key!r}: {value!r}")
+        versions.append(SupportedVersion(3, int(m.group(1)), entry["debug_offsets"]))
+    minors = [v.minor for v in versions]
+    if minors != list(range(minors[0], minors[0] + len(minors))):
+        fail(f"versions must be listed oldest first, without gaps: {', '.join(map(str, versions))}")
+    return versions
+
+
+def pretty_repo_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(REPO))
+    except ValueError:
+        return str(path)
 
 
 # --------------------------------------------------------------------------
@@ -232,7 +295,7 @@ def from_pyenv() -> list[HeaderSet]:
     if root.is_dir():
         for d in sorted(root.iterdir()):
             m = re.fullmatch(r"3\.(\d+)\.(\d+)", d.name)
-            if m and MIN_MINOR <= int(m.group(1)) <= MAX_MINOR:
+            if m:
                 inc = d / "include" / f"python3.{m.group(1)}"
                 if inc.is_dir():
                     sets.append(HeaderSet("pyenv", inc, debug=False))
@@ -241,7 +304,8 @@ def from_pyenv() -> list[HeaderSet]:
 
 def from_system() -> list[HeaderSet]:
     sets = []
-    for minor in range(MIN_MINOR, MAX_MINOR + 1):
+    names = sorted(p.name for p in Path("/usr/include").glob("python3.*"))
+    for minor in sorted({int(m.group(1)) for m in map(re.compile(r"python3\.(\d+)d?").fullmatch, names) if m}):
         for suffix, debug in (("", False), ("d", True)):
             inc = Path(f"/usr/include/python3.{minor}{suffix}")
             if (inc / "Python.h").is_file():
@@ -255,10 +319,11 @@ def from_system() -> list[HeaderSet]:
     return sets
 
 
-def discover(manifest: Path, use_pyenv: bool, use_system: bool) -> list[HeaderSet]:
-    """Every header set once per (version, build kind). Earlier sources win:
-    the manifest, then pyenv, then the system; a real debug pyconfig wins over
-    a -DPy_DEBUG variant of the release headers."""
+def discover(manifest: Path, use_pyenv: bool, use_system: bool, versions: list[SupportedVersion],
+             verbose: bool = False) -> list[HeaderSet]:
+    """Every header set of a registry version once per (version, build kind).
+    Earlier sources win: the manifest, then pyenv, then the system; a real debug
+    pyconfig wins over a -DPy_DEBUG variant of the release headers."""
     found = from_manifest(manifest)
     if use_pyenv:
         found += from_pyenv()
@@ -268,7 +333,12 @@ def discover(manifest: Path, use_pyenv: bool, use_system: bool) -> list[HeaderSe
         v = read_version(hs.include_dir)
         if v:
             hs.version, hs.release_level = v
-    found = [hs for hs in found if hs.version[:1] == (3,) and MIN_MINOR <= hs.version[1] <= MAX_MINOR]
+    listed = {(v.major, v.minor) for v in versions}
+    for hs in found:
+        if hs.version[:2] not in listed and hs.version[0] and verbose:
+            print(f"layoutgen: ignoring {hs.describe()}: {hs.version[0]}.{hs.version[1]} is not in "
+                  f"{pretty_repo_path(REGISTRY)}", file=sys.stderr)
+    found = [hs for hs in found if hs.version[:2] in listed]
     chosen: dict[tuple, HeaderSet] = {}
     for hs in found:
         chosen.setdefault((hs.version, hs.debug), hs)
@@ -462,9 +532,63 @@ def entries_of(text: str) -> dict[str, str]:
     return out
 
 
+# --------------------------------------------------------------------------
+# GeneratedVersions.cpp: the registry, for the C++ side
+# --------------------------------------------------------------------------
+
+VERSIONS_HEADER = """\
+// generated by tools/layoutgen from core/runtime/versions.json, do not edit.
+//
+// The CPython versions pyautopsy reads, oldest first (SupportedVersions.h).
+//
+// Regenerate:  python3 tools/layoutgen/layoutgen.py
+// Verify:      python3 tools/layoutgen/layoutgen.py --check
+#include "runtime/discovery/SupportedVersions.h"
+
+namespace pyautopsy::runtime {
+namespace {
+
+constexpr SupportedVersion kSupportedVersions[] = {
+"""
+
+VERSIONS_FOOTER = """\
+};
+
+}  // namespace
+
+std::span<const SupportedVersion> supportedVersions() {
+    return kSupportedVersions;
+}
+
+}  // namespace pyautopsy::runtime
+"""
+
+
+def render_versions(versions: list[SupportedVersion]) -> str:
+    rows = [f"    {{.major = {v.major}, .minor = {v.minor}, "
+            f".debugOffsets = {'true' if v.debug_offsets else 'false'}}},\n" for v in versions]
+    return VERSIONS_HEADER + "".join(rows) + VERSIONS_FOOTER
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write only what changed, so a regeneration rebuilds only what it must."""
+    if path.is_file() and path.read_text() == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return True
+
+
+def show_diff(path: Path, committed: str, text: str) -> None:
+    import difflib
+    diff = difflib.unified_diff(committed.splitlines(True), text.splitlines(True),
+                                pretty_repo_path(path), "regenerated")
+    sys.stderr.writelines(list(diff)[:200])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--check", action="store_true", help="compare with the committed file instead of writing it")
+    ap.add_argument("--check", action="store_true", help="compare with the committed files instead of writing them")
     ap.add_argument("--list", action="store_true", help="list the header sets found and exit")
     ap.add_argument("--output", type=Path, default=OUTPUT)
     ap.add_argument("--manifest", type=Path, default=cache_dir() / "testbed/manifest.json")
@@ -474,10 +598,23 @@ def main() -> int:
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args()
 
+    versions = load_registry()
+    # The registry needs no compiler and no headers: it is always checked.
+    versions_text = render_versions(versions)
+    if args.check:
+        committed = VERSIONS_OUTPUT.read_text() if VERSIONS_OUTPUT.is_file() else ""
+        if committed != versions_text:
+            show_diff(VERSIONS_OUTPUT, committed, versions_text)
+            print(f"layoutgen: {pretty_repo_path(VERSIONS_OUTPUT)} is out of date; run tools/layoutgen/layoutgen.py",
+                  file=sys.stderr)
+            return 1
+    elif not args.list and write_if_changed(VERSIONS_OUTPUT, versions_text):
+        print(f"layoutgen: wrote {pretty_repo_path(VERSIONS_OUTPUT)}", file=sys.stderr)
+
     if shutil.which(args.cc) is None:
         print(f"layoutgen: no C compiler {args.cc!r}", file=sys.stderr)
         return EXIT_SKIP if args.check else 2
-    sets = discover(args.manifest, not args.no_pyenv, not args.no_system)
+    sets = discover(args.manifest, not args.no_pyenv, not args.no_system, versions, verbose=not args.quiet)
     if args.list:
         for hs in sets:
             print(hs.describe())
@@ -506,10 +643,7 @@ def main() -> int:
         print("layoutgen: cannot check, these header sets are not on this machine:\n  "
               + "\n  ".join(sorted(set(want) - set(have))), file=sys.stderr)
         return EXIT_SKIP
-    import difflib
-    diff = difflib.unified_diff(committed.splitlines(True), text.splitlines(True),
-                                str(args.output), "regenerated")
-    sys.stderr.writelines(list(diff)[:200])
+    show_diff(args.output, committed, text)
     print(f"layoutgen: {args.output} is out of date; run tools/layoutgen/layoutgen.py", file=sys.stderr)
     return 1
 
