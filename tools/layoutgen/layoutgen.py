@@ -11,8 +11,10 @@ are in fields.py), compiles it with gcc against that header set with
 Py_BUILD_CORE (and Py_DEBUG for the debug variant), runs it, and writes one
 file per version, core/runtime/layouts/generated/CPython3_N.h: one
 LayoutTableEntry per (patch release, build kind), in a stable order, each
-value commented with the C expression it came from. GeneratedTables.cpp joins
-them into one array, in the registry's order.
+value commented with the C expression it came from, and on versions with
+_Py_DebugOffsets the names of that struct's words in order (read from the
+preprocessed struct, each position checked with offsetof()). GeneratedTables.cpp
+joins the tables into one array, in the registry's order.
 
 Tables whose headers are not on this machine are kept as committed, never
 dropped: a machine regenerates what it has, and says what it kept.
@@ -362,7 +364,7 @@ class ProbeError(Exception):
     pass
 
 
-def probe_source(hs: HeaderSet, rows: list[Row]) -> tuple[str, dict[int, Row]]:
+def probe_includes(hs: HeaderSet) -> list[str]:
     lines = [
         "/* layoutgen probe (generated) */",
         "#define Py_BUILD_CORE 1",
@@ -371,6 +373,11 @@ def probe_source(hs: HeaderSet, rows: list[Row]) -> tuple[str, dict[int, Row]]:
     for header in fieldspec.HEADERS:
         if (hs.include_dir / header).is_file():
             lines.append(f'#include "{header}"')
+    return lines
+
+
+def probe_source(hs: HeaderSet, rows: list[Row]) -> tuple[str, dict[int, Row]]:
+    lines = probe_includes(hs)
     lines += [
         '#include "mirrors.h"',
         "#include <stddef.h>",
@@ -428,6 +435,142 @@ def run_probe(hs: HeaderSet, rows: list[Row], cc: str, workdir: Path) -> tuple[d
 
 
 # --------------------------------------------------------------------------
+# _Py_DebugOffsets: the order of its entries
+# --------------------------------------------------------------------------
+#
+# A 3.13+ runtime starts with _Py_DebugOffsets: a cookie, the version, a
+# free-threaded flag, then sub-structs of uint64_t offsets and sizes. The
+# reader (DebugOffsets.cpp) takes it as an array of words, so it needs each
+# word's name in order; one missing name would shift every later one. The
+# names come from the struct as the compiler sees it for this build (the
+# preprocessed headers, so #if blocks count as they do for CPython), and every
+# position is then confirmed with offsetof() on the real struct.
+
+DEBUG_OFFSETS_STRUCT = "_Py_DebugOffsets"
+DEBUG_OFFSETS_PREFIX = ("cookie", "version", "free_threaded")   # read by RuntimeLocator, not named
+_TOKEN = re.compile(r"[A-Za-z_]\w*|\d+|\S")
+
+
+def _skip_group(tokens: list[str], i: int) -> int:
+    """Index after the bracket group that opens at tokens[i]."""
+    closing = {"(": ")", "[": "]", "{": "}"}
+    stack = [closing[tokens[i]]]
+    i += 1
+    while stack:
+        if i >= len(tokens):
+            raise ProbeError(f"unbalanced {DEBUG_OFFSETS_STRUCT} declaration")
+        if tokens[i] in closing:
+            stack.append(closing[tokens[i]])
+        elif tokens[i] == stack[-1]:
+            stack.pop()
+        i += 1
+    return i
+
+
+def _declarators(tokens: list[str], i: int) -> tuple[list[str], int]:
+    """The names declared from tokens[i] up to ';' (after the type, if any), and the index after ';'."""
+    parts: list[list[str]] = [[]]
+    while tokens[i] != ";":
+        t = tokens[i]
+        if t in ("__attribute__", "__attribute"):
+            i = _skip_group(tokens, i + 1)
+        elif t == "[":
+            i = _skip_group(tokens, i)
+        elif t == ",":
+            parts.append([])
+            i += 1
+        elif t in "({}":
+            raise ProbeError(f"cannot read a member of {DEBUG_OFFSETS_STRUCT} near {' '.join(tokens[i - 3:i + 3])!r}")
+        else:
+            parts[-1].append(t)
+            i += 1
+    names = [p[-1] for p in parts if p]
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z_]\w*", name):
+            raise ProbeError(f"cannot read a member name of {DEBUG_OFFSETS_STRUCT}: {name!r}")
+    return names, i + 1
+
+
+def _members(tokens: list[str], i: int) -> tuple[list[str], int]:
+    """Dotted paths of the scalar members of the struct body starting at tokens[i]
+    (just after its '{'), in declaration order, and the index after its '}'."""
+    paths: list[str] = []
+    while tokens[i] != "}":
+        if tokens[i] == "struct" and "{" in tokens[i + 1:i + 3]:
+            i = tokens.index("{", i) + 1
+            inner, i = _members(tokens, i)
+            names, i = _declarators(tokens, i)
+            # An unnamed struct member (C11) puts its members into ours.
+            paths += [f"{n}.{p}" for n in names for p in inner] if names else inner
+        else:
+            names, i = _declarators(tokens, i)
+            paths += names
+    return paths, i + 1
+
+
+def debug_offsets_paths(preprocessed: str) -> list[str] | None:
+    """Every scalar member of struct _Py_DebugOffsets, in declaration order; None without one."""
+    m = re.search(rf"\bstruct\s+{DEBUG_OFFSETS_STRUCT}\s*\{{", preprocessed)
+    if not m:
+        return None
+    tokens = _TOKEN.findall(preprocessed[m.end():])
+    paths, _ = _members(tokens, 0)
+    return paths
+
+
+def declares_debug_offsets(hs: HeaderSet) -> bool:
+    """Cheap test before preprocessing: does any probed header mention the struct?"""
+    for header in ["Python.h", *fieldspec.HEADERS]:
+        path = hs.include_dir / header
+        if path.is_file() and f"struct {DEBUG_OFFSETS_STRUCT}" in path.read_text(errors="replace"):
+            return True
+    return False
+
+
+def run_debug_offsets_probe(hs: HeaderSet, cc: str, workdir: Path) -> list[str] | None:
+    """The names of _Py_DebugOffsets' words after the prefix, in order; None if
+    these headers have no such struct. Raises ProbeError unless every word is a
+    uint64_t-sized member at the next position, as the reader assumes."""
+    if not declares_debug_offsets(hs):
+        return None
+    src, exe = workdir / "debug_offsets.c", workdir / "debug_offsets"
+    src.write_text("\n".join(probe_includes(hs)) + "\n")
+    pre = subprocess.run([cc, *compiler_flags(hs), "-E", "-P", str(src)], capture_output=True, text=True)
+    if pre.returncode != 0:
+        raise ProbeError(f"headers of {hs.describe()} do not preprocess:\n{pre.stderr[-4000:]}")
+    paths = debug_offsets_paths(pre.stdout)
+    if paths is None:
+        return None
+    struct = f"struct {DEBUG_OFFSETS_STRUCT}"
+    lines = probe_includes(hs) + ["#include <stddef.h>", "#include <stdio.h>", "int main(void) {",
+                                  f'    printf("sizeof %ld\\n", (long)sizeof({struct}));']
+    for path in paths:
+        lines.append(f'    printf("{path} %ld %ld\\n", (long)offsetof({struct}, {path}), '
+                     f'(long)sizeof((({struct} *)0)->{path}));')
+    lines += ["    return 0;", "}", ""]
+    src.write_text("\n".join(lines))
+    proc = subprocess.run([cc, *compiler_flags(hs), str(src), "-o", str(exe)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise ProbeError(f"{DEBUG_OFFSETS_STRUCT} probe for {hs.describe()} does not compile "
+                         f"(members read: {', '.join(paths)}):\n{proc.stderr[-4000:]}")
+    out = subprocess.run([str(exe)], capture_output=True, text=True, check=True).stdout.splitlines()
+    total = int(out[0].split()[1])
+    placed = [(name, int(offset), int(size)) for name, offset, size in (line.split() for line in out[1:])]
+
+    def fail(why: str):
+        raise ProbeError(f"{DEBUG_OFFSETS_STRUCT} of {hs.describe()}: {why}; "
+                         "core/runtime/layouts/DebugOffsets.cpp reads it as an array of 8-byte words")
+    if tuple(p[0] for p in placed[:len(DEBUG_OFFSETS_PREFIX)]) != DEBUG_OFFSETS_PREFIX:
+        fail(f"it does not start with {', '.join(DEBUG_OFFSETS_PREFIX)}")
+    for index, (name, offset, size) in enumerate(placed):
+        if offset != 8 * index or size != 8:
+            fail(f"{name} is {size} bytes at offset {offset}, not 8 bytes at {8 * index}")
+    if total != 8 * len(placed):
+        fail(f"it is {total} bytes, not {8 * len(placed)} ({len(placed)} words)")
+    return [p[0] for p in placed[len(DEBUG_OFFSETS_PREFIX):]]
+
+
+# --------------------------------------------------------------------------
 # generated/CPython3_N.h: one version's tables
 # --------------------------------------------------------------------------
 
@@ -448,7 +591,7 @@ VERSION_HEADER = """\
 // generated by tools/layoutgen, do not edit.
 //
 // CPython {version}: one LayoutTableEntry per header set of the test bed
-// (patch release, release or debug build), oldest first.
+// (patch release, release or debug build), oldest first{and_debug_offsets}.
 //
 // Every number below is offsetof()/sizeof() compiled by tools/layoutgen against
 // the CPython headers named in the entry's .source (Py_BUILD_CORE; Py_DEBUG for
@@ -467,6 +610,15 @@ namespace pyautopsy::runtime::generated {{
 
 // clang-format off
 inline constexpr LayoutTableEntry kLayouts{id}[] = {{
+"""
+
+DEBUG_OFFSETS_HEADER = """\
+}};
+
+// _Py_DebugOffsets: the names of its 8-byte words after cookie, version and
+// free_threaded, in order, as "<sub-struct>.<member>". tools/layoutgen read the
+// struct from the headers above and checked every position with offsetof().
+inline constexpr const char* kDebugOffsetFields{id}[] = {{
 """
 
 VERSION_FOOTER = """\
@@ -504,9 +656,13 @@ def render_entry(groups, hs: HeaderSet, rows: list[Row], values: dict[str, int])
     return "".join(out)
 
 
-def render_version(v: SupportedVersion, entries: list[str]) -> str:
-    fill = {"version": str(v), "id": version_id(v)}
-    return VERSION_HEADER.format(**fill) + "".join(entries) + VERSION_FOOTER.format(**fill)
+def render_version(v: SupportedVersion, entries: list[str], debug_offsets: list[str] | None) -> str:
+    fill = {"version": str(v), "id": version_id(v),
+            "and_debug_offsets": "" if debug_offsets is None else ",\n// and the order of its _Py_DebugOffsets"}
+    out = VERSION_HEADER.format(**fill) + "".join(entries)
+    if debug_offsets is not None:
+        out += DEBUG_OFFSETS_HEADER.format(**fill) + "".join(f'    "{name}",\n' for name in debug_offsets)
+    return out + VERSION_FOOTER.format(**fill)
 
 
 @dataclasses.dataclass
@@ -514,19 +670,28 @@ class Committed:
     """What a committed version file holds, to keep what cannot be regenerated here."""
     entries: dict[Key, str]     # the entry's text, exactly as render_entry() wrote it
     sources: dict[Key, str]
+    debug_offsets: list[str] | None
 
 
 def read_committed(path: Path) -> Committed:
-    committed = Committed({}, {})
+    committed = Committed({}, {}, None)
     if not path.is_file():
         return committed
     lines = path.read_text().splitlines(True)
-    inside, current = False, []
+    inside, current = "", []
     for line in lines:
         if line.startswith("inline constexpr LayoutTableEntry "):
-            inside = True
+            inside = "tables"
+        elif line.startswith("inline constexpr const char* kDebugOffsetFields"):
+            inside = "debug_offsets"
+            committed.debug_offsets = []
         elif inside and line == "};\n":
-            inside = False
+            inside = ""
+        elif inside == "debug_offsets":
+            m = re.fullmatch(r'    "([\w.]+)",\n', line)
+            if not m:
+                sys.exit(f"layoutgen: cannot read {pretty_repo_path(path)}; restore it from git")
+            committed.debug_offsets.append(m.group(1))
         elif inside:
             current.append(line)
             if line == "    },\n":
@@ -549,8 +714,9 @@ def read_committed(path: Path) -> Committed:
 INDEX_HEADER = """\
 // generated by tools/layoutgen from core/runtime/versions.json, do not edit.
 //
-// Every supported version's layout tables, oldest first, as one array: each
-// version's own are in generated/CPython3_N.h, compiled from its headers.
+// Every supported version's layout tables, oldest first, as one array, and the
+// names of each version's _Py_DebugOffsets words: each version's own are in
+// generated/CPython3_N.h, compiled from its headers.
 //
 // Regenerate:  python3 tools/layoutgen/layoutgen.py
 // Verify:      python3 tools/layoutgen/layoutgen.py --check
@@ -585,6 +751,12 @@ std::span<const LayoutTableEntry> generatedLayoutTables() {{
     return kGeneratedTables;
 }}
 
+std::span<const char* const> debugOffsetFields(int minor) {{
+    switch (minor) {{
+{cases}    default: return {{}};
+    }}
+}}
+
 }}  // namespace pyautopsy::runtime
 """
 
@@ -592,7 +764,9 @@ std::span<const LayoutTableEntry> generatedLayoutTables() {{
 def render_index(versions: list[SupportedVersion]) -> str:
     includes = "".join(f'#include "runtime/layouts/generated/{version_file(v).name}"\n' for v in versions)
     tables = ",\n    ".join(f"generated::kLayouts{version_id(v)}" for v in versions)
-    return INDEX_HEADER + includes + INDEX_BODY.format(tables=tables)
+    cases = "".join(f"    case {v.minor}: return generated::kDebugOffsetFields{version_id(v)};\n"
+                    for v in versions if v.debug_offsets)
+    return INDEX_HEADER + includes + INDEX_BODY.format(tables=tables, cases=cases)
 
 
 # --------------------------------------------------------------------------
@@ -604,6 +778,7 @@ class Probed:
     hs: HeaderSet
     key: Key
     entry: str                  # its LayoutTableEntry, rendered
+    debug_offsets: list[str] | None
 
 
 def probe_all(sets: list[HeaderSet], cc: str, verbose: bool) -> list[Probed]:
@@ -616,18 +791,21 @@ def probe_all(sets: list[HeaderSet], cc: str, verbose: bool) -> list[Probed]:
         workdir.mkdir()
         rows = rows_for(hs.version, known)
         values, dropped = run_probe(hs, rows, cc, workdir)
-        return hs, [r for r in rows if r.field not in dropped], values, dropped
+        debug_offsets = run_debug_offsets_probe(hs, cc, workdir)
+        return hs, [r for r in rows if r.field not in dropped], values, dropped, debug_offsets
 
     with tempfile.TemporaryDirectory(prefix="layoutgen.") as tmp:
         # The probes are independent; map() keeps the results in `sets` order.
         with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 4) as pool:
             done = list(pool.map(one, enumerate(sets)))
     probed = []
-    for hs, rows, values, dropped in done:
+    for hs, rows, values, dropped, debug_offsets in done:
         if verbose:
             extra = f"; not in these headers: {', '.join(dropped)}" if dropped else ""
+            if debug_offsets is not None:
+                extra += f"; {DEBUG_OFFSETS_STRUCT}: {len(debug_offsets)} words"
             print(f"layoutgen: {hs.describe()}: {len(values)} fields{extra}", file=sys.stderr)
-        probed.append(Probed(hs, (*hs.version, hs.debug), render_entry(groups, hs, rows, values)))
+        probed.append(Probed(hs, (*hs.version, hs.debug), render_entry(groups, hs, rows, values), debug_offsets))
     unmapped = sorted(known - {r[0] for r in fieldspec.FIELDS})
     if unmapped and verbose:
         print(f"layoutgen: fields with no row in fields.py (always kAbsent): {', '.join(unmapped)}",
@@ -660,7 +838,28 @@ def assemble(versions: list[SupportedVersion], probed: list[Probed], present: se
                                  f"machine and {pretty_repo_path(path)} does not exist: provision the test bed "
                                  f"(tests/testbed/provision), then run layoutgen again")
             continue
-        result.outputs[path] = render_version(v, [entries[k] for k in sorted(entries)])
+        debug_offsets = committed.debug_offsets
+        if fresh:
+            # The reader picks the list by minor version alone, before it knows
+            # the patch release or the build kind: they must all agree.
+            found = {tuple(p.debug_offsets) if p.debug_offsets is not None else None: p for p in fresh.values()}
+            if len(found) > 1:
+                result.errors.append(
+                    f"the header sets of {v} disagree about {DEBUG_OFFSETS_STRUCT}; DebugOffsets.cpp would need "
+                    "to tell them apart:\n  " + "\n  ".join(
+                        f"{p.hs.describe()}: " + (f"{len(names)} words" if names is not None else "none")
+                        for names, p in found.items()))
+                continue
+            names = next(iter(found))
+            debug_offsets = list(names) if names is not None else None
+        if v.debug_offsets != (debug_offsets is not None):
+            result.errors.append(
+                f"{pretty_repo_path(REGISTRY)} says {v} {'has' if v.debug_offsets else 'has no'} "
+                f"{DEBUG_OFFSETS_STRUCT}, but " + ("its headers declare one" if debug_offsets is not None else
+                                                   "its headers here declare none" if fresh else
+                                                   f"{pretty_repo_path(path)} lists none (and no headers of it are here)"))
+            continue
+        result.outputs[path] = render_version(v, [entries[k] for k in sorted(entries)], debug_offsets)
     result.outputs[OUTPUT] = render_index(versions)
     result.outputs[VERSIONS_OUTPUT] = render_versions(versions)
     result.obsolete = sorted(set(GENERATED_DIR.glob("CPython*.h")) - set(result.outputs))

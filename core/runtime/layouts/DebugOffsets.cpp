@@ -1,9 +1,14 @@
 #include "runtime/layouts/DebugOffsets.h"
 
+#include "runtime/layouts/generated/CPython3_13.h"
+#include "runtime/layouts/generated/CPython3_14.h"
+#include "runtime/layouts/generated/CPython3_15.h"
+
 #include <fmt/format.h>
 
 #include <map>
 #include <span>
+#include <string_view>
 
 namespace pyautopsy::runtime {
 namespace {
@@ -99,6 +104,20 @@ constexpr const char* kFields315[] = {
     "debugger_support.remote_debugging_enabled", "debugger_support.debugger_pending_call",
     "debugger_support.debugger_script_path", "debugger_support.debugger_script_path_size",
 };
+
+// The lists tools/layoutgen now generates from the headers must be these,
+// name for name, before they replace them.
+constexpr bool sameNames(std::span<const char* const> a, std::span<const char* const> b)
+{
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (std::string_view(a[i]) != std::string_view(b[i])) return false;
+    }
+    return true;
+}
+static_assert(sameNames(kFields313, generated::kDebugOffsetFields3_13));
+static_assert(sameNames(kFields314, generated::kDebugOffsetFields3_14));
+static_assert(sameNames(kFields315, generated::kDebugOffsetFields3_15));
 
 std::span<const char* const> fieldsFor(int minor)
 {

@@ -22,6 +22,11 @@ struct LayoutTableEntry {
 
 std::span<const LayoutTableEntry> generatedLayoutTables();
 
+// The names of _Py_DebugOffsets' 8-byte words after cookie, version and
+// free_threaded, in order ("<sub-struct>.<member>"), as tools/layoutgen read
+// them from that version's headers; empty for a version without the struct.
+std::span<const char* const> debugOffsetFields(int minor);
+
 // The table for a build: the same minor version and build kind, with the
 // closest patch release at or below `micro` (else the closest above).
 // `exact` tells whether the patch release matched. nullptr if the minor
