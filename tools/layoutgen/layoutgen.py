@@ -447,7 +447,8 @@ def run_probe(hs: HeaderSet, rows: list[Row], cc: str, workdir: Path) -> tuple[d
 # position is then confirmed with offsetof() on the real struct.
 
 DEBUG_OFFSETS_STRUCT = "_Py_DebugOffsets"
-DEBUG_OFFSETS_PREFIX = ("cookie", "version", "free_threaded")   # read by RuntimeLocator, not named
+DEBUG_OFFSETS_PREFIX = ("cookie", "version", "free_threaded")   # read by position, not by name
+_DECLARATION = re.compile(rf"\bstruct\s+{DEBUG_OFFSETS_STRUCT}\s*\{{")
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d+|\S")
 
 
@@ -480,7 +481,8 @@ def _declarators(tokens: list[str], i: int) -> tuple[list[str], int]:
             parts.append([])
             i += 1
         elif t in "({}":
-            raise ProbeError(f"cannot read a member of {DEBUG_OFFSETS_STRUCT} near {' '.join(tokens[i - 3:i + 3])!r}")
+            near = " ".join(tokens[max(0, i - 3):i + 3])
+            raise ProbeError(f"cannot read a member of {DEBUG_OFFSETS_STRUCT} near {near!r}")
         else:
             parts[-1].append(t)
             i += 1
@@ -510,28 +512,31 @@ def _members(tokens: list[str], i: int) -> tuple[list[str], int]:
 
 def debug_offsets_paths(preprocessed: str) -> list[str] | None:
     """Every scalar member of struct _Py_DebugOffsets, in declaration order; None without one."""
-    m = re.search(rf"\bstruct\s+{DEBUG_OFFSETS_STRUCT}\s*\{{", preprocessed)
+    m = _DECLARATION.search(preprocessed)
     if not m:
         return None
     tokens = _TOKEN.findall(preprocessed[m.end():])
-    paths, _ = _members(tokens, 0)
+    try:
+        paths, _ = _members(tokens, 0)
+    except IndexError:
+        raise ProbeError(f"the declaration of {DEBUG_OFFSETS_STRUCT} does not end") from None
     return paths
 
 
-def declares_debug_offsets(hs: HeaderSet) -> bool:
-    """Cheap test before preprocessing: does any probed header mention the struct?"""
-    for header in ["Python.h", *fieldspec.HEADERS]:
-        path = hs.include_dir / header
-        if path.is_file() and f"struct {DEBUG_OFFSETS_STRUCT}" in path.read_text(errors="replace"):
-            return True
-    return False
+def declaring_headers(hs: HeaderSet) -> list[Path]:
+    """The headers of the set that declare the struct (a cheap test before preprocessing)."""
+    # Include/ and its subdirectories (internal/, cpython/; symbolic links in Debian's debug trees).
+    headers = sorted([*hs.include_dir.glob("*.h"), *hs.include_dir.glob("*/*.h")])
+    return [p for p in headers
+            if DEBUG_OFFSETS_STRUCT in (text := p.read_text(errors="replace")) and _DECLARATION.search(text)]
 
 
 def run_debug_offsets_probe(hs: HeaderSet, cc: str, workdir: Path) -> list[str] | None:
     """The names of _Py_DebugOffsets' words after the prefix, in order; None if
     these headers have no such struct. Raises ProbeError unless every word is a
     uint64_t-sized member at the next position, as the reader assumes."""
-    if not declares_debug_offsets(hs):
+    declared_in = declaring_headers(hs)
+    if not declared_in:
         return None
     src, exe = workdir / "debug_offsets.c", workdir / "debug_offsets"
     src.write_text("\n".join(probe_includes(hs)) + "\n")
@@ -540,7 +545,9 @@ def run_debug_offsets_probe(hs: HeaderSet, cc: str, workdir: Path) -> list[str] 
         raise ProbeError(f"headers of {hs.describe()} do not preprocess:\n{pre.stderr[-4000:]}")
     paths = debug_offsets_paths(pre.stdout)
     if paths is None:
-        return None
+        where = ", ".join(str(p.relative_to(hs.include_dir)) for p in declared_in)
+        raise ProbeError(f"{hs.describe()} declares {DEBUG_OFFSETS_STRUCT} in {where}, which the probe "
+                         "does not reach: add it to HEADERS in tools/layoutgen/fields.py")
     struct = f"struct {DEBUG_OFFSETS_STRUCT}"
     lines = probe_includes(hs) + ["#include <stddef.h>", "#include <stdio.h>", "int main(void) {",
                                   f'    printf("sizeof %ld\\n", (long)sizeof({struct}));']
@@ -853,11 +860,11 @@ def assemble(versions: list[SupportedVersion], probed: list[Probed], present: se
             names = next(iter(found))
             debug_offsets = list(names) if names is not None else None
         if v.debug_offsets != (debug_offsets is not None):
-            result.errors.append(
-                f"{pretty_repo_path(REGISTRY)} says {v} {'has' if v.debug_offsets else 'has no'} "
-                f"{DEBUG_OFFSETS_STRUCT}, but " + ("its headers declare one" if debug_offsets is not None else
-                                                   "its headers here declare none" if fresh else
-                                                   f"{pretty_repo_path(path)} lists none (and no headers of it are here)"))
+            actual = ("its headers declare one" if debug_offsets is not None else
+                      "its headers here declare none" if fresh else
+                      f"{pretty_repo_path(path)} lists none (and no headers of it are here)")
+            result.errors.append(f"{pretty_repo_path(REGISTRY)} says {v} {'has' if v.debug_offsets else 'has no'} "
+                                 f"{DEBUG_OFFSETS_STRUCT}, but {actual}")
             continue
         result.outputs[path] = render_version(v, [entries[k] for k in sorted(entries)], debug_offsets)
     result.outputs[OUTPUT] = render_index(versions)
@@ -976,7 +983,8 @@ def main() -> int:
             path.unlink()
         if kept_note:
             print(kept_note, file=sys.stderr)
-        changed = [pretty_repo_path(p) for p in written] + [f"{pretty_repo_path(p)} (removed)" for p in result.obsolete]
+        changed = [pretty_repo_path(p) for p in written]
+        changed += [f"{pretty_repo_path(p)} (removed)" for p in result.obsolete]
         print(f"layoutgen: {len(probed)} tables probed; "
               + (f"changed: {', '.join(changed)}" if changed else "every generated file was up to date"),
               file=sys.stderr)
