@@ -6,6 +6,7 @@
 #include "BatchCommand.h"
 #include "engine/Engine.h"
 #include "report/JsonReport.h"
+#include "report/JsonValue.h"
 #include "report/TextReport.h"
 #include "support/Error.h"
 #include "target/CoreFileTarget.h"
@@ -58,7 +59,7 @@ bool useColor()
 void print(const engine::Report& report, const OutputOptions& output)
 {
     if (output.json) {
-        std::cout << report::toJson(report.snapshot, report.diagnosis).dump(2) << "\n";
+        std::cout << report::jsonText(report::toJson(report.snapshot, report.diagnosis)) << "\n";
     } else {
         report::TextOptions text;
         text.color = useColor();
