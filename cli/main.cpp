@@ -94,6 +94,7 @@ int runPid(int pid, const target::LiveOptions& liveOptions, const engine::Analys
         live.keepStopShort = true;
         report = engine::analyzeAndDiagnose(*process, live);
         process->resume();
+        for (const auto& warning : process->warnings()) report.snapshot.warnings.push_back(warning);
         if (output.stats) {
             // stderr, so the report on stdout stays byte-identical; bench/run reads this line.
             using Ms = std::chrono::duration<double, std::milli>;
@@ -134,6 +135,10 @@ int main(int argc, char** argv)
     pid->add_flag("--nonblocking", nonblocking, "read without stopping the process (the snapshot may be torn)");
     pid->add_flag("--json", output.json, "print JSON (docs/json-schema.md)");
     pid->add_flag("--stats", output.stats, "print on stderr how long the process was held stopped");
+    unsigned maxStopMs = 1000;
+    pid->add_option("--max-stop-ms", maxStopMs,
+                    "hold the process stopped at most this long (then read it running, and say so); default 1000")
+        ->check(CLI::Range(1u, 600000u));
     addAnalysisFlags(pid, analysis);
 
     cli::BatchArguments batchArguments;
@@ -158,6 +163,7 @@ int main(int argc, char** argv)
         if (*runCommand) return cli::runRunCommand(runArguments);
         target::LiveOptions liveOptions;
         liveOptions.stopThreads = !nonblocking;
+        liveOptions.maxStop = std::chrono::milliseconds(maxStopMs);
         return runPid(pidNumber, liveOptions, analysis, output);
     } catch (const Error& e) {
         std::cerr << "pyautopsy: " << oneLine(e.what()) << "\n";

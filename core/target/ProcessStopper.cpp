@@ -38,7 +38,9 @@ struct Slot {
 };
 Slot g_slots[ProcessStopper::kMaxThreads];
 
-constexpr int kGuardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+constexpr int kGuardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGTSTP};
+// Set when a stop signal released every thread: the stopper's own list is stale.
+std::atomic<bool> g_releasedByStopSignal{false};
 struct sigaction g_previous[NSIG];
 bool g_installed[NSIG];
 std::mutex g_installMutex;
@@ -70,6 +72,25 @@ extern "C" void onTerminatingSignal(int signal)
     errno = savedErrno;
 }
 
+// Ctrl-Z: let the target go first, then stop as the user asked; when
+// continued, the analysis goes on reading a running process.
+extern "C" void onStopSignal(int signal)
+{
+    const int savedErrno = errno;
+    detachEverything();
+    HoldWatchdog::disarmCurrent();   // nothing is held any more: a long stop is no reason to be killed
+    g_releasedByStopSignal.store(true);
+    struct sigaction ours {};
+    ::sigaction(signal, &g_previous[signal], &ours);
+    ::raise(signal);   // blocked while this handler runs: delivered when it returns...
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigaddset(&pending, signal);
+    ::sigprocmask(SIG_UNBLOCK, &pending, nullptr);   // ...so unblock it: we stop here
+    ::sigaction(signal, &ours, nullptr);              // continued: our handler again
+    errno = savedErrno;
+}
+
 extern "C" void onExit() { detachEverything(); }
 
 void installGuards()
@@ -84,7 +105,7 @@ void installGuards()
         // An ignored signal ends nothing, so it needs no guard (and must stay ignored).
         if (current.sa_handler == SIG_IGN) continue;
         struct sigaction guard {};
-        guard.sa_handler = onTerminatingSignal;
+        guard.sa_handler = signal == SIGTSTP ? onStopSignal : onTerminatingSignal;
         sigemptyset(&guard.sa_mask);
         guard.sa_flags = SA_RESTART;
         ::sigaction(signal, &guard, &g_previous[signal]);
@@ -231,11 +252,14 @@ StopResult waitForStop(int tid, Slot* slot, std::chrono::steady_clock::time_poin
 
 }  // namespace
 
-ProcessStopper::ProcessStopper(int pid) : m_pid(pid)
+ProcessStopper::ProcessStopper(int pid, std::chrono::milliseconds maxStop) : m_pid(pid)
 {
     if (pid <= 0 || listThreads(pid).empty())
         throw Error(ErrorKind::System, fmt::format("cannot attach to PID {}: no such process", pid));
 
+    // Before the first stop: forking it later would lengthen the stop.
+    m_watchdog = std::make_unique<HoldWatchdog>(maxStop);
+    g_releasedByStopSignal.store(false);
     installGuards();
     std::vector<int> seized;
     const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
@@ -263,6 +287,7 @@ ProcessStopper::ProcessStopper(int pid) : m_pid(pid)
             if (!m_firstInterrupt) {
                 m_cpuAtFirstInterrupt = threadCpuTime();
                 m_firstInterrupt = std::chrono::steady_clock::now();
+                m_watchdog->arm();
             }
             if (::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) interrupted.push_back(tid);
         }
@@ -276,6 +301,9 @@ ProcessStopper::ProcessStopper(int pid) : m_pid(pid)
             }
         }
     }
+    // Tests widen the hold, to freeze or kill pyautopsy inside it (tests/reliability).
+    if (const char* hold = std::getenv("PYAUTOPSY_TEST_HOLD_MS"))
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(hold)));
 }
 
 ProcessStopper::~ProcessStopper()
@@ -308,8 +336,24 @@ void ProcessStopper::detach()
         m_stoppedFor = std::chrono::steady_clock::now() - *m_firstInterrupt;
         m_cpuWhileStopped = threadCpuTime() - m_cpuAtFirstInterrupt;
     }
+    if (m_watchdog) m_watchdog->disarm();
     m_stopped.clear();
     m_seizedRunning.clear();
+}
+
+std::chrono::nanoseconds ProcessStopper::heldSoFar() const
+{
+    if (!m_firstInterrupt || (m_stopped.empty() && m_seizedRunning.empty())) return std::chrono::nanoseconds(0);
+    return std::chrono::steady_clock::now() - *m_firstInterrupt;
+}
+
+std::optional<std::string> ProcessStopper::mustRelease() const
+{
+    if (m_stopped.empty() && m_seizedRunning.empty()) return std::nullopt;
+    if (g_releasedByStopSignal.load()) return std::string("pyautopsy was stopped (SIGTSTP) and let the target go first");
+    if (m_watchdog && m_watchdog->overdue())
+        return fmt::format("the stop limit of {} ms passed (--max-stop-ms)", m_watchdog->limit().count());
+    return std::nullopt;
 }
 
 std::optional<Registers> ProcessStopper::registers(int tid) const
