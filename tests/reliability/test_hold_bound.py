@@ -108,11 +108,17 @@ def start_pyautopsy(binary, pid, hold_ms, extra=()):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def case_sigstop(binary, target):
-    tool = start_pyautopsy(binary, target.pid, 8000)
+def holding(binary, target, hold_ms):
+    """A pyautopsy that holds the target stopped (for hold_ms, by the test hook)."""
+    tool = start_pyautopsy(binary, target.pid, hold_ms)
     if not wait_until(lambda: held(target.pid), 10):
         tool.kill()
         raise checks.Mismatch("the target was never stopped")
+    return tool
+
+
+def case_sigstop(binary, target):
+    tool = holding(binary, target, 8000)
     os.kill(tool.pid, signal.SIGSTOP)
     started = time.monotonic()
     released = wait_until(lambda: not held(target.pid), 5)
@@ -133,10 +139,7 @@ def case_sigstop(binary, target):
 
 
 def case_sigtstp(binary, target):
-    tool = start_pyautopsy(binary, target.pid, 2000)
-    if not wait_until(lambda: held(target.pid), 10):
-        tool.kill()
-        raise checks.Mismatch("the target was never stopped")
+    tool = holding(binary, target, 2000)
     os.kill(tool.pid, signal.SIGTSTP)
     started = time.monotonic()
     released = wait_until(lambda: not held(target.pid), 2)
@@ -164,10 +167,7 @@ def case_sigtstp(binary, target):
 
 
 def case_sigkill(binary, target):
-    tool = start_pyautopsy(binary, target.pid, 8000)
-    if not wait_until(lambda: held(target.pid), 10):
-        tool.kill()
-        raise checks.Mismatch("the target was never stopped")
+    tool = holding(binary, target, 8000)
     tool.kill()
     tool.wait()
     if not wait_until(lambda: not held(target.pid), 2):
