@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -70,6 +71,8 @@ void report(const batch::BatchResult& result, const BatchOutputs& outputs)
     std::cout << batch::formatBatchText(result) << std::flush;
 }
 
+int signalNumber(const std::string& name) { return name == "SIGINT" ? SIGINT : SIGTERM; }
+
 }  // namespace
 
 CLI::App* addBatchCommand(CLI::App& app, BatchArguments& arguments)
@@ -85,6 +88,10 @@ CLI::App* addRunCommand(CLI::App& app, RunArguments& arguments)
 {
     auto* command = app.add_subcommand("run", "Run a command with core dumps enabled, collect its cores, report them");
     command->add_option("--cores", arguments.coresDir, "collect cores into DIR (default ./cores)");
+    command->add_option("--hang-timeout", arguments.hangTimeoutSeconds,
+                        "after SECONDS (or on SIGTERM/SIGINT) snapshot every CPython process of the command's "
+                        "tree, end the tree, report the hang, exit 124")
+        ->check(CLI::PositiveNumber);
     command->add_option("CMD", arguments.command, "the command, after --")->required();
     addOutputOptions(command, arguments.outputs);
     return command;
@@ -97,24 +104,31 @@ int runBatchCommand(const BatchArguments& arguments)
     return result.crashesFound() && !arguments.outputs.exitZero ? 1 : 0;
 }
 
-// Exit status of `run`: the command's own status when it failed (so a failing
-// test suite still fails the same way, and 128+N when it was killed by signal
-// N); when it succeeded but cores were collected (a worker crashed, the suite
-// did not notice), 1 unless --exit-zero; 0 otherwise.
+// Exit status of `run`: 124 when the hang timeout fired (timeout(1)'s
+// convention), 128+N when pyautopsy itself was stopped by signal N (SIGTERM,
+// SIGINT) and ended the tree; else the command's own status when it failed
+// (so a failing test suite still fails the same way, and 128+N when it was
+// killed by signal N); when it succeeded but cores were collected (a worker
+// crashed, the suite did not notice), 1 unless --exit-zero; 0 otherwise.
 int runRunCommand(const RunArguments& arguments)
 {
     batch::RunOptions options;
     options.command = arguments.command;
     options.coresDir = arguments.coresDir;
+    if (arguments.hangTimeoutSeconds > 0)
+        options.hangTimeout = std::chrono::milliseconds(static_cast<long long>(arguments.hangTimeoutSeconds * 1000));
     const batch::RunOutcome outcome = batch::runCollectingCores(options);
     for (const auto& note : outcome.notes) std::cerr << "pyautopsy: run: " << note << "\n";
     const int status = batch::shellExitStatus(outcome.waitStatus);
 
     // Only this run's cores: DIR may still hold earlier runs' cores.
-    const batch::BatchResult result = analyse(outcome.collected, arguments.outputs);
-    std::cout << fmt::format("pyautopsy run: the command exited with status {}; {} core{} collected into {}\n", status,
-                             outcome.collected.size(), outcome.collected.size() == 1 ? "" : "s", arguments.coresDir);
+    batch::BatchResult result = analyse(outcome.collected, arguments.outputs);
+    result.hang = outcome.hang;
+    std::cout << fmt::format("pyautopsy run: the command {} with status {}; {} core{} collected into {}\n",
+                             outcome.hang ? "was ended" : "exited", status, outcome.collected.size(),
+                             outcome.collected.size() == 1 ? "" : "s", arguments.coresDir);
     report(result, arguments.outputs);
+    if (outcome.hang) return outcome.hang->trigger == "timeout" ? 124 : 128 + signalNumber(outcome.hang->trigger);
     if (status != 0) return status;
     return result.crashesFound() && !arguments.outputs.exitZero ? 1 : 0;
 }
