@@ -81,8 +81,11 @@ struct Hang {
 std::optional<Hang> hangOf(const LiveProcess& child)
 {
     if (child.status != LiveStatus::Analysed) return std::nullopt;
-    if (const json* deadlock = findingOf(child, "deadlock"))
-        return Hang{true, fmt::format("is deadlocked: {}", deadlock->value("summary", std::string("deadlock")))};
+    if (const json* deadlock = findingOf(child, "deadlock")) {
+        std::string summary = deadlock->value("summary", std::string("deadlock"));
+        if (!summary.empty() && summary.back() == '.') summary.pop_back();   // it ends our sentence
+        return Hang{true, fmt::format("is deadlocked: {}", summary)};
+    }
     if (child.calls.empty() || anyRunning(child)) return std::nullopt;
     const json* main = mainThread(child);
     std::string where = main ? innermostPython(*main) : std::string("an unknown place");
