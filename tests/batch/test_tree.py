@@ -6,7 +6,9 @@ fork child deadlocked on two locks between two threads, a spawn child
 sleeping, and multiprocessing's resource tracker. Every process records its
 own truth. Modes:
 
-  tree     `pid PARENT --tree --json` and the text form, on the live tree
+  tree     `pid PARENT --tree --json` and the text form, on the live tree;
+           and a child blocked in Queue.get() while its parent joins it
+           (the only writer of that queue's pipe): `pipe-wait-cycle`
   hang     `run --hang-timeout S -- python hung_tree.py` (the timeout fires),
            and the same with SIGTERM sent to pyautopsy before the timeout
 
@@ -84,6 +86,56 @@ def check_tree_against_truths(tree, truths):
             raise Mismatch("untruthed process %d %s: %s (%s)" % (p["pid"], p["command"], p["status"], p["reason"]))
     return "%d processes with truth (%d threads), %d more; deadlock in %d, parent waits on it" % (
         len(truths), threads, len(others), children["deadlocked"]["pid"])
+
+
+# The classic queue hang: the child waits for an item the parent would put
+# only after join() returns. Prints the child's pid once it is blocked.
+QUEUE_HANG = """
+import multiprocessing, os, sys, time
+def child(q):
+    q.get()
+if __name__ == "__main__":
+    q = multiprocessing.get_context("fork").Queue()
+    p = multiprocessing.get_context("fork").Process(target=child, args=(q,), name="consumer")
+    p.start()
+    print(p.pid, flush=True)
+    p.join()
+    q.put("too late")
+"""
+
+
+def run_queue_hang(interpreter, python, pyautopsy):
+    where = "%s/queue hang pid --tree" % interpreter
+    proc = subprocess.Popen([python, "-c", QUEUE_HANG], stdout=subprocess.PIPE, env=environment.for_target(),
+                            preexec_fn=live._die_with_parent)
+    try:
+        child = int(proc.stdout.readline())
+        # Blocked: the child in read(2) on the queue's pipe, the parent in wait4(2).
+        deadline = time.monotonic() + 30
+        while live.process_state(child) != "S" or live.process_state(proc.pid) != "S" \
+                or open("/proc/%d/syscall" % child).read().split()[0] != "0":
+            if time.monotonic() > deadline:
+                raise Mismatch("the child never blocked reading the queue")
+            time.sleep(0.05)
+
+        def check():
+            tree = json.loads(subprocess.run([pyautopsy, "pid", str(proc.pid), "--tree", "--json"], check=True,
+                                             capture_output=True, timeout=120, env=environment.for_target()).stdout)
+            cycles = [f for f in tree["findings"] if f["id"] == "pipe-wait-cycle"]
+            if not cycles or cycles[0]["pids"] != [child, proc.pid] or cycles[0]["severity"] != "error":
+                raise Mismatch("no pipe-wait-cycle naming child %d and parent %d: %s" % (child, proc.pid, tree["findings"]))
+            by_pid = dict((p["pid"], p) for p in tree["processes"])
+            if by_pid[child]["multiprocessing_name"] != "consumer":
+                raise Mismatch("the child is named %r" % by_pid[child]["multiprocessing_name"])
+            return cycles[0]["summary"]
+        failures = checks.run(where, check)
+        return failures + checks.run(where + ", afterwards", lambda: none_stopped([proc.pid, child]))
+    except (Mismatch, ValueError, OSError) as e:
+        checks.fail(where, e)
+        return 1
+    finally:
+        live.kill_tree(proc)
+        proc.stdout.close()
 
 
 def none_stopped(pids):
@@ -231,6 +283,7 @@ def main():
     pyautopsy = os.path.abspath(args.pyautopsy)
     if args.mode == "tree":
         failures = run_tree(args.interpreter, args.python, pyautopsy)
+        failures += run_queue_hang(args.interpreter, args.python, pyautopsy)
     else:
         failures = run_hang(args.interpreter, args.python, pyautopsy, by_signal=False)
         failures += run_hang(args.interpreter, args.python, pyautopsy, by_signal=True)
