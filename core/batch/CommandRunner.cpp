@@ -93,7 +93,13 @@ HangResult handleHang(const RunOptions& options, pid_t child, std::string trigge
     hang.timeoutSeconds = std::chrono::duration<double>(*options.hangTimeout).count();
     TreeCaptureOptions capture = options.capture;
     capture.includeRoot = false;     // the root is pyautopsy itself
-    hang.tree = captureTree(::getpid(), capture);
+    try {
+        hang.tree = captureTree(::getpid(), capture);
+    } catch (const std::exception& e) {
+        // Whatever went wrong, the tree must still be ended below.
+        hang.tree.root = ::getpid();
+        hang.tree.notes.push_back(fmt::format("the snapshot failed: {}", e.what()));
+    }
     const Termination ended = terminateDescendants(child, options.killGrace);
     if (ended.commandStatus) outcome.waitStatus = *ended.commandStatus;
     hang.leftovers = ended.leftovers;

@@ -58,6 +58,8 @@ void analyse(LiveProcess& p, const TreeCaptureOptions& options)
             process->resume();
             if (auto stopped = process->stoppedFor())
                 p.stoppedMs = std::chrono::duration<double, std::milli>(*stopped).count();
+            if (auto cpu = process->cpuWhileStopped())
+                p.stoppedCpuMs = std::chrono::duration<double, std::milli>(*cpu).count();
         }
         p.report = report::toJson(report.snapshot, report.diagnosis);
         p.text = report::formatSnapshot(report.snapshot, report.diagnosis, options.text);

@@ -56,6 +56,7 @@ struct LiveProcess {
     nlohmann::json report;                    // `pyautopsy pid PID --json`; null unless analysed
     std::string text;                         // `pyautopsy pid PID`; empty unless analysed
     std::optional<double> stoppedMs;          // how long it was held stopped
+    std::optional<double> stoppedCpuMs;       // pyautopsy's CPU time in that window (the rest: waiting for a CPU)
     double seconds = 0;                       // wall time of its analysis
     std::string signature;                    // Signature.h key; empty unless analysed
     std::vector<BlockedCall> calls;

@@ -90,6 +90,7 @@ nlohmann::json treeToJson(const TreeResult& tree)
                                   {"status", liveStatusName(p.status)},
                                   {"reason", p.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.reason)},
                                   {"stopped_ms", orNull(p.stoppedMs)},
+                                  {"stopped_cpu_ms", orNull(p.stoppedCpuMs)},
                                   {"seconds", p.seconds},
                                   {"signature", p.signature.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.signature)},
                                   {"group", orNull(groupOf[i])},
