@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -21,12 +22,26 @@
 namespace pyautopsy::cli {
 namespace {
 
+// CLI11's PositiveNumber names the whole range of a double in its message; one line a user can read instead.
+CLI::Validator positiveSeconds()
+{
+    return CLI::Validator(
+        [](std::string& text) {
+            char* end = nullptr;
+            const double seconds = std::strtod(text.c_str(), &end);
+            return end != text.c_str() && *end == '\0' && seconds > 0 && seconds < 1e9
+                       ? std::string()
+                       : "'" + text + "' is not a number of seconds greater than 0";
+        },
+        "SECONDS");
+}
+
 void addOutputOptions(CLI::App* command, BatchOutputs& outputs)
 {
     command->add_option("-j,--jobs", outputs.jobs, "analyse N cores at a time (default: the number of CPUs)")
         ->check(CLI::Range(1, 1024));
     command->add_option("--timeout", outputs.timeoutSeconds, "give up on a core after SECONDS (default 60)")
-        ->check(CLI::PositiveNumber);
+        ->check(positiveSeconds());
     command->add_option("--json", outputs.json, "write every report, the groups and the process tree as JSON to FILE");
     command->add_option("--markdown", outputs.markdown, "write a Markdown summary (a CI job summary) to FILE");
     command->add_option("--junit", outputs.junit, "write JUnit XML (one failing test case per crash group) to FILE");
@@ -91,7 +106,7 @@ CLI::App* addRunCommand(CLI::App& app, RunArguments& arguments)
     command->add_option("--hang-timeout", arguments.hangTimeoutSeconds,
                         "after SECONDS (or on SIGTERM/SIGINT) snapshot every CPython process of the command's "
                         "tree, end the tree, report the hang, exit 124")
-        ->check(CLI::PositiveNumber);
+        ->check(positiveSeconds());
     command->add_option("CMD", arguments.command, "the command, after --")->required();
     addOutputOptions(command, arguments.outputs);
     return command;
@@ -124,9 +139,11 @@ int runRunCommand(const RunArguments& arguments)
     // Only this run's cores: DIR may still hold earlier runs' cores.
     batch::BatchResult result = analyse(outcome.collected, arguments.outputs);
     result.hang = outcome.hang;
-    std::cout << fmt::format("pyautopsy run: the command {} with status {}; {} core{} collected into {}\n",
-                             outcome.hang ? "was ended" : "exited", status, outcome.collected.size(),
-                             outcome.collected.size() == 1 ? "" : "s", arguments.coresDir);
+    std::cout << fmt::format("pyautopsy run: {} {}; {} core{} collected into {}\n",
+                             outcome.hang ? "the tree was ended after the hang; the command's status was"
+                                          : "the command exited with status",
+                             status, outcome.collected.size(), outcome.collected.size() == 1 ? "" : "s",
+                             arguments.coresDir);
     report(result, arguments.outputs);
     if (outcome.hang) return outcome.hang->trigger == "timeout" ? 124 : 128 + signalNumber(outcome.hang->trigger);
     if (status != 0) return status;

@@ -105,6 +105,7 @@ TreeResult captureTree(int root, const TreeCaptureOptions& options)
     const auto start = Clock::now();
     TreeResult tree;
     tree.root = root;
+    tree.rootListed = options.includeRoot;
     const target::ProcessTreeListing listing = target::listProcessTree(root, options.includeRoot, options.limits);
     if (options.includeRoot && listing.processes.empty())
         throw Error(ErrorKind::System, fmt::format("cannot attach to PID {}: no such process", root));

@@ -75,6 +75,7 @@ struct TreeFinding {
 
 struct TreeResult {
     int root = 0;
+    bool rootListed = true;                   // false: only the root's descendants (run: the root is pyautopsy)
     std::vector<LiveProcess> processes;       // parents before children; processes[0] is the root when listed
     std::vector<TreeFinding> findings;
     std::vector<Group> groups;                // analysed processes with equal signatures; members index processes

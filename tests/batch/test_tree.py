@@ -89,16 +89,22 @@ def check_tree_against_truths(tree, truths):
 
 
 # The classic queue hang: the child waits for an item the parent would put
-# only after join() returns. Prints the child's pid once it is blocked.
+# only after join() returns. Beside it, a child that is not CPython (sleep)
+# and one that has exited but is not reaped (a zombie): listed, not analysed,
+# and no reason for the tree to fail. Prints the three pids.
 QUEUE_HANG = """
-import multiprocessing, os, sys, time
+import multiprocessing, os, subprocess, sys, time
 def child(q):
     q.get()
 if __name__ == "__main__":
     q = multiprocessing.get_context("fork").Queue()
     p = multiprocessing.get_context("fork").Process(target=child, args=(q,), name="consumer")
     p.start()
-    print(p.pid, flush=True)
+    other = subprocess.Popen(["sleep", "600"])
+    zombie = os.fork()
+    if zombie == 0:
+        os._exit(0)
+    print(p.pid, other.pid, zombie, flush=True)
     p.join()
     q.put("too late")
 """
@@ -109,7 +115,7 @@ def run_queue_hang(interpreter, python, pyautopsy):
     proc = subprocess.Popen([python, "-c", QUEUE_HANG], stdout=subprocess.PIPE, env=environment.for_target(),
                             preexec_fn=live._die_with_parent)
     try:
-        child = int(proc.stdout.readline())
+        child, other, zombie = [int(pid) for pid in proc.stdout.readline().split()]
         # Blocked: the child in read(2) on the queue's pipe, the parent in wait4(2).
         deadline = time.monotonic() + 30
         while live.process_state(child) != "S" or live.process_state(proc.pid) != "S" \
@@ -121,6 +127,12 @@ def run_queue_hang(interpreter, python, pyautopsy):
         def check():
             tree = json.loads(subprocess.run([pyautopsy, "pid", str(proc.pid), "--tree", "--json"], check=True,
                                              capture_output=True, timeout=120, env=environment.for_target()).stdout)
+            statuses = dict((p["pid"], p["status"]) for p in tree["processes"])
+            if statuses.get(other) != "not-python" or statuses.get(zombie) != "exited":
+                raise Mismatch("sleep %d is %r, zombie %d is %r" % (other, statuses.get(other), zombie,
+                                                                   statuses.get(zombie)))
+            if not any(str(zombie) in note for note in tree["notes"]):
+                raise Mismatch("no note about the zombie %d: %s" % (zombie, tree["notes"]))
             cycles = [f for f in tree["findings"] if f["id"] == "pipe-wait-cycle"]
             if not cycles or cycles[0]["pids"] != [child, proc.pid] or cycles[0]["severity"] != "error":
                 raise Mismatch("no pipe-wait-cycle naming child %d and parent %d: %s" % (child, proc.pid, tree["findings"]))
@@ -129,7 +141,7 @@ def run_queue_hang(interpreter, python, pyautopsy):
                 raise Mismatch("the child is named %r" % by_pid[child]["multiprocessing_name"])
             return cycles[0]["summary"]
         failures = checks.run(where, check)
-        return failures + checks.run(where + ", afterwards", lambda: none_stopped([proc.pid, child]))
+        return failures + checks.run(where + ", afterwards", lambda: none_stopped([proc.pid, child, other]))
     except (Mismatch, ValueError, OSError) as e:
         checks.fail(where, e)
         return 1

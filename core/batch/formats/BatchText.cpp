@@ -86,8 +86,8 @@ std::string formatProcessTree(const BatchResult& result)
 std::string hangHeadline(const HangResult& hang)
 {
     if (hang.trigger == "timeout")
-        return fmt::format("the command was still running after {:g} s (--hang-timeout {:g})", hang.afterSeconds,
-                           hang.timeoutSeconds);
+        return fmt::format("the command's tree was still running after {:.1f} s (--hang-timeout {:g})",
+                           hang.afterSeconds, hang.timeoutSeconds);
     return fmt::format("pyautopsy received {} after {:.1f} s, before the hang timeout", hang.trigger, hang.afterSeconds);
 }
 

@@ -62,6 +62,7 @@ nlohmann::json treeToJson(const TreeResult& tree)
     j["schema"] = kTreeJsonSchema;
     j["kind"] = "tree";
     j["root"] = tree.root;
+    j["root_listed"] = tree.rootListed;
     j["seconds"] = tree.seconds;
     j["summary"] = {{"processes", tree.processes.size()},
                     {"analysed", tree.count(LiveStatus::Analysed)},
@@ -149,8 +150,8 @@ std::string hangGroupEvidence(const TreeResult& tree, const Group& group)
 std::string formatTreeText(const TreeResult& tree)
 {
     std::string out = fmt::format(
-        "Process tree of {}: {} process{} ({} analysed, {} not CPython, {} exited, {} not readable) in {:.2f} s\n",
-        tree.root, tree.processes.size(), tree.processes.size() == 1 ? "" : "es", tree.count(LiveStatus::Analysed),
+        "{} {}: {} process{} ({} analysed, {} not CPython, {} exited, {} not readable) in {:.2f} s\n",
+        tree.rootListed ? "Process tree of" : "Processes below pyautopsy", tree.root, tree.processes.size(), tree.processes.size() == 1 ? "" : "es", tree.count(LiveStatus::Analysed),
         tree.count(LiveStatus::NotPython), tree.count(LiveStatus::Exited), tree.count(LiveStatus::Failed),
         tree.seconds);
     out += formatTreeLines(tree);
