@@ -11,6 +11,9 @@ own truth. Modes:
            (the only writer of that queue's pipe): `pipe-wait-cycle`
   hang     `run --hang-timeout S -- python hung_tree.py` (the timeout fires),
            and the same with SIGTERM sent to pyautopsy before the timeout
+  orphans  `run --hang-timeout 1` on a shell that leaves an orphan, a process
+           in a session of its own, and a process stopped by SIGSTOP behind
+           (no CPython): all of them ended, none left, exit 124
 
 Each checks what a user reads: every process whose truth was recorded is in
 the tree and analysed, every thread's Python stack equals the recorded one
@@ -285,14 +288,40 @@ def run_hang(interpreter, python, pyautopsy, by_signal):
     return failures
 
 
+# Processes that escape a kill of the command's process group: an orphan of
+# a subshell (re-parented), one in its own session (setsid), one stopped.
+ESCAPERS = "(sleep 301 & echo $!); setsid sleep 302 & echo $!; sleep 303 & echo $!; kill -STOP $!; echo $$; exec sleep 304"
+
+
+def run_orphans(pyautopsy):
+    label = "run --hang-timeout: escaped processes"
+    with tempfile.TemporaryDirectory(prefix="pyautopsy-orphans-") as work:
+        proc = subprocess.run([pyautopsy, "run", "--cores", os.path.join(work, "cores"), "--hang-timeout", "1",
+                               "--json", os.path.join(work, "r.json"), "--", "sh", "-c", ESCAPERS],
+                              cwd=work, capture_output=True, timeout=120, preexec_fn=_terminate_with_test)
+        pids = [int(w) for w in proc.stdout.split() if w.isdigit()][:4]
+
+        def check():
+            if proc.returncode != 124 or len(pids) != 4:
+                raise Mismatch("exit %d, pids %s: %s" % (proc.returncode, pids, proc.stderr.decode(errors="replace")))
+            tree = json.load(open(os.path.join(work, "r.json")))["hang"]["tree"]
+            listed = set(p["pid"] for p in tree["processes"])
+            if not set(pids) <= listed:
+                raise Mismatch("not all in the snapshot's tree: %s, listed %s" % (pids, sorted(listed)))
+            return nothing_left(pids)
+        return checks.run(label, check)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", choices=("tree", "hang"))
-    parser.add_argument("interpreter")
-    parser.add_argument("--python", required=True)
+    parser.add_argument("mode", choices=("tree", "hang", "orphans"))
+    parser.add_argument("interpreter", nargs="?")
+    parser.add_argument("--python")
     parser.add_argument("--pyautopsy", required=True)
     args = parser.parse_args()
     pyautopsy = os.path.abspath(args.pyautopsy)
+    if args.mode == "orphans":
+        return 1 if run_orphans(pyautopsy) else 0
     if args.mode == "tree":
         failures = run_tree(args.interpreter, args.python, pyautopsy)
         failures += run_queue_hang(args.interpreter, args.python, pyautopsy)
