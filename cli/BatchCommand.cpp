@@ -6,6 +6,7 @@
 #include "batch/formats/BatchText.h"
 #include "batch/formats/JUnitReport.h"
 #include "batch/formats/MarkdownReport.h"
+#include "report/JsonValue.h"
 #include "support/Error.h"
 
 #include <fmt/format.h>
@@ -80,7 +81,7 @@ batch::BatchResult analyse(const std::vector<std::string>& paths, const BatchOut
 
 void report(const batch::BatchResult& result, const BatchOutputs& outputs)
 {
-    if (!outputs.json.empty()) writeFile(outputs.json, batch::batchToJson(result).dump(2) + "\n");
+    if (!outputs.json.empty()) writeFile(outputs.json, report::jsonText(batch::batchToJson(result)) + "\n");
     if (!outputs.markdown.empty()) writeFile(outputs.markdown, batch::formatBatchMarkdown(result));
     if (!outputs.junit.empty()) writeFile(outputs.junit, batch::formatBatchJUnit(result));
     std::cout << batch::formatBatchText(result) << std::flush;

@@ -8,6 +8,7 @@
 #include "batch/formats/TreeReport.h"
 #include "engine/Engine.h"
 #include "report/JsonReport.h"
+#include "report/JsonValue.h"
 #include "report/TextReport.h"
 #include "support/Error.h"
 #include "target/CoreFileTarget.h"
@@ -60,7 +61,7 @@ bool useColor()
 void print(const engine::Report& report, const OutputOptions& output)
 {
     if (output.json) {
-        std::cout << report::toJson(report.snapshot, report.diagnosis).dump(2) << "\n";
+        std::cout << report::jsonText(report::toJson(report.snapshot, report.diagnosis)) << "\n";
     } else {
         report::TextOptions text;
         text.color = useColor();
@@ -95,6 +96,7 @@ int runPid(int pid, const target::LiveOptions& liveOptions, const engine::Analys
         live.keepStopShort = true;
         report = engine::analyzeAndDiagnose(*process, live);
         process->resume();
+        for (const auto& warning : process->warnings()) report.snapshot.warnings.push_back(warning);
         if (output.stats) {
             // stderr, so the report on stdout stays byte-identical; bench/run reads this line.
             using Ms = std::chrono::duration<double, std::milli>;
@@ -112,13 +114,15 @@ int runPid(int pid, const target::LiveOptions& liveOptions, const engine::Analys
 
 // `pid PID --tree`: the process and its descendants, each stopped only for
 // its own snapshot. Exit 3 only when no process of the tree runs CPython.
-int runTree(int pid, const engine::AnalysisOptions& analysis, const OutputOptions& output)
+int runTree(int pid, const target::LiveOptions& live, const engine::AnalysisOptions& analysis,
+            const OutputOptions& output)
 {
     batch::TreeCaptureOptions options;
+    options.live = live;
     options.analysis = analysis;
     options.text.color = useColor();
     const batch::TreeResult tree = batch::captureTree(pid, options);
-    if (output.json) std::cout << batch::treeToJson(tree).dump(2) << "\n";
+    if (output.json) std::cout << report::jsonText(batch::treeToJson(tree)) << "\n";
     else std::cout << batch::formatTreeText(tree);
     if (output.stats) {
         for (const auto& p : tree.processes)
@@ -161,6 +165,10 @@ int main(int argc, char** argv)
     pid->add_flag("--json", output.json, "print JSON (docs/json-schema.md)");
     pid->add_flag("--stats", output.stats, "print on stderr how long the process was held stopped");
     pid->add_flag("--tree", tree, "also every descendant process, each stopped only for its own snapshot");
+    unsigned maxStopMs = 1000;
+    pid->add_option("--max-stop-ms", maxStopMs,
+                    "hold the process stopped at most this long (then read it running, and say so); default 1000")
+        ->check(CLI::Range(1u, 600000u));
     addAnalysisFlags(pid, analysis);
 
     cli::BatchArguments batchArguments;
@@ -183,10 +191,11 @@ int main(int argc, char** argv)
         if (*core) return runCore(corePath, coreOptions, analysis, output);
         if (*batchCommand) return cli::runBatchCommand(batchArguments);
         if (*runCommand) return cli::runRunCommand(runArguments);
-        if (tree && nonblocking) throw Error(ErrorKind::Usage, "pid: --tree stops each process; it cannot be --nonblocking");
-        if (tree) return runTree(pidNumber, analysis, output);
         target::LiveOptions liveOptions;
         liveOptions.stopThreads = !nonblocking;
+        liveOptions.maxStop = std::chrono::milliseconds(maxStopMs);
+        if (tree && nonblocking) throw Error(ErrorKind::Usage, "pid: --tree stops each process; it cannot be --nonblocking");
+        if (tree) return runTree(pidNumber, liveOptions, analysis, output);
         return runPid(pidNumber, liveOptions, analysis, output);
     } catch (const Error& e) {
         std::cerr << "pyautopsy: " << oneLine(e.what()) << "\n";

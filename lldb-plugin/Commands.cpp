@@ -6,6 +6,7 @@
 #include "report/AsyncioText.h"
 #include "report/DiagnosisReport.h"
 #include "report/JsonReport.h"
+#include "report/JsonValue.h"
 #include "report/ProcessStateText.h"
 #include "report/TextReport.h"
 #include "support/Error.h"
@@ -338,7 +339,7 @@ std::string fullReport(lldb::SBDebugger& debugger, const Arguments& args)
     const auto analysis = analysisOptions(given[1], given[2]);
     const auto& snap = session().snapshot(target, analysis);
     const auto& diagnosis = session().diagnosis(target, analysis);
-    if (given[0]) return report::toJson(snap, diagnosis).dump(2) + "\n";
+    if (given[0]) return report::jsonText(report::toJson(snap, diagnosis)) + "\n";
     report::TextOptions options;
     options.color = debugger.GetUseColor();  // traceback order, as the CLI prints it
     return report::formatSnapshot(snap, diagnosis, options);

@@ -4,6 +4,7 @@
 #include "batch/Decompress.h"
 #include "engine/Engine.h"
 #include "report/JsonReport.h"
+#include "report/JsonValue.h"
 #include "support/Error.h"
 #include "target/CoreFileTarget.h"
 
@@ -96,7 +97,7 @@ nlohmann::json analyseInChild(const Candidate& candidate, const std::string& tem
     std::signal(SIGPIPE, SIG_DFL);
     std::string text;
     try {
-        text = analyseInChild(candidate, tempPath, maxBytes).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        text = report::jsonText(analyseInChild(candidate, tempPath, maxBytes), -1);
     } catch (...) {
         text = R"({"error":"internal error while writing the report"})";
     }

@@ -51,7 +51,9 @@ void analyse(LiveProcess& p, const TreeCaptureOptions& options)
     try {
         engine::Report report;
         {
-            auto process = target::LiveProcessTarget::attach(p.pid, {});
+            target::LiveOptions hold = options.live;
+            hold.stopThreads = true;
+            auto process = target::LiveProcessTarget::attach(p.pid, hold);
             engine::AnalysisOptions live = options.analysis;
             live.keepStopShort = true;
             report = engine::analyzeAndDiagnose(*process, live);

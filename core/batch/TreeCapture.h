@@ -18,10 +18,12 @@
 #include "engine/Engine.h"
 #include "report/TextReport.h"
 #include "support/Limits.h"
+#include "target/LiveProcessTarget.h"
 
 namespace pyautopsy::batch {
 
 struct TreeCaptureOptions {
+    target::LiveOptions live;           // how each process is held (--max-stop-ms)
     engine::AnalysisOptions analysis;   // what each report shows (--locals, --native)
     report::TextOptions text;           // how each report's text is written
     bool includeRoot = true;            // false: only the root's descendants (run: the root is pyautopsy)

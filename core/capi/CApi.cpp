@@ -8,6 +8,7 @@
 #include "report/AsyncioText.h"
 #include "report/DiagnosisReport.h"
 #include "report/JsonReport.h"
+#include "report/JsonValue.h"
 #include "report/ProcessStateText.h"
 #include "report/TextReport.h"
 #include "support/Error.h"
@@ -158,9 +159,7 @@ pyautopsy_status pyautopsy_report_json(const pyautopsy_report* report, int32_t i
 {
     return guarded(errorOut, [&] {
         require(report != nullptr, "report is NULL");
-        // Replace invalid UTF-8 (a corrupt str in the target) rather than throw.
-        setOut(out, report::toJson(report->snapshot, report->diagnosis)
-                        .dump(indent < 0 ? -1 : indent, ' ', false, nlohmann::json::error_handler_t::replace));
+        setOut(out, report::jsonText(report::toJson(report->snapshot, report->diagnosis), indent));
     });
 }
 

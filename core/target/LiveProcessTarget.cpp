@@ -45,7 +45,9 @@ struct LiveProcessTarget::Impl {
     ProcessInfo process;
     std::vector<ThreadInfo> threads;
     std::vector<Mapping> mappings;
+    std::vector<std::string> warnings;
     bool stopWhenFrozen = false;
+    std::chrono::milliseconds maxStop{1000};
 
     void listThreads();
 };
@@ -63,6 +65,7 @@ std::unique_ptr<LiveProcessTarget> LiveProcessTarget::attach(int pid, const Live
 
     auto impl = std::make_unique<Impl>(pid);
     impl->stopWhenFrozen = options.stopThreads;
+    impl->maxStop = options.maxStop;
     if (options.stopThreads) impl->memory.reserveCache();
 
     impl->mappings = parseProcMaps(readWholeFile(proc + "/maps"));
@@ -109,7 +112,7 @@ void LiveProcessTarget::Impl::listThreads()
 void LiveProcessTarget::freeze()
 {
     if (!m_impl->stopWhenFrozen || m_impl->stopper || m_impl->stoppedFor) return;
-    m_impl->stopper = std::make_unique<ProcessStopper>(m_impl->pid);
+    m_impl->stopper = std::make_unique<ProcessStopper>(m_impl->pid, m_impl->maxStop);
     m_impl->memory.enableCache(true);
     m_impl->listThreads();   // the threads that exist now, with their registers
 }
@@ -132,8 +135,20 @@ std::optional<std::chrono::nanoseconds> LiveProcessTarget::cpuWhileStopped() con
 
 std::size_t LiveProcessTarget::read(std::uint64_t address, void* out, std::size_t size)
 {
+    if (m_impl->stopper) {
+        if (auto why = m_impl->stopper->mustRelease()) {
+            const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(
+                m_impl->stopper->heldSoFar()).count();
+            resume();
+            m_impl->warnings.push_back(fmt::format(
+                "the process was let go after {} ms of being stopped: {}; the rest was read while it ran, "
+                "so it may not be one consistent moment", held, *why));
+        }
+    }
     return m_impl->memory.read(address, out, size);
 }
+
+const std::vector<std::string>& LiveProcessTarget::warnings() const { return m_impl->warnings; }
 
 const ProcessInfo& LiveProcessTarget::process() const { return m_impl->process; }
 const std::vector<ThreadInfo>& LiveProcessTarget::threads() const { return m_impl->threads; }

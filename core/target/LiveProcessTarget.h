@@ -14,11 +14,17 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace pyautopsy::target {
 
 struct LiveOptions {
     bool stopThreads = true;
+    // The longest the process may be held stopped: past it, the next read lets
+    // it go and the rest is read from the running process (a warning says
+    // so); HoldWatchdog bounds it even when pyautopsy itself is frozen.
+    std::chrono::milliseconds maxStop{1000};
 };
 
 class LiveProcessTarget : public Target {
@@ -47,6 +53,8 @@ public:
     std::optional<std::chrono::nanoseconds> stoppedFor() const;
     // The part of stoppedFor() that pyautopsy's thread spent on the CPU.
     std::optional<std::chrono::nanoseconds> cpuWhileStopped() const;
+    // What the report must say about how it was read: a hold cut short.
+    const std::vector<std::string>& warnings() const;
 
 private:
     struct Impl;

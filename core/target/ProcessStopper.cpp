@@ -15,6 +15,9 @@
 #include <fstream>
 #include <iterator>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
 #include <sys/ptrace.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -35,7 +38,9 @@ struct Slot {
 };
 Slot g_slots[ProcessStopper::kMaxThreads];
 
-constexpr int kGuardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+constexpr int kGuardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGTSTP};
+// Set when a stop signal released every thread: the stopper's own list is stale.
+std::atomic<bool> g_releasedByStopSignal{false};
 struct sigaction g_previous[NSIG];
 bool g_installed[NSIG];
 std::mutex g_installMutex;
@@ -67,6 +72,25 @@ extern "C" void onTerminatingSignal(int signal)
     errno = savedErrno;
 }
 
+// Ctrl-Z: let the target go first, then stop as the user asked; when
+// continued, the analysis goes on reading a running process.
+extern "C" void onStopSignal(int signal)
+{
+    const int savedErrno = errno;
+    detachEverything();
+    HoldWatchdog::disarmCurrent();   // nothing is held any more: a long stop is no reason to be killed
+    g_releasedByStopSignal.store(true);
+    struct sigaction ours {};
+    ::sigaction(signal, &g_previous[signal], &ours);
+    ::raise(signal);   // blocked while this handler runs: delivered when it returns...
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigaddset(&pending, signal);
+    ::sigprocmask(SIG_UNBLOCK, &pending, nullptr);   // ...so unblock it: we stop here
+    ::sigaction(signal, &ours, nullptr);              // continued: our handler again
+    errno = savedErrno;
+}
+
 extern "C" void onExit() { detachEverything(); }
 
 void installGuards()
@@ -81,7 +105,7 @@ void installGuards()
         // An ignored signal ends nothing, so it needs no guard (and must stay ignored).
         if (current.sa_handler == SIG_IGN) continue;
         struct sigaction guard {};
-        guard.sa_handler = onTerminatingSignal;
+        guard.sa_handler = signal == SIGTSTP ? onStopSignal : onTerminatingSignal;
         sigemptyset(&guard.sa_mask);
         guard.sa_flags = SA_RESTART;
         ::sigaction(signal, &guard, &g_previous[signal]);
@@ -165,6 +189,40 @@ bool threadIsExiting(int pid, int tid)
     return state == 'Z' || state == 'X';
 }
 
+// The process already tracing the thread (TracerPid in its status), and
+// what it is called: a debugger holds it, and only one tracer may.
+std::optional<std::pair<int, std::string>> tracerOf(int pid, int tid)
+{
+    std::ifstream status(fmt::format("/proc/{}/task/{}/status", pid, tid));
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("TracerPid:", 0) != 0) continue;
+        const int tracer = std::atoi(line.c_str() + 10);
+        if (tracer <= 0) return std::nullopt;
+        std::ifstream comm(fmt::format("/proc/{}/comm", tracer));
+        std::string name;
+        std::getline(comm, name);
+        return std::make_pair(tracer, name.empty() ? std::string("another process") : name);
+    }
+    return std::nullopt;
+}
+
+// Why seizing `tid` failed, with what to do about it, in one line.
+std::string attachError(int pid, int tid, int error)
+{
+    const std::string which = tid != pid ? fmt::format(" (thread {})", tid) : std::string();
+    if (error == EPERM) {
+        if (auto tracer = tracerOf(pid, tid)) {
+            return fmt::format("cannot attach to PID {}{}: it is already traced by {} (pid {}); detach that "
+                               "debugger, or read without stopping it: pyautopsy pid {} --nonblocking",
+                               pid, which, tracer->second, tracer->first, pid);
+        }
+    }
+    return fmt::format("cannot attach to PID {}{}: {} (ptrace needs the same user and "
+                       "/proc/sys/kernel/yama/ptrace_scope at 0 or 1, or CAP_SYS_PTRACE)",
+                       pid, which, std::strerror(error));
+}
+
 enum class StopResult { Stopped, Gone, Timeout };
 
 // Waits for the stop PTRACE_INTERRUPT asked for, polling so a thread stuck in
@@ -194,11 +252,14 @@ StopResult waitForStop(int tid, Slot* slot, std::chrono::steady_clock::time_poin
 
 }  // namespace
 
-ProcessStopper::ProcessStopper(int pid) : m_pid(pid)
+ProcessStopper::ProcessStopper(int pid, std::chrono::milliseconds maxStop) : m_pid(pid)
 {
     if (pid <= 0 || listThreads(pid).empty())
         throw Error(ErrorKind::System, fmt::format("cannot attach to PID {}: no such process", pid));
 
+    // Before the first stop: forking it later would lengthen the stop.
+    m_watchdog = std::make_unique<HoldWatchdog>(maxStop);
+    g_releasedByStopSignal.store(false);
     installGuards();
     std::vector<int> seized;
     const auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
@@ -219,17 +280,14 @@ ProcessStopper::ProcessStopper(int pid) : m_pid(pid)
                 if (error == EPERM && tid != pid && threadIsExiting(pid, tid)) continue;
                 detach();
                 removeGuards();
-                throw Error(ErrorKind::System,
-                            fmt::format("cannot attach to PID {}{}: {} (ptrace needs the same user and "
-                                        "/proc/sys/kernel/yama/ptrace_scope at 0 or 1, or CAP_SYS_PTRACE)",
-                                        pid, tid != pid ? fmt::format(" (thread {})", tid) : std::string(),
-                                        std::strerror(error)));
+                throw Error(ErrorKind::System, attachError(pid, tid, error));
             }
             seized.push_back(tid);
             registerThread(tid);
             if (!m_firstInterrupt) {
                 m_cpuAtFirstInterrupt = threadCpuTime();
                 m_firstInterrupt = std::chrono::steady_clock::now();
+                m_watchdog->arm();
             }
             if (::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) interrupted.push_back(tid);
         }
@@ -243,6 +301,9 @@ ProcessStopper::ProcessStopper(int pid) : m_pid(pid)
             }
         }
     }
+    // Tests widen the hold, to freeze or kill pyautopsy inside it (tests/reliability).
+    if (const char* hold = std::getenv("PYAUTOPSY_TEST_HOLD_MS"))
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(hold)));
 }
 
 ProcessStopper::~ProcessStopper()
@@ -275,8 +336,24 @@ void ProcessStopper::detach()
         m_stoppedFor = std::chrono::steady_clock::now() - *m_firstInterrupt;
         m_cpuWhileStopped = threadCpuTime() - m_cpuAtFirstInterrupt;
     }
+    if (m_watchdog) m_watchdog->disarm();
     m_stopped.clear();
     m_seizedRunning.clear();
+}
+
+std::chrono::nanoseconds ProcessStopper::heldSoFar() const
+{
+    if (!m_firstInterrupt || (m_stopped.empty() && m_seizedRunning.empty())) return std::chrono::nanoseconds(0);
+    return std::chrono::steady_clock::now() - *m_firstInterrupt;
+}
+
+std::optional<std::string> ProcessStopper::mustRelease() const
+{
+    if (m_stopped.empty() && m_seizedRunning.empty()) return std::nullopt;
+    if (g_releasedByStopSignal.load()) return std::string("pyautopsy was stopped (SIGTSTP) and let the target go first");
+    if (m_watchdog && m_watchdog->overdue())
+        return fmt::format("the stop limit of {} ms passed (--max-stop-ms)", m_watchdog->limit().count());
+    return std::nullopt;
 }
 
 std::optional<Registers> ProcessStopper::registers(int tid) const

@@ -23,7 +23,10 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-SID_MINORS = (13, 14, 15)
+import testbed
+
+# The versions the registry (core/runtime/versions.json) takes from sid.
+SID_MINORS = tuple(v["minor"] for v in testbed.supported_versions() if v["testbed"].get("debian") == "sid")
 
 # Files the tests never need; skipping them keeps the root well under 1 GB.
 _UNPACK_EXCLUDES = (

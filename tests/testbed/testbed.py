@@ -6,8 +6,10 @@
         print(interpreter["name"], interpreter["path"])
 
 The manifest is written by tests/testbed/provision; see README.md there for
-its format. Keep this module compatible with Python 3.8: test helpers may run
-under any interpreter of the test bed.
+its format. Which versions the test bed holds, and where each comes from, is
+in the registry of supported versions, core/runtime/versions.json
+(supported_versions()). Keep this module compatible with Python 3.8: test
+helpers may run under any interpreter of the test bed.
 """
 
 import json
@@ -15,6 +17,22 @@ import os
 
 SCHEMA = 1
 MANIFEST_NAME = "manifest.json"
+REGISTRY = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                        "core", "runtime", "versions.json")
+
+
+def supported_versions(registry=REGISTRY):
+    """The CPython versions pyautopsy reads, oldest first, as the registry lists
+    them: dicts with "minor" (int), "debug_offsets" and "testbed" ({"pyenv": a
+    pyenv build is expected, "debian": the Debian suite it comes from}).
+    tools/layoutgen validates the file; this only reads it."""
+    with open(registry) as f:
+        data = json.load(f)
+    versions = []
+    for entry in data["versions"]:
+        major, minor = (int(part) for part in entry["version"].split("."))
+        versions.append(dict(entry, major=major, minor=minor))
+    return versions
 
 
 def cache_dir(cache=None):

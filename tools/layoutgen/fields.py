@@ -383,4 +383,5 @@ HEADERS = [
     "internal/pycore_instruments.h",    # 3.12+: PY_MONITORING_TOOL_IDS
     "opcode.h",                         # opcode numbers (3.13+: includes opcode_ids.h)
     "internal/pycore_lock.h",           # 3.13+: PyMutex internals, _PyRecursiveMutex (3.14+)
+    "internal/pycore_debug_offsets.h",  # 3.14+: _Py_DebugOffsets (3.13: in pycore_runtime.h)
 ]

@@ -1,10 +1,13 @@
 #include "runtime/discovery/Capabilities.h"
 
+#include "runtime/discovery/SupportedVersions.h"
+
 namespace pyautopsy::runtime {
 
 std::optional<Capabilities> capabilitiesFor(const PythonVersion& v)
 {
-    if (v.major != 3 || v.minor < 8 || v.minor > 15) return std::nullopt;
+    const SupportedVersion* supported = findSupportedVersion(v.major, v.minor);
+    if (supported == nullptr) return std::nullopt;
     const int m = v.minor;
     Capabilities c{};
     c.frames = m <= 10 ? FrameModel::FrameObjects : m <= 12 ? FrameModel::CFrameInterpreter : FrameModel::Interpreter;
@@ -27,7 +30,7 @@ std::optional<Capabilities> capabilitiesFor(const PythonVersion& v)
     c.immortalObjects = m >= 12;
     c.longTag = m >= 12;
     c.unicodeWstr = m <= 11;
-    c.debugOffsets = m >= 13;
+    c.debugOffsets = supported->debugOffsets;
     c.awaitedStackDepth = m >= 15 ? 2 : 1;
     c.dict = m <= 10 ? DictModel::Classic : m <= 12 ? DictModel::KindedKeys : DictModel::DictValues;
     c.managedDict = m <= 10   ? ManagedDictModel::None

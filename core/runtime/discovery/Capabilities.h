@@ -81,7 +81,7 @@ struct Capabilities {
     ManagedDictModel managedDict = ManagedDictModel::None;
 };
 
-// The capabilities of a supported version; nullopt for versions outside 3.8-3.15.
+// The capabilities of a supported version (SupportedVersions.h); nullopt for any other.
 std::optional<Capabilities> capabilitiesFor(const PythonVersion& version);
 
 }  // namespace pyautopsy::runtime

@@ -1,6 +1,7 @@
 #include "runtime/discovery/Runtime.h"
 
 #include "runtime/discovery/RuntimeLocator.h"
+#include "runtime/discovery/SupportedVersions.h"
 #include "runtime/layouts/DebugOffsets.h"
 #include "runtime/layouts/LayoutTables.h"
 #include "support/Error.h"
@@ -53,7 +54,8 @@ Runtime openRuntime(const target::Memory& memory, const target::ModuleIndex& mod
     auto caps = capabilitiesFor(rt.version);
     if (!caps) {
         throw Error(ErrorKind::Unsupported,
-                    fmt::format("CPython {} is not supported (pyautopsy reads 3.8 to 3.15)", rt.version.str()));
+                    fmt::format("CPython {} is not supported (pyautopsy reads {})", rt.version.str(),
+                                supportedRange()));
     }
     rt.caps = *caps;
 

@@ -1,114 +1,13 @@
 #include "runtime/layouts/DebugOffsets.h"
 
+#include "runtime/layouts/LayoutTables.h"
+
 #include <fmt/format.h>
 
 #include <map>
-#include <span>
 
 namespace pyautopsy::runtime {
 namespace {
-
-// One entry per u64 of the table after cookie/version/free_threaded, in header
-// order, named "<substruct>.<field>". Names that pyautopsy does not use are
-// still listed: they keep the positions of the ones after them right.
-constexpr const char* kFields313[] = {
-    "runtime_state.size", "runtime_state.finalizing", "runtime_state.interpreters_head",
-    "interpreter_state.size", "interpreter_state.id", "interpreter_state.next", "interpreter_state.threads_head",
-    "interpreter_state.gc", "interpreter_state.imports_modules", "interpreter_state.sysdict",
-    "interpreter_state.builtins", "interpreter_state.ceval_gil", "interpreter_state.gil_runtime_state",
-    "interpreter_state.gil_runtime_state_enabled", "interpreter_state.gil_runtime_state_locked",
-    "interpreter_state.gil_runtime_state_holder",
-    "thread_state.size", "thread_state.prev", "thread_state.next", "thread_state.interp",
-    "thread_state.current_frame", "thread_state.thread_id", "thread_state.native_thread_id",
-    "thread_state.datastack_chunk", "thread_state.status",
-    "interpreter_frame.size", "interpreter_frame.previous", "interpreter_frame.executable",
-    "interpreter_frame.instr_ptr", "interpreter_frame.localsplus", "interpreter_frame.owner",
-    "code_object.size", "code_object.filename", "code_object.name", "code_object.qualname",
-    "code_object.linetable", "code_object.firstlineno", "code_object.argcount", "code_object.localsplusnames",
-    "code_object.localspluskinds", "code_object.co_code_adaptive",
-    "pyobject.size", "pyobject.ob_type",
-    "type_object.size", "type_object.tp_name", "type_object.tp_repr", "type_object.tp_flags",
-    "tuple_object.size", "tuple_object.ob_item", "tuple_object.ob_size",
-    "list_object.size", "list_object.ob_item", "list_object.ob_size",
-    "dict_object.size", "dict_object.ma_keys", "dict_object.ma_values",
-    "float_object.size", "float_object.ob_fval",
-    "long_object.size", "long_object.lv_tag", "long_object.ob_digit",
-    "bytes_object.size", "bytes_object.ob_size", "bytes_object.ob_sval",
-    "unicode_object.size", "unicode_object.state", "unicode_object.length", "unicode_object.asciiobject_size",
-    "gc.size", "gc.collecting",
-};
-
-constexpr const char* kFields314[] = {
-    "runtime_state.size", "runtime_state.finalizing", "runtime_state.interpreters_head", "interpreter_state.size",
-    "interpreter_state.id", "interpreter_state.next", "interpreter_state.threads_head",
-    "interpreter_state.threads_main", "interpreter_state.gc", "interpreter_state.imports_modules",
-    "interpreter_state.sysdict", "interpreter_state.builtins", "interpreter_state.ceval_gil",
-    "interpreter_state.gil_runtime_state", "interpreter_state.gil_runtime_state_enabled",
-    "interpreter_state.gil_runtime_state_locked", "interpreter_state.gil_runtime_state_holder",
-    "interpreter_state.code_object_generation", "interpreter_state.tlbc_generation", "thread_state.size",
-    "thread_state.prev", "thread_state.next", "thread_state.interp", "thread_state.current_frame",
-    "thread_state.thread_id", "thread_state.native_thread_id", "thread_state.datastack_chunk",
-    "thread_state.status", "interpreter_frame.size", "interpreter_frame.previous", "interpreter_frame.executable",
-    "interpreter_frame.instr_ptr", "interpreter_frame.localsplus", "interpreter_frame.owner",
-    "interpreter_frame.stackpointer", "interpreter_frame.tlbc_index", "code_object.size", "code_object.filename",
-    "code_object.name", "code_object.qualname", "code_object.linetable", "code_object.firstlineno",
-    "code_object.argcount", "code_object.localsplusnames", "code_object.localspluskinds",
-    "code_object.co_code_adaptive", "code_object.co_tlbc", "pyobject.size", "pyobject.ob_type", "type_object.size",
-    "type_object.tp_name", "type_object.tp_repr", "type_object.tp_flags", "tuple_object.size",
-    "tuple_object.ob_item", "tuple_object.ob_size", "list_object.size", "list_object.ob_item",
-    "list_object.ob_size", "set_object.size", "set_object.used", "set_object.table", "set_object.mask",
-    "dict_object.size", "dict_object.ma_keys", "dict_object.ma_values", "float_object.size", "float_object.ob_fval",
-    "long_object.size", "long_object.lv_tag", "long_object.ob_digit", "bytes_object.size", "bytes_object.ob_size",
-    "bytes_object.ob_sval", "unicode_object.size", "unicode_object.state", "unicode_object.length",
-    "unicode_object.asciiobject_size", "gc.size", "gc.collecting", "gen_object.size", "gen_object.gi_name",
-    "gen_object.gi_iframe", "gen_object.gi_frame_state", "llist_node.next", "llist_node.prev",
-    "debugger_support.eval_breaker", "debugger_support.remote_debugger_support",
-    "debugger_support.remote_debugging_enabled", "debugger_support.debugger_pending_call",
-    "debugger_support.debugger_script_path", "debugger_support.debugger_script_path_size",
-};
-
-constexpr const char* kFields315[] = {
-    "runtime_state.size", "runtime_state.finalizing", "runtime_state.interpreters_head", "interpreter_state.size",
-    "interpreter_state.id", "interpreter_state.next", "interpreter_state.threads_head",
-    "interpreter_state.threads_main", "interpreter_state.gc", "interpreter_state.imports_modules",
-    "interpreter_state.sysdict", "interpreter_state.builtins", "interpreter_state.ceval_gil",
-    "interpreter_state.gil_runtime_state", "interpreter_state.gil_runtime_state_enabled",
-    "interpreter_state.gil_runtime_state_locked", "interpreter_state.gil_runtime_state_holder",
-    "interpreter_state.code_object_generation", "interpreter_state.tlbc_generation", "thread_state.size",
-    "thread_state.prev", "thread_state.next", "thread_state.interp", "thread_state.current_frame",
-    "thread_state.base_frame", "thread_state.last_profiled_frame", "thread_state.last_profiled_frame_seq",
-    "thread_state.thread_id", "thread_state.native_thread_id", "thread_state.datastack_chunk",
-    "thread_state.status", "thread_state.holds_gil", "thread_state.gil_requested", "thread_state.current_exception",
-    "thread_state.exc_state", "err_stackitem.exc_value", "interpreter_frame.size", "interpreter_frame.previous",
-    "interpreter_frame.executable", "interpreter_frame.instr_ptr", "interpreter_frame.localsplus",
-    "interpreter_frame.owner", "interpreter_frame.stackpointer", "interpreter_frame.tlbc_index", "code_object.size",
-    "code_object.filename", "code_object.name", "code_object.qualname", "code_object.linetable",
-    "code_object.firstlineno", "code_object.argcount", "code_object.localsplusnames", "code_object.localspluskinds",
-    "code_object.co_code_adaptive", "code_object.co_tlbc", "pyobject.size", "pyobject.ob_type", "type_object.size",
-    "type_object.tp_name", "type_object.tp_repr", "type_object.tp_flags", "type_object.tp_basicsize",
-    "type_object.tp_dictoffset", "heap_type_object.size", "heap_type_object.ht_cached_keys", "tuple_object.size",
-    "tuple_object.ob_item", "tuple_object.ob_size", "list_object.size", "list_object.ob_item",
-    "list_object.ob_size", "set_object.size", "set_object.used", "set_object.table", "set_object.mask",
-    "dict_object.size", "dict_object.ma_keys", "dict_object.ma_values", "float_object.size", "float_object.ob_fval",
-    "long_object.size", "long_object.lv_tag", "long_object.ob_digit", "bytes_object.size", "bytes_object.ob_size",
-    "bytes_object.ob_sval", "unicode_object.size", "unicode_object.state", "unicode_object.length",
-    "unicode_object.asciiobject_size", "unicode_object.compactunicodeobject_size", "gc.size", "gc.collecting",
-    "gc.frame", "gc.generation_stats_size", "gc.generation_stats", "gen_object.size", "gen_object.gi_name",
-    "gen_object.gi_iframe", "gen_object.gi_frame_state", "llist_node.next", "llist_node.prev",
-    "debugger_support.eval_breaker", "debugger_support.remote_debugger_support",
-    "debugger_support.remote_debugging_enabled", "debugger_support.debugger_pending_call",
-    "debugger_support.debugger_script_path", "debugger_support.debugger_script_path_size",
-};
-
-std::span<const char* const> fieldsFor(int minor)
-{
-    switch (minor) {
-    case 13: return kFields313;
-    case 14: return kFields314;
-    case 15: return kFields315;
-    default: return {};
-    }
-}
 
 // Which Layout field each table entry fills; the struct whose size bounds it.
 struct Destination {
@@ -202,7 +101,9 @@ DebugOffsetsResult applyDebugOffsets(const target::Memory& memory, std::uint64_t
                                      Layout& layout)
 {
     DebugOffsetsResult result;
-    auto names = fieldsFor(minor);
+    // Every word after cookie/version/free_threaded, named "<sub-struct>.<member>";
+    // names pyautopsy does not use are listed too, as they keep the positions right.
+    auto names = debugOffsetFields(minor);
     if (names.empty()) {
         result.notes.push_back(fmt::format("no description of _Py_DebugOffsets for 3.{}", minor));
         return result;

@@ -1,10 +1,11 @@
 // _Py_DebugOffsets (3.13+): the layout table CPython embeds at _PyRuntime+0.
 //
-// The table's own shape differs per minor version; DebugOffsets.cpp lists each
-// version's fields in header order (Include/internal/pycore_debug_offsets.h)
-// and says which Layout field each one fills. applyDebugOffsets() validates
-// the values (sizes bounded, offsets inside their struct) before it lets them
-// override the generated tables; any disagreement is reported in `notes`.
+// The table's own shape differs per minor version: tools/layoutgen reads the
+// names of its words, in order, from each version's headers
+// (debugOffsetFields(), LayoutTables.h); DebugOffsets.cpp says which Layout
+// field each name fills. applyDebugOffsets() validates the values (sizes
+// bounded, offsets inside their struct) before it lets them override the
+// generated tables; any disagreement is reported in `notes`.
 #pragma once
 
 #include "runtime/layouts/Layout.h"

@@ -2,7 +2,7 @@
 //
 // A Layout is pure data: byte offsets inside CPython's structs (and a few
 // sizes). It is filled from exactly one source per fact: the generated tables
-// (layouts/GeneratedTables.cpp, compiled from each version's real headers by
+// (layouts/generated/, compiled from each version's real headers by
 // tools/layoutgen) and, on 3.13+, the target's own _Py_DebugOffsets, which
 // override the tables after validation. Nothing outside core/runtime/layouts
 // writes a number into a Layout.

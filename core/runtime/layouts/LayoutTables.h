@@ -1,9 +1,10 @@
 // The layout tables compiled from CPython's own headers.
 //
-// GeneratedTables.cpp is written by tools/layoutgen (never by hand): for each
-// interpreter build of the test bed it compiles offsetof() probes against that
-// build's headers (Include/internal, with Py_BUILD_CORE and, for debug builds,
-// Py_DEBUG) and stamps the entry with where the numbers came from.
+// tools/layoutgen writes them (never by hand): for each interpreter build of
+// the test bed it compiles offsetof() probes against that build's headers
+// (Include/internal, with Py_BUILD_CORE and, for debug builds, Py_DEBUG) and
+// stamps the entry with where the numbers came from. Each version's tables are
+// in generated/CPython3_N.h; GeneratedTables.cpp joins them, oldest first.
 #pragma once
 
 #include "runtime/layouts/Layout.h"
@@ -20,6 +21,11 @@ struct LayoutTableEntry {
 };
 
 std::span<const LayoutTableEntry> generatedLayoutTables();
+
+// The names of _Py_DebugOffsets' 8-byte words after cookie, version and
+// free_threaded, in order ("<sub-struct>.<member>"), as tools/layoutgen read
+// them from that version's headers; empty for a version without the struct.
+std::span<const char* const> debugOffsetFields(int minor);
 
 // The table for a build: the same minor version and build kind, with the
 // closest patch release at or below `micro` (else the closest above).
