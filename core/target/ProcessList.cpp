@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <unistd.h>
 
 namespace pyautopsy::target {
 namespace {
@@ -72,7 +73,10 @@ ProcessTreeListing listProcessTree(int root, bool includeRoot, const Limits& lim
     auto rootEntry = readProcessEntry(root);
     if (!rootEntry) return listing;
     std::deque<ProcessEntry> pending{*rootEntry};
-    std::set<int> seen{root};
+    // Below the root, pyautopsy itself (run from inside the tree, e.g. by a
+    // test's watchdog) and its helpers are never part of the tree: a process
+    // cannot trace itself, and its children are not the target's.
+    std::set<int> seen{root, static_cast<int>(::getpid())};
     while (!pending.empty()) {
         ProcessEntry parent = pending.front();
         pending.pop_front();

@@ -39,8 +39,9 @@ struct ProcessTreeListing {
     std::vector<std::string> notes;
 };
 
-// `root` (unless !includeRoot) and every descendant. An empty listing when
-// `root` does not exist.
+// `root` (unless !includeRoot) and every descendant, except the calling
+// process and its descendants when they are below the root. An empty
+// listing when `root` does not exist.
 ProcessTreeListing listProcessTree(int root, bool includeRoot, const Limits& limits = kDefaultLimits);
 
 }  // namespace pyautopsy::target
