@@ -1,6 +1,7 @@
 #include "batch/TreeCapture.h"
 
 #include "batch/Grouping.h"
+#include "batch/Signature.h"
 #include "batch/TreeFindings.h"
 #include "report/JsonReport.h"
 #include "support/Error.h"
@@ -10,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -136,6 +138,12 @@ TreeResult captureTree(int root, const TreeCaptureOptions& options)
     for (const auto& p : tree.processes) reports.push_back(&p.report);
     std::vector<std::string> keys;
     tree.groups = groupReports(reports, keys);
+    // Equal sizes: a group with a diagnosis (the deadlocked child) before the
+    // processes nothing is known to be wrong with (a sleeper, the resource tracker).
+    std::stable_sort(tree.groups.begin(), tree.groups.end(), [](const Group& a, const Group& b) {
+        const bool aKnown = a.findingId != kNoDiagnosis, bKnown = b.findingId != kNoDiagnosis;
+        return a.members.size() != b.members.size() ? a.members.size() > b.members.size() : aKnown && !bKnown;
+    });
     for (std::size_t i = 0; i < keys.size(); ++i) tree.processes[i].signature = keys[i];
     tree.findings = findTreeFindings(tree);
     return tree;
