@@ -12,6 +12,8 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -21,12 +23,26 @@
 namespace pyautopsy::cli {
 namespace {
 
+// CLI11's PositiveNumber names the whole range of a double in its message; one line a user can read instead.
+CLI::Validator positiveSeconds()
+{
+    return CLI::Validator(
+        [](std::string& text) {
+            char* end = nullptr;
+            const double seconds = std::strtod(text.c_str(), &end);
+            return end != text.c_str() && *end == '\0' && seconds > 0 && seconds < 1e9
+                       ? std::string()
+                       : "'" + text + "' is not a number of seconds greater than 0";
+        },
+        "SECONDS");
+}
+
 void addOutputOptions(CLI::App* command, BatchOutputs& outputs)
 {
     command->add_option("-j,--jobs", outputs.jobs, "analyse N cores at a time (default: the number of CPUs)")
         ->check(CLI::Range(1, 1024));
     command->add_option("--timeout", outputs.timeoutSeconds, "give up on a core after SECONDS (default 60)")
-        ->check(CLI::PositiveNumber);
+        ->check(positiveSeconds());
     command->add_option("--json", outputs.json, "write every report, the groups and the process tree as JSON to FILE");
     command->add_option("--markdown", outputs.markdown, "write a Markdown summary (a CI job summary) to FILE");
     command->add_option("--junit", outputs.junit, "write JUnit XML (one failing test case per crash group) to FILE");
@@ -71,6 +87,8 @@ void report(const batch::BatchResult& result, const BatchOutputs& outputs)
     std::cout << batch::formatBatchText(result) << std::flush;
 }
 
+int signalNumber(const std::string& name) { return name == "SIGINT" ? SIGINT : SIGTERM; }
+
 }  // namespace
 
 CLI::App* addBatchCommand(CLI::App& app, BatchArguments& arguments)
@@ -86,6 +104,10 @@ CLI::App* addRunCommand(CLI::App& app, RunArguments& arguments)
 {
     auto* command = app.add_subcommand("run", "Run a command with core dumps enabled, collect its cores, report them");
     command->add_option("--cores", arguments.coresDir, "collect cores into DIR (default ./cores)");
+    command->add_option("--hang-timeout", arguments.hangTimeoutSeconds,
+                        "after SECONDS (or on SIGTERM/SIGINT) snapshot every CPython process of the command's "
+                        "tree, end the tree, report the hang, exit 124")
+        ->check(positiveSeconds());
     command->add_option("CMD", arguments.command, "the command, after --")->required();
     addOutputOptions(command, arguments.outputs);
     return command;
@@ -98,24 +120,33 @@ int runBatchCommand(const BatchArguments& arguments)
     return result.crashesFound() && !arguments.outputs.exitZero ? 1 : 0;
 }
 
-// Exit status of `run`: the command's own status when it failed (so a failing
-// test suite still fails the same way, and 128+N when it was killed by signal
-// N); when it succeeded but cores were collected (a worker crashed, the suite
-// did not notice), 1 unless --exit-zero; 0 otherwise.
+// Exit status of `run`: 124 when the hang timeout fired (timeout(1)'s
+// convention), 128+N when pyautopsy itself was stopped by signal N (SIGTERM,
+// SIGINT) and ended the tree; else the command's own status when it failed
+// (so a failing test suite still fails the same way, and 128+N when it was
+// killed by signal N); when it succeeded but cores were collected (a worker
+// crashed, the suite did not notice), 1 unless --exit-zero; 0 otherwise.
 int runRunCommand(const RunArguments& arguments)
 {
     batch::RunOptions options;
     options.command = arguments.command;
     options.coresDir = arguments.coresDir;
+    if (arguments.hangTimeoutSeconds > 0)
+        options.hangTimeout = std::chrono::milliseconds(static_cast<long long>(arguments.hangTimeoutSeconds * 1000));
     const batch::RunOutcome outcome = batch::runCollectingCores(options);
     for (const auto& note : outcome.notes) std::cerr << "pyautopsy: run: " << note << "\n";
     const int status = batch::shellExitStatus(outcome.waitStatus);
 
     // Only this run's cores: DIR may still hold earlier runs' cores.
-    const batch::BatchResult result = analyse(outcome.collected, arguments.outputs);
-    std::cout << fmt::format("pyautopsy run: the command exited with status {}; {} core{} collected into {}\n", status,
-                             outcome.collected.size(), outcome.collected.size() == 1 ? "" : "s", arguments.coresDir);
+    batch::BatchResult result = analyse(outcome.collected, arguments.outputs);
+    result.hang = outcome.hang;
+    std::cout << fmt::format("pyautopsy run: {} {}; {} core{} collected into {}\n",
+                             outcome.hang ? "the tree was ended after the hang; the command's status was"
+                                          : "the command exited with status",
+                             status, outcome.collected.size(), outcome.collected.size() == 1 ? "" : "s",
+                             arguments.coresDir);
     report(result, arguments.outputs);
+    if (outcome.hang) return outcome.hang->trigger == "timeout" ? 124 : 128 + signalNumber(outcome.hang->trigger);
     if (status != 0) return status;
     return result.crashesFound() && !arguments.outputs.exitZero ? 1 : 0;
 }

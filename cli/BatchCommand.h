@@ -4,7 +4,8 @@
 // Exit status of `batch`: 1 when crash cores were found (analysed or not: a
 // core file means a process crashed or was dumped), 0 otherwise or with
 // --exit-zero; 2 on a usage error. `run` preserves the command's status; see
-// RunCommand.cpp for the rule when the command itself succeeded but cores appeared.
+// runRunCommand for the rule when the command itself succeeded but cores
+// appeared, and for a hang (124, as timeout(1)).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -29,6 +30,7 @@ struct BatchArguments {
 
 struct RunArguments {
     std::string coresDir = "cores";
+    double hangTimeoutSeconds = 0;   // 0: no hang timeout
     std::vector<std::string> command;
     BatchOutputs outputs;
 };

@@ -4,6 +4,8 @@
 // Snapshot, print it. Exit codes: 0 ok, 1 bad input or system error,
 // 2 usage, 3 no (supported) CPython runtime in the target.
 #include "BatchCommand.h"
+#include "batch/TreeCapture.h"
+#include "batch/formats/TreeReport.h"
 #include "engine/Engine.h"
 #include "report/JsonReport.h"
 #include "report/JsonValue.h"
@@ -110,6 +112,32 @@ int runPid(int pid, const target::LiveOptions& liveOptions, const engine::Analys
     return 0;
 }
 
+// `pid PID --tree`: the process and its descendants, each stopped only for
+// its own snapshot. Exit 3 only when no process of the tree runs CPython.
+int runTree(int pid, const target::LiveOptions& live, const engine::AnalysisOptions& analysis,
+            const OutputOptions& output)
+{
+    batch::TreeCaptureOptions options;
+    options.live = live;
+    options.analysis = analysis;
+    options.text.color = useColor();
+    const batch::TreeResult tree = batch::captureTree(pid, options);
+    if (output.json) std::cout << report::jsonText(batch::treeToJson(tree)) << "\n";
+    else std::cout << batch::formatTreeText(tree);
+    if (output.stats) {
+        for (const auto& p : tree.processes)
+            if (p.stoppedMs)
+                std::cerr << fmt::format("pyautopsy: stats: process {} stopped {:.3f} ms\n", p.pid, *p.stoppedMs);
+        std::cerr << fmt::format("pyautopsy: stats: tree of {} processes read in {:.3f} ms\n", tree.processes.size(),
+                                 tree.seconds * 1000);
+    }
+    if (tree.count(batch::LiveStatus::Analysed) == 0 && tree.count(batch::LiveStatus::NotPython) > 0) {
+        std::cerr << "pyautopsy: no process of the tree of " << pid << " runs a supported CPython\n";
+        return 3;
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -131,10 +159,12 @@ int main(int argc, char** argv)
     auto* pid = app.add_subcommand("pid", "Analyse a running process (read-only)");
     int pidNumber = 0;
     bool nonblocking = false;
+    bool tree = false;
     pid->add_option("PID", pidNumber, "process id")->required();
     pid->add_flag("--nonblocking", nonblocking, "read without stopping the process (the snapshot may be torn)");
     pid->add_flag("--json", output.json, "print JSON (docs/json-schema.md)");
     pid->add_flag("--stats", output.stats, "print on stderr how long the process was held stopped");
+    pid->add_flag("--tree", tree, "also every descendant process, each stopped only for its own snapshot");
     unsigned maxStopMs = 1000;
     pid->add_option("--max-stop-ms", maxStopMs,
                     "hold the process stopped at most this long (then read it running, and say so); default 1000")
@@ -164,6 +194,8 @@ int main(int argc, char** argv)
         target::LiveOptions liveOptions;
         liveOptions.stopThreads = !nonblocking;
         liveOptions.maxStop = std::chrono::milliseconds(maxStopMs);
+        if (tree && nonblocking) throw Error(ErrorKind::Usage, "pid: --tree stops each process; it cannot be --nonblocking");
+        if (tree) return runTree(pidNumber, liveOptions, analysis, output);
         return runPid(pidNumber, liveOptions, analysis, output);
     } catch (const Error& e) {
         std::cerr << "pyautopsy: " << oneLine(e.what()) << "\n";

@@ -11,6 +11,9 @@
 // exactly that document.
 #pragma once
 
+#include "batch/Group.h"
+#include "batch/TreeResult.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -53,16 +56,6 @@ struct SkippedFile {
     std::string reason;
 };
 
-// Cores whose Signature.h key is equal: "the same crash".
-struct Group {
-    std::string signature;
-    std::string findingId;               // the first finding's id, or kNoDiagnosis
-    std::string findingSummary;          // its one-sentence summary (of the first member's report)
-    std::string signal;                  // "SIGABRT", or "" when unknown
-    std::vector<std::string> topFrames;  // normalised "function (file:line)", innermost first
-    std::vector<std::size_t> members;    // indexes into BatchResult::cores, in discovery order
-};
-
 // Parent/child relations between the analysed cores, from NT_PRPSINFO.
 struct TreeNode {
     std::size_t core = 0;                // index into BatchResult::cores
@@ -79,6 +72,7 @@ struct BatchResult {
     std::vector<Group> groups;           // largest first, then by first member
     std::vector<TreeNode> tree;          // one node per core with a pid, same order as cores
     std::vector<LogDump> unmatchedLogs;  // log dumps no core claimed
+    std::optional<HangResult> hang;      // run --hang-timeout: the tree snapshotted when it hung
     double seconds = 0;
     int jobs = 1;
 
@@ -93,6 +87,7 @@ struct BatchResult {
     // A core file is a crash by definition (the process died dumping it, or was
     // dumped because it hung); unreadable ones count too: something crashed.
     bool crashesFound() const { return !cores.empty(); }
+    bool hung() const { return hang.has_value(); }
 };
 
 }  // namespace pyautopsy::batch

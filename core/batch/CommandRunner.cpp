@@ -2,6 +2,8 @@
 
 #include "batch/CoreName.h"
 #include "batch/CoreProbe.h"
+#include "batch/SignalPipe.h"
+#include "batch/TreeTerminator.h"
 #include "support/Error.h"
 
 #include <fmt/format.h>
@@ -14,6 +16,7 @@
 #include <fstream>
 #include <poll.h>
 #include <sys/inotify.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,6 +74,38 @@ void enableCoreDumps()
     ::setrlimit(RLIMIT_CORE, &limit);
 }
 
+std::string signalName(int signal)
+{
+    switch (signal) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    default: return fmt::format("signal {}", signal);
+    }
+}
+
+// Snapshot the tree below pyautopsy, then end it.
+HangResult handleHang(const RunOptions& options, pid_t child, std::string trigger, double afterSeconds,
+                      RunOutcome& outcome)
+{
+    HangResult hang;
+    hang.trigger = std::move(trigger);
+    hang.afterSeconds = afterSeconds;
+    hang.timeoutSeconds = std::chrono::duration<double>(*options.hangTimeout).count();
+    TreeCaptureOptions capture = options.capture;
+    capture.includeRoot = false;     // the root is pyautopsy itself
+    try {
+        hang.tree = captureTree(::getpid(), capture);
+    } catch (const std::exception& e) {
+        // Whatever went wrong, the tree must still be ended below.
+        hang.tree.root = ::getpid();
+        hang.tree.notes.push_back(fmt::format("the snapshot failed: {}", e.what()));
+    }
+    const Termination ended = terminateDescendants(child, options.killGrace);
+    if (ended.commandStatus) outcome.waitStatus = *ended.commandStatus;
+    hang.leftovers = ended.leftovers;
+    return hang;
+}
+
 }  // namespace
 
 int shellExitStatus(int waitStatus)
@@ -107,36 +142,70 @@ RunOutcome runCollectingCores(const RunOptions& options)
     for (const auto& arg : options.command) argv.push_back(const_cast<char*>(arg.c_str()));  // execvp's signature
     argv.push_back(nullptr);
 
+    const bool watchHang = options.hangTimeout.has_value();
+    std::optional<SignalPipe> signals;
+    if (watchHang) {
+        // Orphans of the command are re-parented to us, not to init, so the
+        // hang snapshot sees them and the termination reaches them.
+        if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+            outcome.notes.push_back(fmt::format("cannot become a child subreaper: {}; orphaned processes of the "
+                                                "command may escape the hang snapshot", std::strerror(errno)));
+        signals.emplace();
+    }
+
     std::fflush(nullptr);
+    const auto startedAt = std::chrono::steady_clock::now();
     const pid_t child = ::fork();
     if (child < 0) throw Error(ErrorKind::System, fmt::format("cannot fork: {}", std::strerror(errno)));
     if (child == 0) {
+        // Its own process group, as under timeout(1): a signal CI sends to
+        // pyautopsy's group reaches pyautopsy, which snapshots the tree first.
+        if (watchHang) ::setpgid(0, 0);
         enableCoreDumps();
         ::execvp(argv[0], argv.data());
         std::fprintf(stderr, "pyautopsy: run: cannot execute %s: %s\n", argv[0], std::strerror(errno));
         ::_exit(127);
     }
-    // Like system(3): a Ctrl-C is for the command; we stay to collect and report.
+    if (watchHang) ::setpgid(child, child);   // both sides: whichever runs first
+    // Like system(3): a Ctrl-C is for the command; we stay to collect and
+    // report. With a hang timeout, SIGINT and SIGTERM go to `signals` instead.
     struct sigaction ignore{}, oldInt{}, oldQuit{};
     ignore.sa_handler = SIG_IGN;
-    ::sigaction(SIGINT, &ignore, &oldInt);
+    if (!watchHang) ::sigaction(SIGINT, &ignore, &oldInt);
     ::sigaction(SIGQUIT, &ignore, &oldQuit);
 
     Collector collector(cwd, options.coresDir, outcome);
     alignas(inotify_event) char buffer[16384];
+    bool commandDone = false;
     for (;;) {
-        int status = 0;
-        const pid_t done = ::waitpid(child, &status, WNOHANG);
-        if (done == child) {
-            outcome.waitStatus = status;
-            break;
+        if (watchHang) {
+            // Reap everything: adopted orphans too, or they linger as zombies.
+            if (auto status = reapChildren(child)) {
+                outcome.waitStatus = *status;
+                commandDone = true;
+            }
+            if (commandDone && !anyDescendantRunning()) break;
+            std::optional<std::string> trigger;
+            if (auto signal = signals->take()) trigger = signalName(*signal);
+            const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - startedAt).count();
+            if (!trigger && std::chrono::steady_clock::now() - startedAt >= *options.hangTimeout) trigger = "timeout";
+            if (trigger) {
+                outcome.hang = handleHang(options, child, *trigger, elapsed, outcome);
+                break;
+            }
+        } else {
+            int status = 0;
+            const pid_t done = ::waitpid(child, &status, WNOHANG);
+            if (done == child) {
+                outcome.waitStatus = status;
+                break;
+            }
+            if (done < 0 && errno != EINTR) break;
         }
-        if (done < 0 && errno != EINTR) break;
-        pollfd fd{watch, POLLIN, 0};
-        if (watch < 0 || ::poll(&fd, 1, 100) <= 0) {
-            if (watch < 0) ::usleep(100000);
-            continue;
-        }
+        pollfd fds[2] = {{watch, POLLIN, 0}, {signals ? signals->fd() : -1, POLLIN, 0}};
+        // Short polls while watching for a hang: the timeout and the tree's end are checked between them.
+        const int ready = ::poll(fds, 2, watchHang ? 20 : 100);
+        if (watch < 0 || ready <= 0 || !(fds[0].revents & POLLIN)) continue;   // poll slept for us
         for (;;) {
             const ssize_t n = ::read(watch, buffer, sizeof buffer);
             if (n <= 0) break;
@@ -147,8 +216,9 @@ RunOutcome runCollectingCores(const RunOptions& options)
             }
         }
     }
-    ::sigaction(SIGINT, &oldInt, nullptr);
+    if (!watchHang) ::sigaction(SIGINT, &oldInt, nullptr);
     ::sigaction(SIGQUIT, &oldQuit, nullptr);
+    signals.reset();
 
     // Cores the watch did not report (a full inotify queue, no inotify):
     // core-named files written since the command started. Older ones are not

@@ -16,8 +16,21 @@
 // written by children that changed directory, or sent to a pipe handler
 // (core_pattern "|..."; see coredumpctl), are not found; `notes` says so for
 // a pipe handler.
+//
+// With a hang timeout the command runs in its own process group (as under
+// timeout(1)), pyautopsy becomes a child subreaper (PR_SET_CHILD_SUBREAPER:
+// orphans of the tree stay below it), and the run lasts while any process
+// of the tree does, not only the command. When the tree is still running
+// after the timeout, or pyautopsy receives SIGTERM or SIGINT first, every
+// CPython process of the tree is snapshotted live (TreeCapture.h) and then
+// the whole tree is ended (TreeTerminator.h); `hang` says what happened.
 #pragma once
 
+#include "batch/TreeCapture.h"
+#include "batch/TreeResult.h"
+
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,12 +39,16 @@ namespace pyautopsy::batch {
 struct RunOptions {
     std::vector<std::string> command;  // argv; command[0] is looked up in PATH
     std::string coresDir = "cores";
+    std::optional<std::chrono::milliseconds> hangTimeout;  // none: wait for the command however long
+    std::chrono::milliseconds killGrace{2000};              // after SIGTERM, before SIGKILL
+    TreeCaptureOptions capture;                             // includeRoot is set by the runner
 };
 
 struct RunOutcome {
     int waitStatus = 0;                    // as from waitpid
     std::vector<std::string> collected;    // paths under coresDir
     std::vector<std::string> notes;
+    std::optional<HangResult> hang;        // the tree hung (or pyautopsy was told to stop) and was ended
 };
 
 // Throws pyautopsy::Error(System) when the command cannot be started at all.

@@ -13,4 +13,8 @@ namespace pyautopsy::batch {
 
 std::vector<Group> groupCores(std::vector<CoreResult>& cores);
 
+// The same over any reports (`pyautopsy core|pid --json` documents); null
+// pointers and null documents are left out. keys[i] receives report i's key.
+std::vector<Group> groupReports(const std::vector<const nlohmann::json*>& reports, std::vector<std::string>& keys);
+
 }  // namespace pyautopsy::batch

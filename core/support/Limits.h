@@ -22,6 +22,9 @@ struct Limits {
     std::size_t maxReprDepth = 4;             // nested containers in a repr
     std::size_t maxNativeFrames = 1024;       // unwinding one native stack
     std::size_t maxChildProcesses = 1024;     // children of a live process listed from /proc
+    std::size_t maxTreeProcesses = 4096;      // processes of a live tree (pid --tree, run --hang-timeout)
+    std::size_t maxTreeDepth = 64;            // generations below a tree's root
+    std::size_t maxFileDescriptors = 65536;   // a process's /proc/PID/fd entries looked at
     std::size_t maxTypeChain = 64;            // tp_base hops from a type to a builtin base
     std::size_t maxCallableUnwrap = 4;        // partial(method(...)) layers looked through
     std::size_t maxReprIntDigits = 2048;      // 30-bit digits of an int repr'd (~18,000 decimal digits)

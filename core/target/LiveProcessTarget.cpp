@@ -3,6 +3,7 @@
 #include "support/Error.h"
 #include "support/Limits.h"
 #include "target/ProcMaps.h"
+#include "target/ProcessList.h"
 #include "target/ProcessMemory.h"
 #include "target/ProcessStopper.h"
 
@@ -11,7 +12,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 namespace pyautopsy::target {
@@ -30,51 +30,6 @@ std::string trimNewline(std::string text)
 {
     while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.pop_back();
     return text;
-}
-
-struct StatFields {
-    std::string state;
-    int ppid = 0;
-};
-
-// /proc/PID/stat: "pid (comm) state ppid ...", where comm may hold spaces and parens.
-std::optional<StatFields> readStat(int pid)
-{
-    const std::string stat = readWholeFile(fmt::format("/proc/{}/stat", pid));
-    const auto close = stat.rfind(')');
-    if (close == std::string::npos) return std::nullopt;
-    std::istringstream fields(stat.substr(close + 1));
-    StatFields out;
-    if (!(fields >> out.state >> out.ppid)) return std::nullopt;
-    return out;
-}
-
-std::string commandLine(int pid)
-{
-    std::string command = trimNewline(readWholeFile(fmt::format("/proc/{}/cmdline", pid)));
-    std::replace(command.begin(), command.end(), '\0', ' ');
-    return command;
-}
-
-// Every thread's children (a child belongs to the thread that forked it), in
-// pid order. A child that exits while we list it is left out; one whose stat
-// names another parent (the pid was reused) too.
-std::vector<ChildProcessInfo> listChildren(int pid)
-{
-    const std::string proc = fmt::format("/proc/{}", pid);
-    std::error_code ignored;
-    std::set<int> pids;
-    for (const auto& entry : std::filesystem::directory_iterator(proc + "/task", ignored)) {
-        std::istringstream list(readWholeFile(entry.path().string() + "/children"));
-        for (int child = 0; list >> child && pids.size() < kDefaultLimits.maxChildProcesses;) pids.insert(child);
-    }
-    std::vector<ChildProcessInfo> children;
-    for (int child : pids) {
-        auto stat = readStat(child);
-        if (!stat || stat->ppid != pid) continue;
-        children.push_back({child, stat->state, commandLine(child)});
-    }
-    return children;
 }
 
 }  // namespace
@@ -119,9 +74,11 @@ std::unique_ptr<LiveProcessTarget> LiveProcessTarget::attach(int pid, const Live
 
     ProcessInfo& info = impl->process;
     info.pid = pid;
-    if (auto stat = readStat(pid)) info.ppid = stat->ppid;
+    if (auto entry = readProcessEntry(pid)) {
+        info.ppid = entry->ppid;
+        info.command = entry->command;
+    }
     info.executable = std::filesystem::read_symlink(proc + "/exe", ignored).string();
-    info.command = commandLine(pid);
     info.children = listChildren(pid);
 
     impl->listThreads();

@@ -1,5 +1,6 @@
 #include "batch/formats/BatchJsonReport.h"
 
+#include "batch/formats/TreeReport.h"
 #include "report/JsonValue.h"
 
 namespace pyautopsy::batch {
@@ -83,6 +84,14 @@ nlohmann::json batchToJson(const BatchResult& result)
                                 {"reason", skipped.reason}});
     j["unmatched_logs"] = nlohmann::json::array();
     for (const auto& dump : result.unmatchedLogs) j["unmatched_logs"].push_back(logDumpJson(dump));
+    j["hang"] = nullptr;
+    if (result.hang) {
+        j["hang"] = {{"trigger", result.hang->trigger},
+                     {"after_seconds", result.hang->afterSeconds},
+                     {"timeout_seconds", result.hang->timeoutSeconds},
+                     {"leftovers", result.hang->leftovers},
+                     {"tree", treeToJson(result.hang->tree)}};
+    }
     return j;
 }
 

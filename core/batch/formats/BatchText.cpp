@@ -1,5 +1,7 @@
 #include "batch/formats/BatchText.h"
 
+#include "batch/formats/TreeReport.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -81,9 +83,28 @@ std::string formatProcessTree(const BatchResult& result)
     return out;
 }
 
+std::string hangHeadline(const HangResult& hang)
+{
+    if (hang.trigger == "timeout")
+        return fmt::format("the command's tree was still running after {:.1f} s (--hang-timeout {:g})",
+                           hang.afterSeconds, hang.timeoutSeconds);
+    return fmt::format("pyautopsy received {} after {:.1f} s, before the hang timeout", hang.trigger, hang.afterSeconds);
+}
+
 std::string formatBatchText(const BatchResult& result)
 {
-    std::string out = fmt::format(
+    std::string out;
+    if (result.hang) {
+        const auto& tree = result.hang->tree;
+        out += fmt::format("pyautopsy run: HANG: {}; snapshot of every CPython process of its tree, then it was "
+                           "terminated\n", hangHeadline(*result.hang));
+        for (std::size_t g = 0; g < tree.groups.size(); ++g)
+            out += fmt::format("Hang group {}: {} ({} process{})\n", g + 1, hangGroupTitle(tree.groups[g]),
+                               tree.groups[g].members.size(), tree.groups[g].members.size() == 1 ? "" : "es");
+        for (const auto& left : result.hang->leftovers) out += "still running after SIGKILL: " + left + "\n";
+        out += "\n" + formatTreeText(tree) + "\n";
+    }
+    out += fmt::format(
         "pyautopsy batch: {} core{} ({} analysed, {} unreadable), {} crash group{}, {} skipped file{}; {:.1f} s with -j{}\n",
         result.cores.size(), result.cores.size() == 1 ? "" : "s", result.analysedCount(), result.unreadableCount(),
         result.groups.size(), result.groups.size() == 1 ? "" : "s", result.skipped.size(),

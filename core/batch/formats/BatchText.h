@@ -15,7 +15,9 @@ std::string groupTitle(const Group& group);
 std::string groupEvidence(const BatchResult& result, const Group& group);
 // The process tree, indented, one line per core with a pid; "" when no core has a parent or child.
 std::string formatProcessTree(const BatchResult& result);
-// The stdout summary of `pyautopsy batch`.
+// "the command was still running after 30 s (--hang-timeout 30)" or "pyautopsy received SIGTERM after 12.3 s".
+std::string hangHeadline(const HangResult& hang);
+// The stdout summary of `pyautopsy batch` (and `run`, with its hang first).
 std::string formatBatchText(const BatchResult& result);
 
 }  // namespace pyautopsy::batch

@@ -1,6 +1,7 @@
 #include "batch/formats/JUnitReport.h"
 
 #include "batch/formats/BatchText.h"
+#include "batch/formats/TreeReport.h"
 
 #include <fmt/format.h>
 
@@ -30,12 +31,41 @@ std::string xmlEscape(const std::string& text)
 
 std::string formatBatchJUnit(const BatchResult& result)
 {
-    const std::size_t failures = result.groups.size();
+    const std::size_t hangGroups = result.hang ? result.hang->tree.groups.size() : 0;
+    // A hang whose tree held no CPython still fails: one case says so.
+    const bool bareHang = result.hang && hangGroups == 0;
+    const std::size_t failures = result.groups.size() + hangGroups + (bareHang ? 1 : 0);
     const std::size_t errors = result.unreadableCount();
     const bool empty = failures == 0 && errors == 0;
     const std::size_t tests = empty ? 1 : failures + errors;
 
     std::string cases;
+    if (result.hang) {
+        const auto& tree = result.hang->tree;
+        const std::string headline = hangHeadline(*result.hang);
+        for (std::size_t g = 0; g < hangGroups; ++g) {
+            const auto& group = tree.groups[g];
+            double seconds = 0;
+            std::string evidence = headline + "\n" + hangGroupEvidence(tree, group);
+            for (auto member : group.members) {
+                seconds += tree.processes[member].seconds;
+                evidence += fmt::format("\n--- process {} ---\n{}", tree.processes[member].pid,
+                                        tree.processes[member].text);
+            }
+            const std::string name = fmt::format("hang group {}: {} ({} process{})", g + 1, hangGroupTitle(group),
+                                                 group.members.size(), group.members.size() == 1 ? "" : "es");
+            cases += fmt::format("    <testcase classname=\"pyautopsy.hang\" name=\"{}\" time=\"{:.3f}\">\n"
+                                 "      <failure type=\"{}\" message=\"{}\">{}</failure>\n"
+                                 "    </testcase>\n",
+                                 xmlEscape(name), seconds, xmlEscape(group.findingId),
+                                 xmlEscape(headline + ": " + hangGroupTitle(group)), xmlEscape(evidence));
+        }
+        if (bareHang)
+            cases += fmt::format("    <testcase classname=\"pyautopsy.hang\" name=\"hang\" time=\"0.000\">\n"
+                                 "      <failure type=\"hang\" message=\"{0}\">{0}\n{1}</failure>\n"
+                                 "    </testcase>\n",
+                                 xmlEscape(headline), xmlEscape(formatTreeLines(tree)));
+    }
     for (std::size_t g = 0; g < result.groups.size(); ++g) {
         const auto& group = result.groups[g];
         double seconds = 0;

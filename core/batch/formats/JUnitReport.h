@@ -1,7 +1,9 @@
 // JUnitReport: a batch run as JUnit XML, the format CI systems (Jenkins,
 // GitLab, GitHub test reporters, Azure) show as test results.
 //
-// One <testsuite name="pyautopsy">: one failing <testcase> per crash group
+// One <testsuite name="pyautopsy">: after a hang (`run --hang-timeout`), one
+// failing <testcase classname="pyautopsy.hang"> per hang group (its evidence
+// and its processes' reports in the body); one failing <testcase> per crash group
 // (message = the group's title, body = its evidence), one <testcase> with an
 // <error> per unreadable core, and a single passing testcase when no core was
 // found so the suite is never empty. tests/failures/errors/skipped/time on

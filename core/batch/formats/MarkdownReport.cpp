@@ -1,6 +1,7 @@
 #include "batch/formats/MarkdownReport.h"
 
 #include "batch/formats/BatchText.h"
+#include "batch/formats/TreeReport.h"
 
 #include <fmt/format.h>
 
@@ -37,9 +38,43 @@ std::string markdownCodeBlock(const std::string& text, const std::string& info)
     return fence + info + "\n" + body + fence + "\n";
 }
 
+namespace {
+
+std::string hangMarkdown(const HangResult& hang)
+{
+    const auto& tree = hang.tree;
+    std::string out = fmt::format("## pyautopsy: the command hung: {}\n\n", markdownCell(hangHeadline(hang)));
+    out += fmt::format("{} processes in its tree: {} analysed, {} not CPython, {} exited; snapshot in {:.2f} s; then "
+                       "terminated.\n\n", tree.processes.size(), tree.count(LiveStatus::Analysed),
+                       tree.count(LiveStatus::NotPython), tree.count(LiveStatus::Exited), tree.seconds);
+    if (!tree.groups.empty()) {
+        out += "| # | processes | diagnosis | top Python frame (main thread) |\n|---:|---:|---|---|\n";
+        for (std::size_t g = 0; g < tree.groups.size(); ++g) {
+            const auto& group = tree.groups[g];
+            out += fmt::format("| {} | {} | {} | {} |\n", g + 1, group.members.size(), markdownCell(group.findingId),
+                               group.topFrames.empty() ? std::string("(no Python frames)")
+                                                       : markdownCell(group.topFrames.front()));
+        }
+        out += "\n";
+    }
+    if (const std::string findings = formatTreeFindings(tree); !findings.empty())
+        out += "### Across processes\n\n" + markdownCodeBlock(findings) + "\n";
+    out += "### Process tree\n\n" + markdownCodeBlock(formatTreeLines(tree)) + "\n";
+    for (const auto& p : tree.processes) {
+        if (p.status != LiveStatus::Analysed) continue;
+        out += fmt::format("<details><summary>Process {}{}</summary>\n\n", p.pid,
+                           p.multiprocessingName ? " " + markdownCell(*p.multiprocessingName) : std::string());
+        out += markdownCodeBlock(p.text) + "\n</details>\n\n";
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string formatBatchMarkdown(const BatchResult& result)
 {
     std::string out;
+    if (result.hang) out += hangMarkdown(*result.hang);
     if (result.cores.empty()) {
         out += "## pyautopsy: no core files found\n\n";
     } else {

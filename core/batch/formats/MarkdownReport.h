@@ -1,7 +1,9 @@
 // MarkdownReport: a batch run as a CI job summary (GitHub's
 // $GITHUB_STEP_SUMMARY, GitLab and others render CommonMark + tables).
 //
-// A headline, a table of crash groups, per group its evidence and top frames
+// After a hang (`run --hang-timeout`) first the hang: its groups, the
+// findings across processes, the tree, each process's report folded. Then a
+// headline, a table of crash groups, per group its evidence and top frames
 // in code blocks, the process tree, and the unreadable and skipped files.
 // Text from cores (paths, function names) is escaped for table cells, and
 // code blocks use a fence longer than any backtick run inside them.

@@ -69,10 +69,76 @@ def descendants(pid):
     return found
 
 
+def tree_states(pids):
+    """{pid: state letter} of those of `pids` still present (zombies included)."""
+    states = {}
+    for pid in pids:
+        try:
+            states[pid] = process_state(pid)
+        except OSError:
+            pass
+    return states
+
+
+def load_tree_truths(truth_path):
+    """{pid: truth} of a scenario's own process (truth_path) and of every
+    process that recorded truth.<pid>.json beside it."""
+    stem = truth_path[:-5]
+    truths = {}
+    for path in [truth_path] + glob.glob(stem + ".*.json"):
+        if ".tmp." in path:
+            continue
+        truth = load_truth(path)
+        truths[truth["pid"]] = truth
+    return truths
+
+
+def wait_for_file(path, proc, timeout, what="the scenario"):
+    """Waits until `path` exists; Mismatch if `proc` exits first or time runs out."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if proc.poll() is not None:
+            raise Mismatch("%s exited %s first" % (what, proc.returncode))
+        if time.monotonic() > deadline:
+            raise Mismatch("%s wrote no %s in %d s" % (what, os.path.basename(path), timeout))
+        time.sleep(0.05)
+
+
 def _die_with_parent():
     # Runs in the child between fork and exec: if the test is killed, the
     # parked scenario, which would otherwise block forever, goes with it.
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def kill_tree(proc):
+    """SIGKILL `proc`'s descendants (first: once it is gone they are no
+    longer listed), then `proc`, and reap it."""
+    for pid in descendants(proc.pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    proc.kill()
+    proc.wait()
+
+
+@contextlib.contextmanager
+def scenario_tree(python, scenario, timeout=60):
+    """A live-only scenario that starts processes (corefiles/scenarios/hung_tree.py)
+    run directly, not parked. Yields (process, {pid: truth}) once its own
+    process has recorded its truth (it does so after its children). Kills
+    the whole tree afterwards."""
+    with tempfile.TemporaryDirectory(prefix="pyautopsy-tree-") as work:
+        truth_path = os.path.join(work, "truth.json")
+        path = os.path.join(ROOT, "corefiles", "scenarios", scenario + ".py")
+        proc = subprocess.Popen([python, path], cwd=work, env=environment.for_target(PYAUTOPSY_TRUTH=truth_path),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        try:
+            wait_for_file(truth_path, proc, timeout)
+            time.sleep(0.3)   # the committing watcher reaches its parking line
+            yield proc, load_tree_truths(truth_path)
+        finally:
+            kill_tree(proc)
 
 
 @contextlib.contextmanager
