@@ -349,8 +349,11 @@ std::chrono::nanoseconds ProcessStopper::heldSoFar() const
 
 std::optional<std::string> ProcessStopper::mustRelease() const
 {
-    if (m_stopped.empty() && m_seizedRunning.empty()) return std::nullopt;
+    if (!m_firstInterrupt) return std::nullopt;
+    // Even when the stop signal came in the middle of stopping the threads
+    // and none is held now: what is read next is read from a running process.
     if (g_releasedByStopSignal.load()) return std::string("pyautopsy was stopped (SIGTSTP) and let the target go first");
+    if (m_stopped.empty() && m_seizedRunning.empty()) return std::nullopt;
     if (m_watchdog && m_watchdog->overdue())
         return fmt::format("the stop limit of {} ms passed (--max-stop-ms)", m_watchdog->limit().count());
     return std::nullopt;
