@@ -169,6 +169,32 @@ def expect_dangling_children(diags, facts, applicable, role):
                                                                evidence_text(f)))
 
 
+def thread_evidence(finding, ident):
+    return [e for e in finding["evidence"] if e.get("thread_id") == ident]
+
+
+def expect_exit_hang(diags, facts, applicable, role):
+    """The two non-daemon threads named, each where it is; the idle daemon
+    thread not blamed; no deadlock claimed; in the core (killed by SIGABRT,
+    as a CI timeout does; role "live" for a live process) the atexit callback
+    the kill skipped reported after the hang, not before it."""
+    f = expect_first(diags, "exit-hang")
+    if f["severity"] != "error":
+        raise Mismatch("exit-hang is %s, expected error (both threads are blocked)" % f["severity"])
+    for name, want in sorted(facts["hung_threads"].items()):
+        named = [e for e in thread_evidence(f, want["ident"]) if "non-daemon thread" in e["text"]]
+        if not named or '"%s"' % name not in named[0]["text"] or want["function"] not in named[0]["text"]:
+            raise Mismatch("%s is not named with %s: %s" % (name, want["function"], evidence_text(f)))
+    for daemon in facts["daemon_threads"]:
+        if any('non-daemon thread "%s"' % daemon in e["text"] for e in f["evidence"]):
+            raise Mismatch("the idle daemon thread %s is blamed" % daemon)
+    if any(d["id"] == "deadlock" for d in diags):
+        raise Mismatch("a deadlock is claimed for threads that only wait at exit")
+    killed = [d for d in diags if d["id"] == "killed-pending-atexit"]
+    if role != "live" and (not killed or "save_results" not in evidence_text(killed[0])):
+        raise Mismatch("the atexit callback save_results, skipped by the kill, is not reported")
+
+
 EXPECTED = {
     "threads_abort": expect_no_errors,
     "locals_zoo": expect_no_errors,
@@ -182,6 +208,7 @@ EXPECTED = {
     "deadlock": expect_deadlock,
     "sigterm_pending_atexit": expect_killed_pending_atexit,
     "hung_child": expect_dangling_children,
+    "exit_hang": expect_exit_hang,
 }
 
 

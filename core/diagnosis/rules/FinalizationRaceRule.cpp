@@ -54,9 +54,13 @@ public:
         const auto stage = stageOf(*finalizer);
         if (!flag && !stage) return outcome;
         // A hang counts only when the finalizing thread is stuck in finalization
-        // itself, and not on a child process (dangling-children says that).
+        // itself, and not on a child process (dangling-children says that) or
+        // on the program's own threads (exit-hang).
         if (end != Ending::Crashed && !stage) return outcome;
         if (end != Ending::Crashed) {
+            // Waiting in threading._shutdown() for non-daemon threads is not a
+            // race: the program waits for its own threads (exit-hang says so).
+            if (inThreadingShutdown(*finalizer)) return outcome;
             if (auto py = innermostPython(*finalizer);
                 py && finalizer->frames[*py].file.find("multiprocessing") != std::string::npos)
                 return outcome;
