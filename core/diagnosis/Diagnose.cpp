@@ -27,6 +27,7 @@ Diagnosis diagnose(const snapshot::Snapshot& snapshot)
     rules.push_back(makeStackOverflowRule());
     rules.push_back(makeDeadlockRule());
     rules.push_back(makeExitHangRule());
+    rules.push_back(makeForkHeldLockRule());
     rules.push_back(makeDanglingChildrenRule());
     rules.push_back(makeKilledPendingAtexitRule());
 

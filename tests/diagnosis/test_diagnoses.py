@@ -195,6 +195,24 @@ def expect_exit_hang(diags, facts, applicable, role):
         raise Mismatch("the atexit callback save_results, skipped by the kill, is not reported")
 
 
+def expect_fork_held_lock(diags, facts, applicable, role):
+    """The child waits for the lock its parent's thread held at the fork;
+    the parent, which goes on fine, is not said to be a fork child."""
+    if role != "child":
+        if any(d["id"] in ("fork-held-lock", "deadlock") for d in diags):
+            raise Mismatch("the parent is diagnosed with %s" % [d["id"] for d in diags])
+        return
+    f = expect_first(diags, "fork-held-lock")
+    if f["severity"] != "error":
+        raise Mismatch("fork-held-lock is %s, expected error (the waiter is the child's only thread)" % f["severity"])
+    if not any(e["kind"] == "lock" and e.get("value") == facts["lock"] for e in f["evidence"]):
+        raise Mismatch("the lock %s is not named: %s" % (facts["lock"], evidence_text(f)))
+    if not any(e["kind"] == "process" and e.get("value") == str(facts["parent_pid"]) for e in f["evidence"]):
+        raise Mismatch("the parent %d is not named: %s" % (facts["parent_pid"], evidence_text(f)))
+    if "lookup (" not in f["summary"] and "lookup" not in evidence_text(f):
+        raise Mismatch("where the child waits (lookup) is not named: %s" % f["summary"])
+
+
 EXPECTED = {
     "threads_abort": expect_no_errors,
     "locals_zoo": expect_no_errors,
@@ -209,6 +227,7 @@ EXPECTED = {
     "sigterm_pending_atexit": expect_killed_pending_atexit,
     "hung_child": expect_dangling_children,
     "exit_hang": expect_exit_hang,
+    "fork_held_lock": expect_fork_held_lock,
 }
 
 

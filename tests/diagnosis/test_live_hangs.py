@@ -7,13 +7,15 @@ acquire are the evidence). The findings are checked against the truth the
 scenario recorded, with the same checks as its cores:
 - exit_hang: exit-hang, an error naming both non-daemon threads where they
   are, the idle daemon thread not blamed, no deadlock;
+- fork_held_lock: the forked child (read by its own pid) is fork-held-lock,
+  an error naming the lock and the parent.
 """
 
 import argparse
 import sys
 
 from pyautopsy_testing import Mismatch, checks, cli, live
-from test_diagnoses import expect_exit_hang  # beside this script
+from test_diagnoses import expect_exit_hang, expect_fork_held_lock  # beside this script
 
 
 def no_contradiction(report, rule):
@@ -24,6 +26,15 @@ def no_contradiction(report, rule):
 def check_exit_hang(truth, report):
     expect_exit_hang(report["diagnoses"], truth["facts"], True, "live")
     no_contradiction(report, "exit-hang")
+    return report["diagnoses"][0]["summary"]
+
+
+def child_truth(truth_path, pid):
+    return "%s.%d.json" % (truth_path[:-5], pid)
+
+
+def check_fork_child(child_facts, report):
+    expect_fork_held_lock(report["diagnoses"], child_facts, True, "child")
     return report["diagnoses"][0]["summary"]
 
 
@@ -43,6 +54,14 @@ def main():
         with live.parked_scenario(args.python, "exit_hang") as (proc, truth):
             failures += run_pid(args.pyautopsy, "%s/exit_hang pid" % name, proc.pid, [],
                                 lambda report: check_exit_hang(truth, report))
+        with live.parked_scenario(args.python, "fork_held_lock") as (proc, truth):
+            child = truth["facts"]["child_pid"]
+            facts = dict(truth["facts"], parent_pid=proc.pid)
+            failures += run_pid(args.pyautopsy, "%s/fork_held_lock pid (child %d)" % (name, child), child, [],
+                                lambda report: check_fork_child(facts, report))
+            failures += run_pid(args.pyautopsy, "%s/fork_held_lock pid (parent)" % name, proc.pid, [],
+                                lambda report: expect_fork_held_lock(report["diagnoses"], facts, True, "main")
+                                or "no fork finding for the parent")
     except Mismatch as e:
         checks.fail("%s live hangs" % name, e)
         failures += 1

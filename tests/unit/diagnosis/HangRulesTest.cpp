@@ -1,5 +1,6 @@
-// The hang rules on hand-built snapshots: exit-hang, the certainty of a
-// proven deadlock cycle, and causes shown before what followed from a kill.
+// The hang rules on hand-built snapshots: exit-hang, fork-held-lock, the
+// certainty of a proven deadlock cycle, and causes shown before what
+// followed from a kill.
 #include "diagnosis/Diagnose.h"
 #include "snapshot/Syscalls.h"
 
@@ -157,6 +158,51 @@ TEST(HangRules, AProvenCycleIsAnErrorInALiveProcess)
     d = diagnosis::diagnose(s);
     ASSERT_FALSE(d.findings.empty());
     EXPECT_EQ(d.findings[0].severity, diagnosis::Severity::Warning);
+}
+
+snapshot::Snapshot forkChild(const std::string& scope)
+{
+    auto s = process(true);
+    snapshot::ForkOrigin origin;
+    origin.parentPid = 99;
+    origin.how = "multiprocessing forked it";
+    s.forkedFrom = origin;
+    addLock(s, 0xa000, "registry_lock", scope);
+    auto main = thread("MainThread", 1, false);
+    main.main = true;
+    main.frames = {python("lookup", 47)};
+    waitOn(main, 0xa000);
+    s.threads.push_back(main);
+    return s;
+}
+
+TEST(HangRules, ForkHeldLockNamesTheLockTheParentHeld)
+{
+    auto d = diagnosis::diagnose(forkChild("global"));
+    ASSERT_FALSE(d.findings.empty());
+    const auto& f = d.findings[0];
+    EXPECT_EQ(f.id, "fork-held-lock");
+    EXPECT_EQ(f.severity, diagnosis::Severity::Error);
+    EXPECT_NE(f.summary.find("registry_lock"), std::string::npos);
+    EXPECT_NE(f.summary.find("pid 99"), std::string::npos);
+    // A lock only a local knows was most likely made, and taken, after the fork.
+    EXPECT_TRUE(diagnosis::diagnose(forkChild("local")).findings.empty());
+    // Not a fork child: nothing to say about the fork.
+    auto s = forkChild("global");
+    s.forkedFrom.reset();
+    for (const auto& id : ids(diagnosis::diagnose(s))) EXPECT_NE(id, "fork-held-lock");
+}
+
+TEST(HangRules, ForkHeldRLockWhoseOwnerIsNoThreadHere)
+{
+    auto s = forkChild("local");
+    s.locks[0].type = "_thread.RLock";
+    s.locks[0].ownerThreadId = 77;     // the parent's thread
+    s.threads.push_back(thread("helper", 2, true));
+    auto d = diagnosis::diagnose(s);
+    ASSERT_FALSE(d.findings.empty());
+    EXPECT_EQ(d.findings[0].id, "fork-held-lock");
+    EXPECT_EQ(d.findings[0].severity, diagnosis::Severity::Error);
 }
 
 }  // namespace
