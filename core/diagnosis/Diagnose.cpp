@@ -28,6 +28,7 @@ Diagnosis diagnose(const snapshot::Snapshot& snapshot)
     rules.push_back(makeDeadlockRule());
     rules.push_back(makeExitHangRule());
     rules.push_back(makeForkHeldLockRule());
+    rules.push_back(makeGilHeldBlockingRule());
     rules.push_back(makeDanglingChildrenRule());
     rules.push_back(makeKilledPendingAtexitRule());
 

@@ -213,6 +213,21 @@ def expect_fork_held_lock(diags, facts, applicable, role):
         raise Mismatch("where the child waits (lookup) is not named: %s" % f["summary"])
 
 
+def check_gil_held_blocking(f, facts, severity):
+    if f["severity"] != severity:
+        raise Mismatch("gil-held-blocking is %s, expected %s" % (f["severity"], severity))
+    held = thread_evidence(f, facts["holder_ident"])
+    if not held or "holds the GIL" not in held[0]["text"] or "sleep" not in held[0]["text"]:
+        raise Mismatch("the holder %s and its sleep are not named: %s" % (facts["holder"], evidence_text(f)))
+    waiting = [e.get("value") for e in f["evidence"] if e["kind"] == "thread" and "holds the GIL" not in e["text"]]
+    if sorted(waiting) != sorted(facts["waiters"]):
+        raise Mismatch("waiters %s, expected %s" % (waiting, facts["waiters"]))
+
+
+def expect_gil_held_blocking(diags, facts, applicable, role):
+    check_gil_held_blocking(expect_first(diags, "gil-held-blocking"), facts, "error")
+
+
 EXPECTED = {
     "threads_abort": expect_no_errors,
     "locals_zoo": expect_no_errors,
@@ -228,6 +243,7 @@ EXPECTED = {
     "hung_child": expect_dangling_children,
     "exit_hang": expect_exit_hang,
     "fork_held_lock": expect_fork_held_lock,
+    "gil_held_blocking": expect_gil_held_blocking,
 }
 
 

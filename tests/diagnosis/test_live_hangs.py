@@ -3,19 +3,23 @@
 Each scenario is started and kept alive (it hangs by itself), and read the
 way a user would read a hung job: plain `pyautopsy pid PID` (no native
 frames: the threads' system calls, GIL facts and the locks their frames
-acquire are the evidence). The findings are checked against the truth the
+acquire are the evidence), and for the GIL case also with --native, which
+proves the waiters. The findings are checked against the truth the
 scenario recorded, with the same checks as its cores:
 - exit_hang: exit-hang, an error naming both non-daemon threads where they
   are, the idle daemon thread not blamed, no deadlock;
 - fork_held_lock: the forked child (read by its own pid) is fork-held-lock,
-  an error naming the lock and the parent.
+  an error naming the lock and the parent;
+- gil_held_blocking: gil-held-blocking naming the holder and its sleep; a
+  warning without native frames (waiters not proven), an error with them.
 """
 
 import argparse
 import sys
 
 from pyautopsy_testing import Mismatch, checks, cli, live
-from test_diagnoses import expect_exit_hang, expect_fork_held_lock  # beside this script
+from test_diagnoses import (check_gil_held_blocking, expect_exit_hang, expect_first,  # beside this script
+                            expect_fork_held_lock)
 
 
 def no_contradiction(report, rule):
@@ -36,6 +40,13 @@ def child_truth(truth_path, pid):
 def check_fork_child(child_facts, report):
     expect_fork_held_lock(report["diagnoses"], child_facts, True, "child")
     return report["diagnoses"][0]["summary"]
+
+
+def check_gil(severity):
+    def check(truth, report):
+        check_gil_held_blocking(expect_first(report["diagnoses"], "gil-held-blocking"), truth["facts"], severity)
+        return report["diagnoses"][0]["summary"]
+    return check
 
 
 def run_pid(pyautopsy, label, pid, args, check):
@@ -62,6 +73,11 @@ def main():
             failures += run_pid(args.pyautopsy, "%s/fork_held_lock pid (parent)" % name, proc.pid, [],
                                 lambda report: expect_fork_held_lock(report["diagnoses"], facts, True, "main")
                                 or "no fork finding for the parent")
+        with live.parked_scenario(args.python, "gil_held_blocking") as (proc, truth):
+            for extra, severity in (([], "warning"), (["--native"], "error")):
+                failures += run_pid(args.pyautopsy, "%s/gil_held_blocking pid %s" % (name, " ".join(extra)),
+                                    proc.pid, extra, lambda report, s=severity: check_gil(s)(truth, report))
+                failures += checks.run("%s/gil_held_blocking afterwards" % name, lambda: live.ensure_running(proc))
     except Mismatch as e:
         checks.fail("%s live hangs" % name, e)
         failures += 1

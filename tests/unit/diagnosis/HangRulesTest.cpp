@@ -1,6 +1,6 @@
-// The hang rules on hand-built snapshots: exit-hang, fork-held-lock, the
-// certainty of a proven deadlock cycle, and causes shown before what
-// followed from a kill.
+// The hang rules on hand-built snapshots: exit-hang, fork-held-lock,
+// gil-held-blocking, the certainty of a proven deadlock cycle, and causes
+// shown before what followed from a kill.
 #include "diagnosis/Diagnose.h"
 #include "snapshot/Syscalls.h"
 
@@ -18,6 +18,16 @@ snapshot::Frame python(const std::string& name, int line, const std::string& fil
     f.function = name;
     f.file = file;
     f.line = line;
+    return f;
+}
+
+snapshot::Frame native(const std::string& name, snapshot::NativeRole role)
+{
+    snapshot::Frame f;
+    f.kind = snapshot::FrameKind::Native;
+    f.function = name;
+    f.role = role;
+    f.file = "/usr/lib/libpython3.12.so.1.0";
     return f;
 }
 
@@ -203,6 +213,43 @@ TEST(HangRules, ForkHeldRLockWhoseOwnerIsNoThreadHere)
     ASSERT_FALSE(d.findings.empty());
     EXPECT_EQ(d.findings[0].id, "fork-held-lock");
     EXPECT_EQ(d.findings[0].severity, diagnosis::Severity::Error);
+}
+
+snapshot::Snapshot gilHeld(bool withNative, int holderSyscall)
+{
+    auto s = process(true);
+    auto holder = thread("device-poller", 1, true);
+    holder.holdsGil = true;
+    holder.syscall = holderSyscall;
+    holder.frames = {python("poll_device", 40)};
+    auto waiter = thread("ticker", 2, true);
+    waiter.holdsGil = false;
+    waiter.syscall = snapshot::kSysFutex;
+    waiter.frames = {python("spin", 28)};
+    if (withNative) {
+        holder.frames.insert(holder.frames.begin(), native("sleep", snapshot::NativeRole::None));
+        waiter.frames.insert(waiter.frames.begin(), native("take_gil", snapshot::NativeRole::GilWait));
+        waiter.status = snapshot::ThreadStatus::WaitingForGil;
+    }
+    s.threads = {holder, waiter};
+    return s;
+}
+
+TEST(HangRules, GilHeldAcrossABlockingCall)
+{
+    const int clockNanosleep = 230;
+    auto d = diagnosis::diagnose(gilHeld(true, clockNanosleep));
+    ASSERT_FALSE(d.findings.empty());
+    EXPECT_EQ(d.findings[0].id, "gil-held-blocking");
+    EXPECT_EQ(d.findings[0].severity, diagnosis::Severity::Error);
+    EXPECT_NE(d.findings[0].summary.find("clock_nanosleep"), std::string::npos);
+    // Without native frames the waiters are not proven.
+    d = diagnosis::diagnose(gilHeld(false, clockNanosleep));
+    ASSERT_FALSE(d.findings.empty());
+    EXPECT_EQ(d.findings[0].severity, diagnosis::Severity::Warning);
+    // A holder in futex may be handing the GIL over: nothing claimed.
+    for (const auto& id : ids(diagnosis::diagnose(gilHeld(true, snapshot::kSysFutex))))
+        EXPECT_NE(id, "gil-held-blocking");
 }
 
 }  // namespace
