@@ -9,11 +9,13 @@ there. Models the multiprocessing (fork start method) and os.fork() hangs
 of threaded programs (CPython warns about fork() with threads since 3.12):
 a module-level registry lock, here taken by a background refresher thread.
 
-The child commits its own truth (truth.<pid>.json) on the line before the
-with-block that blocks it. The parent waits for it, lets its refresher
-release the lock (the parent itself goes on fine), records the child's pid
-for the generator to core, and joins the child forever. Cored by SIGABRT
-(a CI timeout), parent and child, or kept alive for live tests.
+Two children: one started by multiprocessing's fork start method, one by
+a plain os.fork(). Each commits its own truth (truth.<pid>.json) on the
+line before the with-block that blocks it. The parent waits for them, lets
+its refresher release the lock (the parent itself goes on fine), records
+the children's pids for the generator to core, and joins the
+multiprocessing child forever. Cored by SIGABRT (a CI timeout), parent and
+children, or kept alive for live tests.
 """
 # corefile-capture: abort
 
@@ -39,13 +41,24 @@ def refresh_registry():
         forked.wait()
 
 
-def lookup():
+def lookup(fork_via="multiprocessing"):
     child = _truth.Truth("fork_held_lock", role="child")
     child.facts["lock"] = "registry_lock"
     child.facts["parent_pid"] = os.getppid()
+    child.facts["fork_via"] = fork_via
+    # What the threading module kept of the parent: 3.8-3.13 keep the
+    # forking thread's native id, 3.14+ update it after fork().
+    child.facts["threading_keeps_parent_native_id"] = threading.main_thread().native_id != os.getpid()
     child.commit()
     with registry_lock:
         pass
+
+
+def wait_for_truth(pid):
+    path = "%s.%d.json" % (truth.path[:-5], pid)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def main():
@@ -57,16 +70,20 @@ def main():
     holding.wait()
     process = multiprocessing.get_context("fork").Process(target=lookup, name="lookup-worker")
     process.start()
+    # The same with a plain os.fork(), as code that forks by itself does.
+    forked_pid = os.fork()
+    if forked_pid == 0:
+        lookup("os.fork")
+        os._exit(0)
     forked.set()
     refresher.join()
-    child_truth = "%s.%d.json" % (truth.path[:-5], process.pid)
-    deadline = time.monotonic() + 30
-    while not os.path.exists(child_truth) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.2)     # the child committed; let it reach its with-block
+    wait_for_truth(process.pid)
+    wait_for_truth(forked_pid)
+    time.sleep(0.2)     # the children committed; let them reach their with-blocks
     truth.facts["child_pid"] = process.pid
     truth.facts["child_name"] = process.name
-    truth.facts["core_pids"] = [process.pid]
+    truth.facts["os_fork_child_pid"] = forked_pid
+    truth.facts["core_pids"] = [process.pid, forked_pid]
     truth.facts["lock"] = "registry_lock"
     truth.facts["lock_held_by"] = refresher.name
     truth.facts["lock_held_by_native_id"] = refresher.native_id

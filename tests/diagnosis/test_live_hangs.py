@@ -8,16 +8,20 @@ proves the waiters. The findings are checked against the truth the
 scenario recorded, with the same checks as its cores:
 - exit_hang: exit-hang, an error naming both non-daemon threads where they
   are, the idle daemon thread not blamed, no deadlock;
-- fork_held_lock: the forked child (read by its own pid) is fork-held-lock,
-  an error naming the lock and the parent;
+- fork_held_lock: each forked child (read by its own pid; one made by
+  multiprocessing, one by os.fork()) is fork-held-lock, an error naming the
+  lock and the parent -- except an os.fork() child on 3.14+, where nothing
+  the child kept records the fork, and nothing is claimed;
 - gil_held_blocking: gil-held-blocking naming the holder and its sleep; a
   warning without native frames (waiters not proven), an error with them.
 """
 
 import argparse
+import os
 import sys
 
 from pyautopsy_testing import Mismatch, checks, cli, live
+from pyautopsy_testing.truthcheck import load_truth
 from test_diagnoses import (check_gil_held_blocking, expect_exit_hang, expect_first,  # beside this script
                             expect_fork_held_lock)
 
@@ -37,9 +41,14 @@ def child_truth(truth_path, pid):
     return "%s.%d.json" % (truth_path[:-5], pid)
 
 
-def check_fork_child(child_facts, report):
-    expect_fork_held_lock(report["diagnoses"], child_facts, True, "child")
-    return report["diagnoses"][0]["summary"]
+def child_facts(parent, child):
+    """The facts a forked child recorded (truth.<pid>.json beside the parent's, in its working directory)."""
+    return load_truth(os.path.join(os.readlink("/proc/%d/cwd" % parent), "truth.%d.json" % child))["facts"]
+
+
+def check_fork_child(facts, report):
+    expect_fork_held_lock(report["diagnoses"], facts, True, "child")
+    return report["diagnoses"][0]["summary"] if report["diagnoses"] else "nothing claimed"
 
 
 def check_gil(severity):
@@ -66,10 +75,11 @@ def main():
             failures += run_pid(args.pyautopsy, "%s/exit_hang pid" % name, proc.pid, [],
                                 lambda report: check_exit_hang(truth, report))
         with live.parked_scenario(args.python, "fork_held_lock") as (proc, truth):
-            child = truth["facts"]["child_pid"]
-            facts = dict(truth["facts"], parent_pid=proc.pid)
-            failures += run_pid(args.pyautopsy, "%s/fork_held_lock pid (child %d)" % (name, child), child, [],
-                                lambda report: check_fork_child(facts, report))
+            for key in ("child_pid", "os_fork_child_pid"):
+                child = truth["facts"][key]
+                facts = dict(child_facts(proc.pid, child), parent_pid=proc.pid)
+                failures += run_pid(args.pyautopsy, "%s/fork_held_lock pid (%s %d)" % (name, facts["fork_via"], child),
+                                    child, [], lambda report, f=facts: check_fork_child(f, report))
             failures += run_pid(args.pyautopsy, "%s/fork_held_lock pid (parent)" % name, proc.pid, [],
                                 lambda report: expect_fork_held_lock(report["diagnoses"], facts, True, "main")
                                 or "no fork finding for the parent")
