@@ -253,3 +253,38 @@ TEST(HangRules, GilHeldAcrossABlockingCall)
 }
 
 }  // namespace
+
+namespace {
+
+TEST(HangRules, FinalizationRaceCountsDroppedThreadsWaitingForTheGil)
+{
+    snapshot::Snapshot s;
+    s.target.kind = "core";
+    s.target.pid = 100;
+    snapshot::Signal sig;
+    sig.name = "SIGABRT";
+    sig.number = 6;
+    sig.senderPid = 100;    // abort() in a __del__ during finalization
+    s.target.signal = sig;
+    s.runtime.finalizing = true;
+    auto main = thread("MainThread", 1, false);
+    main.main = true;
+    main.crashed = true;
+    main.frames = {python("__del__", 57)};
+    s.threads.push_back(main);
+    // 3.14+: a daemon thread whose state finalization dropped, parked for
+    // good when it went back for the GIL; another whose OS thread does not say.
+    auto parked = thread("daemon-spinner-1", 2, true);
+    parked.threadStateAddress = 0;
+    parked.frames = {native("take_gil", snapshot::NativeRole::GilWait)};
+    s.threads.push_back(parked);
+    auto unknown = thread("daemon-spinner-2", 3, true);
+    unknown.threadStateAddress = 0;
+    s.threads.push_back(unknown);
+    auto d = diagnosis::diagnose(s);
+    ASSERT_FALSE(d.findings.empty());
+    EXPECT_EQ(d.findings[0].id, "finalization-race");
+    EXPECT_NE(d.findings[0].summary.find("(1 of them without a thread state, waiting for the GIL)"), std::string::npos);
+}
+
+}  // namespace
