@@ -237,6 +237,21 @@ def expect_gil_held_blocking(diags, facts, applicable, role):
     check_gil_held_blocking(expect_first(diags, "gil-held-blocking"), facts, "error")
 
 
+def check_blocked_event_loop(f, facts, severity):
+    if f["severity"] != severity:
+        raise Mismatch("blocked-event-loop is %s, expected %s" % (f["severity"], severity))
+    if '"%s"' % facts["blocked_task"] not in f["summary"]:
+        raise Mismatch("the blocked task %s is not named: %s" % (facts["blocked_task"], f["summary"]))
+    starved = [e["text"] for e in f["evidence"] if e["kind"] == "task"]
+    want = ", ".join('"%s"' % n for n in facts["starved_tasks"])
+    if len(starved) != 1 or not starved[0].endswith(": " + want):
+        raise Mismatch("starved tasks %s, expected %s" % (starved, want))
+
+
+def expect_blocked_event_loop(diags, facts, applicable, role):
+    check_blocked_event_loop(expect_first(diags, "blocked-event-loop"), facts, "error")
+
+
 EXPECTED = {
     "threads_abort": expect_no_errors,
     "locals_zoo": expect_no_errors,
@@ -253,6 +268,7 @@ EXPECTED = {
     "exit_hang": expect_exit_hang,
     "fork_held_lock": expect_fork_held_lock,
     "gil_held_blocking": expect_gil_held_blocking,
+    "blocked_event_loop": expect_blocked_event_loop,
 }
 
 

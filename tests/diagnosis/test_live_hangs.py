@@ -13,7 +13,9 @@ scenario recorded, with the same checks as its cores:
   lock and the parent -- except an os.fork() child on 3.14+, where nothing
   the child kept records the fork, and nothing is claimed;
 - gil_held_blocking: gil-held-blocking naming the holder and its sleep; a
-  warning without native frames (waiters not proven), an error with them.
+  warning without native frames (waiters not proven), an error with them;
+- blocked_event_loop: blocked-event-loop naming the task that blocked and
+  the task it starves, a warning (a live call may yet return).
 """
 
 import argparse
@@ -22,8 +24,8 @@ import sys
 
 from pyautopsy_testing import Mismatch, checks, cli, live
 from pyautopsy_testing.truthcheck import load_truth
-from test_diagnoses import (check_gil_held_blocking, expect_exit_hang, expect_first,  # beside this script
-                            expect_fork_held_lock)
+from test_diagnoses import (check_blocked_event_loop, check_gil_held_blocking, expect_exit_hang,  # beside
+                            expect_first, expect_fork_held_lock)                                  # this script
 
 
 def no_contradiction(report, rule):
@@ -88,6 +90,11 @@ def main():
                 failures += run_pid(args.pyautopsy, "%s/gil_held_blocking pid %s" % (name, " ".join(extra)),
                                     proc.pid, extra, lambda report, s=severity: check_gil(s)(truth, report))
                 failures += checks.run("%s/gil_held_blocking afterwards" % name, lambda: live.ensure_running(proc))
+        with live.parked_scenario(args.python, "blocked_event_loop") as (proc, truth):
+            failures += run_pid(args.pyautopsy, "%s/blocked_event_loop pid" % name, proc.pid, [],
+                                lambda report: check_blocked_event_loop(
+                                    expect_first(report["diagnoses"], "blocked-event-loop"), truth["facts"], "warning")
+                                or report["diagnoses"][0]["summary"])
     except Mismatch as e:
         checks.fail("%s live hangs" % name, e)
         failures += 1

@@ -288,3 +288,51 @@ TEST(HangRules, FinalizationRaceCountsDroppedThreadsWaitingForTheGil)
 }
 
 }  // namespace
+
+namespace {
+
+snapshot::Snapshot loopBlockedIn(bool blocked)
+{
+    auto s = process(true);
+    auto main = thread("MainThread", 1, false);
+    main.main = true;
+    main.frames = {python("handle_request", 37)};
+    if (blocked) main.syscall = 230;    // clock_nanosleep: time.sleep() in a coroutine
+    s.threads.push_back(main);
+    snapshot::EventLoop loop;
+    loop.address = 0xe000;
+    loop.type = "_UnixSelectorEventLoop";
+    loop.threadId = 1;
+    snapshot::AsyncTask handler;
+    handler.address = 0xe100;
+    handler.name = "handler";
+    handler.state = "pending";
+    handler.running = true;
+    snapshot::AsyncTask outer;
+    outer.address = 0xe200;
+    outer.name = "Task-1";
+    outer.state = "pending";
+    outer.awaits = {0xe100};            // waits for the handler anyway: not starved
+    snapshot::AsyncTask heartbeat;
+    heartbeat.address = 0xe300;
+    heartbeat.name = "heartbeat";
+    heartbeat.state = "pending";
+    loop.tasks = {handler, outer, heartbeat};
+    s.asyncio.loops.push_back(loop);
+    return s;
+}
+
+TEST(HangRules, BlockedEventLoopNamesTheTaskAndWhomItStarves)
+{
+    auto d = diagnosis::diagnose(loopBlockedIn(true));
+    ASSERT_FALSE(d.findings.empty());
+    const auto& f = d.findings[0];
+    EXPECT_EQ(f.id, "blocked-event-loop");
+    EXPECT_EQ(f.severity, diagnosis::Severity::Error);
+    EXPECT_NE(f.summary.find("task \"handler\""), std::string::npos);
+    EXPECT_EQ(f.evidence.back().text, "1 pending task of this loop cannot run until it returns: \"heartbeat\"");
+    // A loop thread not proven blocked may be running the task: nothing claimed.
+    EXPECT_TRUE(diagnosis::diagnose(loopBlockedIn(false)).findings.empty());
+}
+
+}  // namespace
