@@ -46,8 +46,8 @@ def lookup(fork_via="multiprocessing"):
     child.facts["lock"] = "registry_lock"
     child.facts["parent_pid"] = os.getppid()
     child.facts["fork_via"] = fork_via
-    # What the threading module kept of the parent: 3.8-3.13 keep the
-    # forking thread's native id, 3.14+ update it after fork().
+    # What the threading module kept of the parent: 3.8 to 3.13.0 keep the
+    # forking thread's native id, 3.13.18 and 3.14+ update it after fork().
     child.facts["threading_keeps_parent_native_id"] = threading.main_thread().native_id != os.getpid()
     child.commit()
     with registry_lock:

@@ -203,7 +203,7 @@ def expect_fork_held_lock(diags, facts, applicable, role):
             raise Mismatch("the parent is diagnosed with %s" % [d["id"] for d in diags])
         return
     if facts.get("fork_via") == "os.fork" and not facts["threading_keeps_parent_native_id"]:
-        # 3.14+: nothing the child kept says it was forked; nothing is claimed.
+        # 3.13.18, 3.14+: nothing the child kept says it was forked; nothing is claimed.
         if any(d["id"] == "fork-held-lock" for d in diags):
             raise Mismatch("fork-held-lock claimed without a record of the fork")
         return

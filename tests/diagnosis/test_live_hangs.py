@@ -10,7 +10,7 @@ scenario recorded, with the same checks as its cores:
   are, the idle daemon thread not blamed, no deadlock;
 - fork_held_lock: each forked child (read by its own pid; one made by
   multiprocessing, one by os.fork()) is fork-held-lock, an error naming the
-  lock and the parent -- except an os.fork() child on 3.14+, where nothing
+  lock and the parent -- except an os.fork() child on 3.13.18 and 3.14+, where nothing
   the child kept records the fork, and nothing is claimed;
 - gil_held_blocking: gil-held-blocking naming the holder and its sleep; a
   warning without native frames (waiters not proven), an error with them;
@@ -37,10 +37,6 @@ def check_exit_hang(truth, report):
     expect_exit_hang(report["diagnoses"], truth["facts"], True, "live")
     no_contradiction(report, "exit-hang")
     return report["diagnoses"][0]["summary"]
-
-
-def child_truth(truth_path, pid):
-    return "%s.%d.json" % (truth_path[:-5], pid)
 
 
 def child_facts(parent, child):

@@ -6,8 +6,9 @@
 //   the parent, and the main thread's stack still holds the parent's call of
 //   os.fork() in Popen._launch (popen_fork.py) -- a spawned child has neither
 //   that frame nor a copy of the parent's memory;
-// - threading, 3.8-3.13: the main Thread object keeps the native id it was
-//   given in the parent (3.14+ update it after fork()), so a main thread whose
+// - threading, 3.8 to 3.13.0 at least: the main Thread object keeps the
+//   native id it was given in the parent (3.13.18 and 3.14+ of the test bed
+//   update it after fork()), so a main thread whose
 //   recorded native id is not this process's pid -- the TID of any process's
 //   first thread -- was recorded in another process.
 // Nothing here guesses: without such a record, no origin is claimed.
