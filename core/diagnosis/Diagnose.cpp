@@ -26,11 +26,18 @@ Diagnosis diagnose(const snapshot::Snapshot& snapshot)
     rules.push_back(makeCrashInGcRule());
     rules.push_back(makeStackOverflowRule());
     rules.push_back(makeDeadlockRule());
+    rules.push_back(makeExitHangRule());
+    rules.push_back(makeForkHeldLockRule());
+    rules.push_back(makeGilHeldBlockingRule());
+    rules.push_back(makeBlockedEventLoopRule());
     rules.push_back(makeDanglingChildrenRule());
     rules.push_back(makeKilledPendingAtexitRule());
 
+    // Causes first (errors, then warnings), then consequences of how the
+    // process ended, then the rest: the first finding answers "why".
     struct Ranked {
         Finding finding;
+        int tier;
         std::size_t priority;
     };
     std::vector<Ranked> ranked;
@@ -44,13 +51,18 @@ Diagnosis diagnose(const snapshot::Snapshot& snapshot)
             out.notAnalysed.push_back({rules[i]->id(), std::string("internal error: ") + e.what()});
             continue;
         }
-        if (outcome.notAnalysed) out.notAnalysed.push_back({rules[i]->id(), *outcome.notAnalysed});
+        std::erase_if(outcome.findings, [](const Finding& f) { return f.evidence.empty(); });  // none without evidence
+        // A rule that made a finding did analyse: a "not analysed" line beside
+        // it would contradict it (its caveats belong in its evidence).
+        if (outcome.notAnalysed && outcome.findings.empty())
+            out.notAnalysed.push_back({rules[i]->id(), *outcome.notAnalysed});
         for (auto& finding : outcome.findings) {
-            if (finding.evidence.empty()) continue;     // no finding without evidence
-            ranked.push_back({std::move(finding), i});
+            const int tier = finding.severity == Severity::Info ? 3 : rules[i]->consequence() ? 2 : 1;
+            ranked.push_back({std::move(finding), tier, i});
         }
     }
     std::stable_sort(ranked.begin(), ranked.end(), [](const Ranked& a, const Ranked& b) {
+        if (a.tier != b.tier) return a.tier < b.tier;
         if (a.finding.severity != b.finding.severity) return a.finding.severity < b.finding.severity;
         return a.priority < b.priority;
     });

@@ -27,6 +27,10 @@ public:
     virtual ~Rule() = default;
     virtual const char* id() const = 0;
     virtual RuleOutcome evaluate(const snapshot::Snapshot& snapshot) const = 0;
+    // True for a rule whose findings say what followed from how the process
+    // ended (killed with atexit callbacks pending), not why it failed: they
+    // are shown after the causes of every severity but info.
+    virtual bool consequence() const { return false; }
 };
 
 // The rules, in priority order (Diagnose.cpp). One file each.
@@ -36,6 +40,10 @@ std::unique_ptr<Rule> makeFinalizationRaceRule();
 std::unique_ptr<Rule> makeCrashInGcRule();
 std::unique_ptr<Rule> makeStackOverflowRule();
 std::unique_ptr<Rule> makeDeadlockRule();
+std::unique_ptr<Rule> makeExitHangRule();
+std::unique_ptr<Rule> makeForkHeldLockRule();
+std::unique_ptr<Rule> makeGilHeldBlockingRule();
+std::unique_ptr<Rule> makeBlockedEventLoopRule();
 std::unique_ptr<Rule> makeDanglingChildrenRule();
 std::unique_ptr<Rule> makeKilledPendingAtexitRule();
 

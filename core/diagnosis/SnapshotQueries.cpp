@@ -1,5 +1,8 @@
 #include "diagnosis/SnapshotQueries.h"
 
+#include "diagnosis/LockQueries.h"
+#include "snapshot/Syscalls.h"
+
 #include <fmt/format.h>
 
 namespace pyautopsy::diagnosis {
@@ -67,6 +70,46 @@ std::string frameText(const snapshot::Frame& f)
     }
     return fmt::format("{} ({}:{})", f.qualname.value_or(f.function), f.file,
                        f.line ? std::to_string(*f.line) : std::string("?"));
+}
+
+bool inThreadingShutdown(const snapshot::Thread& t)
+{
+    if (findNative(t, {NativeRole::ThreadShutdown})) return true;
+    // Without native frames: threading._shutdown is the outermost Python
+    // frame, called by the interpreter itself once the program ended.
+    for (auto it = t.frames.rbegin(); it != t.frames.rend(); ++it) {
+        if (it->kind != snapshot::FrameKind::Python) continue;
+        const auto& file = it->file;
+        return it->function == "_shutdown" && file.size() >= 12 && file.compare(file.size() - 12, 12, "threading.py") == 0;
+    }
+    return false;
+}
+
+std::optional<std::string> blockedIn(const snapshot::Snapshot& s, const snapshot::Thread& t)
+{
+    if (t.waitsFor) return "waiting for " + lockText(s, t.waitsFor->lock);
+    if (findNative(t, {NativeRole::LockWait}) && !findNative(t, {NativeRole::GilWait})) return "waiting for a lock";
+    if (t.syscall) {
+        auto name = snapshot::syscallName(*t.syscall);
+        if (name && *name != "write" && *name != "kill" && *name != "tgkill")
+            return fmt::format("asleep in the system call {}", *name);
+    }
+    return std::nullopt;
+}
+
+std::string pythonStackText(const snapshot::Thread& t, std::size_t count)
+{
+    std::vector<std::string> parts;
+    for (const auto& f : t.frames) {
+        if (f.kind != snapshot::FrameKind::Python) continue;
+        if (parts.size() == count) {
+            parts.push_back("...");
+            break;
+        }
+        parts.push_back(frameText(f));
+    }
+    if (parts.empty()) return "no Python frames";
+    return fmt::format("{}", fmt::join(parts, ", called from "));
 }
 
 std::string threadLabel(const snapshot::Thread& t)

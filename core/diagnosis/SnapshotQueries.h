@@ -40,6 +40,18 @@ std::string frameText(const snapshot::Frame& frame);
 // `"name" (native 1234)`, or the ident when the thread has no name.
 std::string threadLabel(const snapshot::Thread& thread);
 
+// The main thread finished the program and waits in threading._shutdown()
+// (called by Py_FinalizeEx) for the non-daemon threads to end.
+bool inThreadingShutdown(const snapshot::Thread& thread);
+
+// What a thread is blocked in, when the snapshot proves it blocked: a lock
+// wait (native frames or the lock its frame acquires) or a system call that
+// sleeps ("the system call read"); nullopt for a thread that may be running.
+std::optional<std::string> blockedIn(const snapshot::Snapshot& snapshot, const snapshot::Thread& thread);
+
+// "f (file:line), called from g (file:line), ..." for the innermost `count` Python frames.
+std::string pythonStackText(const snapshot::Thread& thread, std::size_t count);
+
 // Evidence about a thread, with its ids filled in.
 Evidence threadEvidence(const snapshot::Thread& thread, std::string kind, std::string text);
 Evidence frameEvidence(const snapshot::Thread& thread, const snapshot::Frame& frame, std::string text);

@@ -231,6 +231,16 @@ nlohmann::json toJson(const snapshot::Snapshot& s, const diagnosis::Diagnosis& d
     } else {
         target["signal"] = nullptr;
     }
+    if (s.forkedFrom) {
+        const auto& origin = *s.forkedFrom;
+        target["forked_from"] = {{"parent_pid", orNull(origin.parentPid)},
+                                 {"forking_thread_native_id", orNull(origin.forkingThreadNativeId)},
+                                 {"process_name", orNull(origin.processName)},
+                                 {"fork_call", orNull(origin.forkCall)},
+                                 {"how", origin.how}};
+    } else {
+        target["forked_from"] = nullptr;
+    }
     j["target"] = std::move(target);
 
     j["python"] = {{"version", s.python.version},

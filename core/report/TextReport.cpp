@@ -52,6 +52,13 @@ std::string formatProcessHeader(const snapshot::Snapshot& s, const TextOptions& 
     out += "\n";
     if (!s.target.command.empty()) out += fmt::format("Command: {}\n", s.target.command);
     out += fmt::format("Python {}{}\n", s.python.version, s.python.debug ? " (debug build)" : "");
+    if (s.forkedFrom) {
+        const auto& origin = *s.forkedFrom;
+        out += fmt::format("Forked from {}{}\n",
+                           origin.parentPid ? fmt::format("pid {}", *origin.parentPid) : std::string("its parent"),
+                           origin.processName ? fmt::format(" (multiprocessing \"{}\")", *origin.processName)
+                                              : std::string());
+    }
     if (s.target.signal) {
         const auto& sig = *s.target.signal;
         bool stopped = sig.name == "SIGSTOP" || sig.name == "SIGTSTP" || sig.name == "SIGTRAP";

@@ -8,6 +8,7 @@
 #include "runtime/state/TraceHooks.h"
 #include "runtime/stdlib/AsyncioReader.h"
 #include "runtime/stdlib/ChildProcessReader.h"
+#include "runtime/stdlib/ForkOriginReader.h"
 #include "runtime/stdlib/ThreadLocks.h"
 #include "runtime/stdlib/ThreadingState.h"
 #include "runtime/threads/FrameWalker.h"
@@ -245,6 +246,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             mainInterpreter = main;
     }
     snap.runtime = readProcessRuntimeState(reader);
+    std::optional<std::pair<std::uint64_t, ThreadingState>> mainThreading;   // for the fork origin
 
     for (std::uint64_t interp : interps) {
         snapshot::Interpreter info;
@@ -292,7 +294,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             addTidsFromThreadControlBlocks(memory, target, pthreads, tids);
         }
 
-        const ThreadingState threading = readThreadingState(reader, interp);
+        ThreadingState threading = readThreadingState(reader, interp);
         snap.warnings.insert(snap.warnings.end(), threading.notes.begin(), threading.notes.end());
         for (std::uint64_t ts : tstates) {
             snapshot::Thread thread;
@@ -331,6 +333,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             snap.threads.push_back(std::move(thread));
         }
         addThreadsKnownOnlyToThreading(threading, info.id, snap.threads);
+        if (info.main) mainThreading = {interp, std::move(threading)};
         readAsyncio(reader, walker, interp, info.id, tstates, snap.asyncio);
     }
     // Before native frames: the lock a thread waits for is its innermost Python frame's call.
@@ -340,6 +343,8 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
     for (auto& thread : snap.threads) thread.status = statusFromRuntime(thread);
     addSingletonRefcounts(reader, modules, interps.empty() ? 0 : interps.front(), snap.threads, snap.runtime);
     snap.children = readChildProcesses(reader, target, interps);
+    if (mainThreading)
+        snap.forkedFrom = readForkOrigin(reader, mainThreading->first, mainThreading->second, snap, snap.warnings);
     if (options.native || options.crashedThreadNative) {
         // Last, so that the native frames interleave with finished Python frames.
         MixedStackBuilder mixed(memory.target(), modules, rt.caps, options.limits);

@@ -8,6 +8,7 @@
 #include "snapshot/AsyncioState.h"
 #include "snapshot/ChildProcesses.h"
 #include "snapshot/CrashFacts.h"
+#include "snapshot/ForkOrigin.h"
 #include "snapshot/Frame.h"
 #include "snapshot/Locks.h"
 #include "snapshot/ProcessState.h"
@@ -91,6 +92,7 @@ struct Snapshot {
     RuntimeState runtime;                   // finalization flags, singleton refcounts
     CrashFacts crash;                       // fatal error message, freed objects in registers
     ChildProcesses children;                // child processes and the multiprocessing.Process owning each
+    std::optional<ForkOrigin> forkedFrom;   // the process is a fork() child of a Python parent
     std::vector<Interpreter> interpreters;
     std::vector<Thread> threads;            // every interpreter's threads, main interpreter first
     AsyncioState asyncio;                   // event loops and their tasks

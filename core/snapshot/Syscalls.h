@@ -11,6 +11,10 @@
 namespace pyautopsy::snapshot {
 
 inline constexpr int kSysFutex = 202;   // every lock, semaphore and condition wait ends here
+// A sleep with a timeout (nanosleep, poll, a timed futex) that a stop
+// interrupted -- a debugger's, or an earlier `pyautopsy pid` -- goes on in
+// restart_syscall once the process runs again.
+inline constexpr int kSysRestart = 219;
 
 // The name of system call `number` (arch/x86/entry/syscalls/syscall_64.tbl),
 // for the calls threads block in; nullopt for others.
@@ -19,7 +23,8 @@ inline std::optional<std::string> syscallName(int number)
     static constexpr std::pair<int, const char*> kNames[] = {
         {0, "read"},          {1, "write"},       {7, "poll"},       {23, "select"},   {34, "pause"},
         {35, "nanosleep"},    {43, "accept"},     {45, "recvfrom"},  {47, "recvmsg"},  {61, "wait4"},
-        {62, "kill"},         {kSysFutex, "futex"}, {230, "clock_nanosleep"}, {232, "epoll_wait"},
+        {62, "kill"},         {kSysFutex, "futex"}, {kSysRestart, "restart_syscall"},
+        {230, "clock_nanosleep"}, {232, "epoll_wait"},
         {234, "tgkill"},      {247, "waitid"},    {270, "pselect6"}, {271, "ppoll"},   {281, "epoll_pwait"},
         {288, "accept4"},     {441, "epoll_pwait2"},
     };

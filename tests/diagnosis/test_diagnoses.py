@@ -169,6 +169,89 @@ def expect_dangling_children(diags, facts, applicable, role):
                                                                evidence_text(f)))
 
 
+def thread_evidence(finding, ident):
+    return [e for e in finding["evidence"] if e.get("thread_id") == ident]
+
+
+def expect_exit_hang(diags, facts, applicable, role):
+    """The two non-daemon threads named, each where it is; the idle daemon
+    thread not blamed; no deadlock claimed; in the core (killed by SIGABRT,
+    as a CI timeout does; role "live" for a live process) the atexit callback
+    the kill skipped reported after the hang, not before it."""
+    f = expect_first(diags, "exit-hang")
+    if f["severity"] != "error":
+        raise Mismatch("exit-hang is %s, expected error (both threads are blocked)" % f["severity"])
+    for name, want in sorted(facts["hung_threads"].items()):
+        named = [e for e in thread_evidence(f, want["ident"]) if "non-daemon thread" in e["text"]]
+        if not named or '"%s"' % name not in named[0]["text"] or want["function"] not in named[0]["text"]:
+            raise Mismatch("%s is not named with %s: %s" % (name, want["function"], evidence_text(f)))
+    for daemon in facts["daemon_threads"]:
+        if any('non-daemon thread "%s"' % daemon in e["text"] for e in f["evidence"]):
+            raise Mismatch("the idle daemon thread %s is blamed" % daemon)
+    if any(d["id"] == "deadlock" for d in diags):
+        raise Mismatch("a deadlock is claimed for threads that only wait at exit")
+    killed = [d for d in diags if d["id"] == "killed-pending-atexit"]
+    if role != "live" and (not killed or "save_results" not in evidence_text(killed[0])):
+        raise Mismatch("the atexit callback save_results, skipped by the kill, is not reported")
+
+
+def expect_fork_held_lock(diags, facts, applicable, role):
+    """The child waits for the lock its parent's thread held at the fork;
+    the parent, which goes on fine, is not said to be a fork child."""
+    if role != "child":
+        if any(d["id"] in ("fork-held-lock", "deadlock") for d in diags):
+            raise Mismatch("the parent is diagnosed with %s" % [d["id"] for d in diags])
+        return
+    if facts.get("fork_via") == "os.fork" and not facts["threading_keeps_parent_native_id"]:
+        # 3.13.18, 3.14+: nothing the child kept says it was forked; nothing is claimed.
+        if any(d["id"] == "fork-held-lock" for d in diags):
+            raise Mismatch("fork-held-lock claimed without a record of the fork")
+        return
+    f = expect_first(diags, "fork-held-lock")
+    if f["severity"] != "error":
+        raise Mismatch("fork-held-lock is %s, expected error (the waiter is the child's only thread)" % f["severity"])
+    if not any(e["kind"] == "lock" and e.get("value") == facts["lock"] for e in f["evidence"]):
+        raise Mismatch("the lock %s is not named: %s" % (facts["lock"], evidence_text(f)))
+    # The parent's pid, or (a plain os.fork() child whose parent is gone, as
+    # in the core: the kernel's ppid is no longer it) the native id of the
+    # parent's thread that forked, its main thread, whose TID is its pid.
+    if not any((e["kind"] == "process" and e.get("value") == str(facts["parent_pid"])) or
+               (e["kind"] == "thread" and e.get("native_id") == facts["parent_pid"]) for e in f["evidence"]):
+        raise Mismatch("the parent %d is not named: %s" % (facts["parent_pid"], evidence_text(f)))
+    if "lookup (" not in f["summary"] and "lookup" not in evidence_text(f):
+        raise Mismatch("where the child waits (lookup) is not named: %s" % f["summary"])
+
+
+def check_gil_held_blocking(f, facts, severity):
+    if f["severity"] != severity:
+        raise Mismatch("gil-held-blocking is %s, expected %s" % (f["severity"], severity))
+    held = thread_evidence(f, facts["holder_ident"])
+    if not held or "holds the GIL" not in held[0]["text"] or "sleep" not in held[0]["text"]:
+        raise Mismatch("the holder %s and its sleep are not named: %s" % (facts["holder"], evidence_text(f)))
+    waiting = [e.get("value") for e in f["evidence"] if e["kind"] == "thread" and "holds the GIL" not in e["text"]]
+    if sorted(waiting) != sorted(facts["waiters"]):
+        raise Mismatch("waiters %s, expected %s" % (waiting, facts["waiters"]))
+
+
+def expect_gil_held_blocking(diags, facts, applicable, role):
+    check_gil_held_blocking(expect_first(diags, "gil-held-blocking"), facts, "error")
+
+
+def check_blocked_event_loop(f, facts, severity):
+    if f["severity"] != severity:
+        raise Mismatch("blocked-event-loop is %s, expected %s" % (f["severity"], severity))
+    if '"%s"' % facts["blocked_task"] not in f["summary"]:
+        raise Mismatch("the blocked task %s is not named: %s" % (facts["blocked_task"], f["summary"]))
+    starved = [e["text"] for e in f["evidence"] if e["kind"] == "task"]
+    want = ", ".join('"%s"' % n for n in facts["starved_tasks"])
+    if len(starved) != 1 or not starved[0].endswith(": " + want):
+        raise Mismatch("starved tasks %s, expected %s" % (starved, want))
+
+
+def expect_blocked_event_loop(diags, facts, applicable, role):
+    check_blocked_event_loop(expect_first(diags, "blocked-event-loop"), facts, "error")
+
+
 EXPECTED = {
     "threads_abort": expect_no_errors,
     "locals_zoo": expect_no_errors,
@@ -182,6 +265,10 @@ EXPECTED = {
     "deadlock": expect_deadlock,
     "sigterm_pending_atexit": expect_killed_pending_atexit,
     "hung_child": expect_dangling_children,
+    "exit_hang": expect_exit_hang,
+    "fork_held_lock": expect_fork_held_lock,
+    "gil_held_blocking": expect_gil_held_blocking,
+    "blocked_event_loop": expect_blocked_event_loop,
 }
 
 

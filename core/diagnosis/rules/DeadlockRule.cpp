@@ -6,7 +6,7 @@
 // who holds it come from the snapshot's lock facts (open with-blocks, RLock
 // owners; runtime/stdlib/ThreadLocks.h): the finding names the cycle when they close
 // one, and says so where a holder is not known (a plain acquire() leaves no
-// trace of its owner).
+// trace of its owner). A proven cycle is an error even in a live process.
 #include "diagnosis/LockQueries.h"
 #include "diagnosis/Rule.h"
 #include "diagnosis/SnapshotQueries.h"
@@ -215,9 +215,20 @@ public:
             f.evidence.push_back(std::move(owners));
         }
 
-        f.severity = end == Ending::Running ? Severity::Warning : Severity::Error;
+        const auto cycle = cycleText(s, lockWaiters);
+        // A main thread in threading._shutdown() waits for non-daemon threads
+        // at exit: without a cycle among the waiters, that is exit-hang's
+        // finding, and daemon threads idling on their locks are no deadlock.
+        if (const auto* main = mainThread(s); !cycle && main && inThreadingShutdown(*main)) {
+            outcome.notAnalysed.reset();
+            return outcome;
+        }
+        // A cycle is read from proven facts only (each waiter's lock, each
+        // lock's one holder), so it is a deadlock in a live process too; waits
+        // without one may still end while the process lives.
+        f.severity = cycle || end != Ending::Running ? Severity::Error : Severity::Warning;
         const char* joinTail = mainJoins ? "; the main thread waits for them to finish" : "";
-        if (auto cycle = cycleText(s, lockWaiters)) {
+        if (cycle) {
             f.summary = fmt::format("Deadlock: {}{}.", *cycle, joinTail);
         } else {
             f.summary = fmt::format("Deadlock: {} wait on locks and no thread runs to release them{}.",

@@ -11,6 +11,11 @@
 namespace pyautopsy::diagnosis {
 namespace {
 
+bool waitsForGil(const snapshot::Thread& t)
+{
+    return t.status == snapshot::ThreadStatus::WaitingForGil || findNative(t, {NativeRole::GilWait}).has_value();
+}
+
 bool anyFinalizingFlag(const snapshot::Snapshot& s)
 {
     if (s.runtime.finalizing.value_or(false)) return true;
@@ -54,9 +59,13 @@ public:
         const auto stage = stageOf(*finalizer);
         if (!flag && !stage) return outcome;
         // A hang counts only when the finalizing thread is stuck in finalization
-        // itself, and not on a child process (dangling-children says that).
+        // itself, and not on a child process (dangling-children says that) or
+        // on the program's own threads (exit-hang).
         if (end != Ending::Crashed && !stage) return outcome;
         if (end != Ending::Crashed) {
+            // Waiting in threading._shutdown() for non-daemon threads is not a
+            // race: the program waits for its own threads (exit-hang says so).
+            if (inThreadingShutdown(*finalizer)) return outcome;
             if (auto py = innermostPython(*finalizer);
                 py && finalizer->frames[*py].file.find("multiprocessing") != std::string::npos)
                 return outcome;
@@ -86,31 +95,44 @@ public:
                                                            frameText(finalizer->frames[*py]))));
 
         std::vector<std::string> others;
+        std::size_t droppedWaiting = 0;
         for (const auto& t : s.threads) {
             if (&t == finalizer) continue;
             if (t.threadStateAddress == 0 && !t.threadId) continue;  // C threads: not Python's
             std::string what = t.daemon.value_or(false) ? "daemon thread" : "thread";
             std::string doing;
             if (auto py = innermostPython(t)) doing = fmt::format(", running {}", frameText(t.frames[*py]));
-            else if (t.threadStateAddress == 0) doing = ", dropped by the interpreter (no thread state) while its "
-                                                        "OS thread may still run";
+            else if (t.threadStateAddress == 0 && waitsForGil(t)) {
+                // Its state was dropped at finalization, and its OS thread
+                // went back for the GIL: CPython ends or parks such a thread
+                // when it gets it, so it never runs Python again.
+                doing = ", dropped by the interpreter (no thread state) and waiting for the GIL, which it can never "
+                        "use again";
+                ++droppedWaiting;
+            } else if (t.threadStateAddress == 0) {
+                doing = ", dropped by the interpreter (no thread state) while its OS thread may still run";
+            }
             f.evidence.push_back(threadEvidence(t, "thread", fmt::format("{} {} is still alive{}", what,
                                                                          threadLabel(t), doing)));
             others.push_back(t.name ? *t.name : threadLabel(t));
         }
+        const std::string droppedTail =
+            droppedWaiting == 0 ? std::string()
+                                : fmt::format(" ({} of them without a thread state, waiting for the GIL)", droppedWaiting);
         if (end == Ending::Crashed) {
             f.severity = others.empty() ? Severity::Warning : Severity::Error;
             f.summary = others.empty()
                 ? fmt::format("The process crashed while the interpreter was finalizing{}.",
                               stage ? " (" + *stage + ")" : std::string())
                 : fmt::format("The process crashed while the interpreter was finalizing{}, with other threads "
-                              "still alive: {}.", stage ? " (" + *stage + ")" : std::string(),
-                              fmt::join(others, ", "));
+                              "still alive: {}{}.", stage ? " (" + *stage + ")" : std::string(),
+                              fmt::join(others, ", "), droppedTail);
         } else {
             f.severity = Severity::Warning;
             f.summary = fmt::format("The process hangs in interpreter finalization ({}){}.", *stage,
                                     others.empty() ? std::string()
-                                                   : fmt::format(" with threads still alive: {}", fmt::join(others, ", ")));
+                                                   : fmt::format(" with threads still alive: {}{}", fmt::join(others, ", "),
+                                                                 droppedTail));
         }
         f.advice = "Do not leave daemon threads running Python at exit: give them a stop event and join them "
                    "(or use non-daemon threads), and keep __del__ methods and atexit callbacks from touching "

@@ -24,6 +24,9 @@ bool isPoolWorker(const snapshot::Snapshot& s)
 class KilledPendingAtexitRule final : public Rule {
 public:
     const char* id() const override { return "killed-pending-atexit"; }
+    // A hung process killed by a CI timeout: the hang is the cause, the lost
+    // callbacks what followed.
+    bool consequence() const override { return true; }
 
     RuleOutcome evaluate(const snapshot::Snapshot& s) const override
     {
@@ -39,10 +42,16 @@ public:
             outcome.notAnalysed = "the atexit callbacks could not be read";
             return outcome;
         }
-        if (atexit->status != snapshot::AtexitStatus::Pending || atexit->callbacks.empty()) return outcome;
+        const snapshot::Thread* main = mainThread(s);
+        // 3.12+ set interp->finalizing before threading._shutdown(), which runs
+        // before the callbacks: a main thread still in it has called none.
+        const bool beforeCallbacks = atexit->status == snapshot::AtexitStatus::Calling && main &&
+                                     inThreadingShutdown(*main);
+        if ((atexit->status != snapshot::AtexitStatus::Pending && !beforeCallbacks) || atexit->callbacks.empty())
+            return outcome;
         // <= 3.11 keep the list until every callback returned: a main thread
         // inside one is calling them, not leaving them pending.
-        if (const auto* main = mainThread(s)) {
+        if (main) {
             if (findNative(*main, {NativeRole::AtexitCall})) return outcome;
             for (const auto& fr : main->frames)
                 if (fr.kind == snapshot::FrameKind::Python && fr.function == "_exit_function") return outcome;
