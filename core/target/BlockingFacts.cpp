@@ -1,5 +1,7 @@
 #include "target/BlockingFacts.h"
 
+#include "target/ProcFile.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,14 +14,6 @@
 
 namespace pyautopsy::target {
 namespace {
-
-std::string readSmallFile(const std::string& path)
-{
-    std::ifstream in(path);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 std::vector<int> numericEntries(const std::string& directory, std::size_t bound)
 {
@@ -68,7 +62,7 @@ BlockingFacts readBlockingFacts(int pid, const Limits& limits)
     BlockingFacts facts;
     const std::string proc = fmt::format("/proc/{}", pid);
     for (int tid : numericEntries(proc + "/task", limits.maxThreadsPerInterpreter)) {
-        if (auto call = parseSyscall(tid, readSmallFile(fmt::format("{}/task/{}/syscall", proc, tid))))
+        if (auto call = parseSyscall(tid, readProcFile(fmt::format("{}/task/{}/syscall", proc, tid))))
             facts.threads.push_back(*call);
     }
     for (int fd : numericEntries(proc + "/fd", limits.maxFileDescriptors)) {
@@ -77,7 +71,7 @@ BlockingFacts readBlockingFacts(int pid, const Limits& limits)
         unsigned long long inode = 0;
         if (n <= 0 || std::sscanf(link, "pipe:[%llu]", &inode) != 1) continue;
         // fdinfo "flags:" is octal; the access mode is its low two bits.
-        std::istringstream info(readSmallFile(fmt::format("{}/fdinfo/{}", proc, fd)));
+        std::istringstream info(readProcFile(fmt::format("{}/fdinfo/{}", proc, fd)));
         std::string key, value;
         unsigned long flags = O_RDONLY;
         while (info >> key >> value) {

@@ -2,6 +2,7 @@
 
 #include "support/Error.h"
 #include "support/Limits.h"
+#include "target/ProcFile.h"
 #include "target/ProcMaps.h"
 #include "target/ProcessList.h"
 #include "target/ProcessMemory.h"
@@ -17,14 +18,6 @@
 namespace pyautopsy::target {
 
 namespace {
-
-std::string readWholeFile(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 std::string trimNewline(std::string text)
 {
@@ -68,7 +61,7 @@ std::unique_ptr<LiveProcessTarget> LiveProcessTarget::attach(int pid, const Live
     impl->maxStop = options.maxStop;
     if (options.stopThreads) impl->memory.reserveCache();
 
-    impl->mappings = parseProcMaps(readWholeFile(proc + "/maps"));
+    impl->mappings = parseProcMaps(readProcFile(proc + "/maps"));
     if (impl->mappings.empty())
         throw Error(ErrorKind::System, fmt::format("cannot attach to PID {}: cannot read {}/maps", pid, proc));
 
@@ -103,7 +96,7 @@ void LiveProcessTarget::Impl::listThreads()
     for (int tid : tids) {
         ThreadInfo thread;
         thread.tid = tid;
-        thread.name = trimNewline(readWholeFile(fmt::format("{}/task/{}/comm", proc, tid)));
+        thread.name = trimNewline(readProcFile(fmt::format("{}/task/{}/comm", proc, tid)));
         if (stopper) thread.registers = stopper->registers(tid);
         threads.push_back(std::move(thread));
     }

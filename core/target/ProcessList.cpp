@@ -1,5 +1,7 @@
 #include "target/ProcessList.h"
 
+#include "target/ProcFile.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -13,17 +15,9 @@
 namespace pyautopsy::target {
 namespace {
 
-std::string readWholeFile(const std::string& path)
-{
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 std::string commandLine(int pid)
 {
-    std::string command = readWholeFile(fmt::format("/proc/{}/cmdline", pid));
+    std::string command = readProcFile(fmt::format("/proc/{}/cmdline", pid));
     while (!command.empty() && (command.back() == '\0' || command.back() == '\n')) command.pop_back();
     std::replace(command.begin(), command.end(), '\0', ' ');
     return command;
@@ -34,7 +28,7 @@ std::set<int> childPids(int pid, std::size_t bound)
     std::set<int> pids;
     std::error_code ignored;
     for (const auto& entry : std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ignored)) {
-        std::istringstream list(readWholeFile(entry.path().string() + "/children"));
+        std::istringstream list(readProcFile(entry.path().string() + "/children"));
         for (int child = 0; pids.size() < bound && list >> child;) pids.insert(child);
     }
     return pids;
@@ -45,7 +39,7 @@ std::set<int> childPids(int pid, std::size_t bound)
 std::optional<ProcessEntry> readProcessEntry(int pid)
 {
     // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses.
-    const std::string stat = readWholeFile(fmt::format("/proc/{}/stat", pid));
+    const std::string stat = readProcFile(fmt::format("/proc/{}/stat", pid));
     const auto close = stat.rfind(')');
     if (close == std::string::npos) return std::nullopt;
     std::istringstream fields(stat.substr(close + 1));
