@@ -12,10 +12,9 @@ alive (os.abort() replaced by a parking call):
     awaits, and its coroutine stack frame by frame.
 """
 
-import argparse
 import sys
 
-from pyautopsy_testing import Mismatch, cores, scenario_runs, truthcheck
+from pyautopsy_testing import Mismatch, scenario_runs, truthcheck
 
 
 def compare(truth, report):
@@ -52,17 +51,5 @@ def compare(truth, report):
     return "%d tasks equal the truth" % checked
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("interpreter")
-    ap.add_argument("--python", required=True)
-    ap.add_argument("--pyautopsy", required=True)
-    ap.add_argument("--cache", default=cores.default_cache())
-    args = ap.parse_args()
-    failures = scenario_runs.run_core_and_live(args.interpreter, "asyncio_tasks", args.pyautopsy, args.cache,
-                                               args.python, compare)
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(scenario_runs.core_and_live_main("asyncio_tasks", compare))

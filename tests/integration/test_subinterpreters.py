@@ -11,10 +11,9 @@ call that thread the crashing one; the runner's main-interpreter thread
 state must show the call into the subinterpreter.
 """
 
-import argparse
 import sys
 
-from pyautopsy_testing import Mismatch, cores, scenario_runs, truthcheck
+from pyautopsy_testing import Mismatch, scenario_runs, truthcheck
 
 
 def compare(truth, report):
@@ -42,17 +41,5 @@ def compare(truth, report):
     return "%d frames in the subinterpreter equal the truth" % len(frames)
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("interpreter")
-    ap.add_argument("--python", required=True)
-    ap.add_argument("--pyautopsy", required=True)
-    ap.add_argument("--cache", default=cores.default_cache())
-    args = ap.parse_args()
-    failures = scenario_runs.run_core_and_live(args.interpreter, "subinterpreters", args.pyautopsy, args.cache,
-                                               args.python, compare)
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(scenario_runs.core_and_live_main("subinterpreters", compare))

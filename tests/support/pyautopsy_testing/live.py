@@ -165,12 +165,5 @@ def parked_scenario(python, scenario="threads_abort", runner=PARK_INSTEAD_OF_ABO
             time.sleep(0.3)
             yield proc, load_truth(truth_path)
         finally:
-            # Descendants first: once the parent is gone they are no longer listed.
-            for pid in descendants(proc.pid):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except OSError:
-                    pass
-            proc.kill()
-            proc.wait()
+            kill_tree(proc)
             proc.stderr.close()

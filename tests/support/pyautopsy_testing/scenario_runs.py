@@ -9,6 +9,8 @@ the scenario, runs pyautopsy, prints one "ok"/"FAIL" line per run, and kills
 what it started. Every function returns the number of failures.
 """
 
+import argparse
+
 from pyautopsy_testing import Mismatch, checks, cli, cores, live
 
 
@@ -56,3 +58,18 @@ def run_core_and_live(interpreter, scenario, pyautopsy, cache, python, check, ar
 
 def _label(where, args):
     return " ".join([where] + list(args))
+
+
+def core_and_live_main(scenario, check, args=()):
+    """The whole script of a test that checks one scenario from its core and
+    live with one check: its command line (INTERPRETER --python --pyautopsy
+    [--cache]) and its exit status."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("interpreter")
+    parser.add_argument("--python", required=True)
+    parser.add_argument("--pyautopsy", required=True)
+    parser.add_argument("--cache", default=cores.default_cache())
+    options = parser.parse_args()
+    failures = run_core_and_live(options.interpreter, scenario, options.pyautopsy, options.cache, options.python,
+                                 check, args)
+    return 1 if failures else 0
