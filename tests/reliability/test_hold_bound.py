@@ -104,8 +104,12 @@ def start_pyautopsy(binary, pid, hold_ms, extra=()):
     env = dict(os.environ)
     if hold_ms:
         env["PYAUTOPSY_TEST_HOLD_MS"] = str(hold_ms)
+    # A process group of its own, under ours in the same session, as a shell
+    # runs a job: the kernel discards a stop signal sent to an orphaned
+    # process group (the test's own may be one under CI), so Ctrl-Z's stop
+    # could not be observed there.
     return subprocess.Popen([binary, "pid", str(pid)] + list(extra), env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=os.setpgrp)
 
 
 def holding(binary, target, hold_ms):
