@@ -53,13 +53,21 @@ long detachThread(int tid, int signal)
     return ::ptrace(PTRACE_DETACH, tid, nullptr, reinterpret_cast<void*>(static_cast<std::intptr_t>(signal)));
 }
 
-// Async-signal-safe: atomics and the ptrace syscall only.
-void detachEverything()
+// Async-signal-safe: atomics and the ptrace syscall only. A thread that is
+// seized but not yet in its stop cannot be detached (PTRACE_DETACH needs a
+// stopped tracee): it keeps its slot, for a later detach, and is counted.
+int detachEverything()
 {
+    int stillHeld = 0;
     for (Slot& slot : g_slots) {
-        int tid = slot.tid.exchange(0);
-        if (tid > 0) detachThread(tid, slot.signal.load());
+        const int tid = slot.tid.exchange(0);
+        if (tid <= 0 || detachThread(tid, slot.signal.load()) == 0) continue;
+        // ESRCH: the thread is gone, or seized and not yet in its stop.
+        if (::kill(tid, 0) != 0) continue;   // gone
+        slot.tid.store(tid);
+        ++stillHeld;
     }
+    return stillHeld;
 }
 
 extern "C" void onTerminatingSignal(int signal)
@@ -77,8 +85,9 @@ extern "C" void onTerminatingSignal(int signal)
 extern "C" void onStopSignal(int signal)
 {
     const int savedErrno = errno;
-    detachEverything();
-    HoldWatchdog::disarmCurrent();   // nothing is held any more: a long stop is no reason to be killed
+    // Nothing held any more: a long stop is then no reason to be killed. A
+    // thread caught half-way into its stop stays held, so the guard stays armed.
+    if (detachEverything() == 0) HoldWatchdog::disarmCurrent();
     g_releasedByStopSignal.store(true);
     struct sigaction ours {};
     ::sigaction(signal, &g_previous[signal], &ours);
@@ -273,8 +282,11 @@ ProcessStopper::ProcessStopper(int pid, std::chrono::milliseconds maxStop) : m_p
         // Seize and interrupt all new threads first, then wait: they stop in parallel.
         std::vector<int> interrupted;
         for (int tid : fresh) {
+            // Registered before the seize, so that a signal handler sees every thread we may hold.
+            Slot* slot = registerThread(tid);
             if (seizeThread(tid) != 0) {
                 const int error = errno;
+                if (slot != nullptr) slot->tid.store(0);
                 if (error == ESRCH) continue;  // the thread exited meanwhile
                 // The kernel refuses a thread that is already exiting with EPERM.
                 if (error == EPERM && tid != pid && threadIsExiting(pid, tid)) continue;
@@ -283,7 +295,6 @@ ProcessStopper::ProcessStopper(int pid, std::chrono::milliseconds maxStop) : m_p
                 throw Error(ErrorKind::System, attachError(pid, tid, error));
             }
             seized.push_back(tid);
-            registerThread(tid);
             if (!m_firstInterrupt) {
                 m_cpuAtFirstInterrupt = threadCpuTime();
                 m_firstInterrupt = std::chrono::steady_clock::now();

@@ -59,6 +59,12 @@ def held(pid):
     return any(state in ("t", "T") or tracer != 0 for state, tracer in thread_states(pid).values())
 
 
+def fully_held(pid):
+    """Every thread stopped by its tracer: pyautopsy is past stopping them."""
+    states = thread_states(pid).values()
+    return bool(states) and all(state == "t" and tracer != 0 for state, tracer in states)
+
+
 def wait_until(predicate, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -115,7 +121,8 @@ def start_pyautopsy(binary, pid, hold_ms, extra=()):
 def holding(binary, target, hold_ms):
     """A pyautopsy that holds the target stopped (for hold_ms, by the test hook)."""
     tool = start_pyautopsy(binary, target.pid, hold_ms)
-    if not wait_until(lambda: held(target.pid), 10):
+    # Act once every thread is held: the cases test a hold, not a race with its start.
+    if not wait_until(lambda: fully_held(target.pid), 10):
         tool.kill()
         raise checks.Mismatch("the target was never stopped")
     return tool
