@@ -90,8 +90,6 @@ HoldWatchdog::~HoldWatchdog()
     delete m_shared;
 }
 
-bool HoldWatchdog::active() const { return m_guard > 0; }
-
 void HoldWatchdog::arm()
 {
     m_shared->deadline.store(monotonicNs() + std::chrono::duration_cast<std::chrono::nanoseconds>(m_limit).count());

@@ -26,13 +26,12 @@ namespace pyautopsy::target {
 class HoldWatchdog {
 public:
     // Starts the guard. If that fails the watchdog is inert (the in-process
-    // release still applies); active() says which.
+    // release still applies).
     explicit HoldWatchdog(std::chrono::milliseconds limit);
     ~HoldWatchdog();   // ends and reaps the guard
     HoldWatchdog(const HoldWatchdog&) = delete;
     HoldWatchdog& operator=(const HoldWatchdog&) = delete;
 
-    bool active() const;
     void arm();        // a hold starts now
     void disarm();     // the hold has ended
     // True once the armed hold has lasted longer than the limit.

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <sstream>
 #include <unistd.h>
