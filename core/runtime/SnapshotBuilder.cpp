@@ -184,6 +184,7 @@ snapshot::TargetFacts targetFacts(const target::Target& target)
     facts.ppid = p.ppid;
     facts.executable = p.executable;
     facts.command = p.command;
+    facts.forkedWithoutExec = p.forkedWithoutExec;
     if (p.signal) {
         snapshot::Signal s;
         s.number = p.signal->number;

@@ -35,6 +35,7 @@ struct TargetFacts {
     std::string executable;
     std::string command;
     std::string corePath;                   // cores only
+    std::optional<bool> forkedWithoutExec;  // the kernel's PF_FORKNOEXEC: fork()ed, never exec'd
     std::optional<Signal> signal;
 };
 

@@ -198,6 +198,7 @@ void CoreFileTarget::Impl::fillProcess(const std::optional<core_notes::PrPsInfo>
         process.pid = ps->pid;
         process.ppid = ps->ppid;
         process.command = ps->arguments;
+        process.forkedWithoutExec = (ps->flags & kPfForkNoExec) != 0;
         for (ThreadInfo& thread : threads) {
             if (thread.tid == ps->pid) thread.name = ps->fileName;  // pr_fname is the leader's comm
         }

@@ -95,6 +95,7 @@ std::optional<PrPsInfo> parsePrPsInfo(std::span<const std::uint8_t> desc)
     if (!raw) return std::nullopt;
     PrPsInfo info;
     info.state = raw->pr_sname;
+    info.flags = raw->pr_flag;
     info.uid = raw->pr_uid;
     info.gid = raw->pr_gid;
     info.pid = raw->pr_pid;

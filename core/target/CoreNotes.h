@@ -38,6 +38,7 @@ std::optional<PrStatus> parsePrStatus(std::span<const std::uint8_t> desc);
 // NT_PRPSINFO: the process as `ps` would show it.
 struct PrPsInfo {
     char state = 0;          // pr_sname, e.g. 'R', 'S', 'D'
+    std::uint64_t flags = 0; // pr_flag: the task's PF_* flags
     std::uint32_t uid = 0, gid = 0;
     std::int32_t pid = 0, ppid = 0, pgrp = 0, sid = 0;
     std::string fileName;    // pr_fname: the leader's comm (16 bytes max)

@@ -68,6 +68,7 @@ std::unique_ptr<LiveProcessTarget> LiveProcessTarget::attach(int pid, const Live
     if (auto entry = readProcessEntry(pid)) {
         info.ppid = entry->ppid;
         info.command = entry->command;
+        info.forkedWithoutExec = (entry->flags & kPfForkNoExec) != 0;
     }
     info.executable = std::filesystem::read_symlink(proc + "/exe", ignored).string();
     info.children = listChildren(pid);

@@ -33,6 +33,11 @@ struct SignalInfo {
     std::optional<int> senderUid;
 };
 
+// The kernel's task flag for a process made by fork() that has not called
+// execve() since (include/linux/sched.h); /proc/PID/stat and NT_PRPSINFO's
+// pr_flag carry it.
+inline constexpr std::uint64_t kPfForkNoExec = 0x40;
+
 // A child process of a live target, as the kernel lists it.
 struct ChildProcessInfo {
     int pid = 0;
@@ -47,6 +52,9 @@ struct ProcessInfo {
     std::string command;                     // command line (psinfo pr_psargs or /proc cmdline)
     std::optional<SignalInfo> signal;        // the signal that killed a core's process
     std::optional<std::int32_t> crashedTid;  // the thread that received it
+    // Made by fork() and never exec'd since (the kernel's PF_FORKNOEXEC): the
+    // process runs a copy of its parent's program. nullopt where not recorded.
+    std::optional<bool> forkedWithoutExec;
     std::optional<std::uint64_t> auxvEntry;  // AT_ENTRY: main executable's entry point
     std::optional<std::uint64_t> auxvPhdr;   // AT_PHDR
     // Live processes: the children of every thread (/proc/PID/task/*/children).

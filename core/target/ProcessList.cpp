@@ -45,6 +45,9 @@ std::optional<ProcessEntry> readProcessEntry(int pid)
     ProcessEntry entry;
     entry.pid = pid;
     if (!(fields >> entry.state >> entry.ppid >> entry.pgrp)) return std::nullopt;
+    // session, tty_nr and tpgid come before the flags.
+    long long session = 0, tty = 0, tpgid = 0;
+    if (!(fields >> session >> tty >> tpgid >> entry.flags)) entry.flags = 0;
     entry.command = commandLine(pid);
     return entry;
 }

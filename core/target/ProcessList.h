@@ -23,6 +23,7 @@ struct ProcessEntry {
     int ppid = 0;
     int pgrp = 0;
     std::string state;             // /proc/PID/stat state letter
+    std::uint64_t flags = 0;       // /proc/PID/stat flags: the task's PF_* flags
     std::string command;           // /proc/PID/cmdline, NULs as spaces; empty for a zombie or kernel thread
     std::size_t depth = 0;         // generations below the walk's root
 };

@@ -98,6 +98,15 @@ std::optional<snapshot::ForkOrigin> readForkOrigin(const ObjectReader& reader, s
                 origin.parentPid = *snap.target.ppid;
         }
     }
+    if (snap.target.forkedWithoutExec.value_or(false)) {
+        how.push_back("the kernel marks it as made by fork() and never exec'd since (PF_FORKNOEXEC), so it runs "
+                      "a copy of its parent's Python program");
+        // The parent at the time of the snapshot: one that has died leaves
+        // its children to init (pid 1) or a subreaper, which forked nothing.
+        if (!origin.parentPid && snap.target.ppid && *snap.target.ppid > 1 &&
+            (!origin.forkingThreadNativeId || *origin.forkingThreadNativeId == *snap.target.ppid))
+            origin.parentPid = *snap.target.ppid;
+    }
     if (how.empty()) return std::nullopt;
     origin.how = fmt::format("{}", fmt::join(how, "; "));
     return origin;

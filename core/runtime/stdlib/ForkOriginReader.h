@@ -10,7 +10,12 @@
 //   native id it was given in the parent (3.13.18 and 3.14+ of the test bed
 //   update it after fork()), so a main thread whose
 //   recorded native id is not this process's pid -- the TID of any process's
-//   first thread -- was recorded in another process.
+//   first thread -- was recorded in another process;
+// - the kernel, on every version: a process made by fork() carries the task
+//   flag PF_FORKNOEXEC until it calls execve() (target::kPfForkNoExec, from
+//   /proc/PID/stat or a core's NT_PRPSINFO). A Python process with it runs a
+//   copy of its parent's interpreter: a plain os.fork() child, which leaves
+//   no other trace on 3.13.18 and 3.14+.
 // Nothing here guesses: without such a record, no origin is claimed.
 #pragma once
 

@@ -1,4 +1,5 @@
 #include "target/CoreNotes.h"
+#include "target/ProcessFacts.h"
 
 #include <gtest/gtest.h>
 
@@ -64,6 +65,7 @@ TEST(CoreNotes, PrPsInfoGivesPidNameAndArguments)
 {
     std::vector<std::uint8_t> bytes(136);
     bytes[1] = 'R';
+    put<std::uint64_t>(bytes, 8, 0x400640);   // a fork() child's task flags
     put<std::uint32_t>(bytes, 16, 1000);
     put<std::int32_t>(bytes, 24, 777);
     put<std::int32_t>(bytes, 28, 776);
@@ -72,6 +74,7 @@ TEST(CoreNotes, PrPsInfoGivesPidNameAndArguments)
     auto info = parsePrPsInfo(bytes);
     ASSERT_TRUE(info);
     EXPECT_EQ(info->state, 'R');
+    EXPECT_EQ(info->flags & kPfForkNoExec, kPfForkNoExec);
     EXPECT_EQ(info->uid, 1000u);
     EXPECT_EQ(info->pid, 777);
     EXPECT_EQ(info->ppid, 776);

@@ -116,6 +116,24 @@ TEST(BlockingFacts, NamesTheReadAndThePipeBothEndsShare)
     ::close(fds[1]);
 }
 
+TEST(ProcessList, TheKernelMarksAForkChildUntilItExecs)
+{
+    // This test binary was exec'd; a child forked from it was not.
+    auto self = readProcessEntry(static_cast<int>(::getpid()));
+    ASSERT_TRUE(self);
+    EXPECT_EQ(self->flags & kPfForkNoExec, 0u);
+    pid_t child = ::fork();
+    if (child == 0) {
+        ::pause();
+        ::_exit(0);
+    }
+    auto forked = readProcessEntry(child);
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    ASSERT_TRUE(forked);
+    EXPECT_EQ(forked->flags & kPfForkNoExec, kPfForkNoExec);
+}
+
 TEST(ProcessList, AProcessThatDoesNotExistHasNoTree)
 {
     EXPECT_TRUE(listProcessTree(0x7ffffff0, true).processes.empty());
