@@ -123,6 +123,23 @@ std::string threadLabel(const snapshot::Thread& t)
     return label;
 }
 
+std::string threadShortName(const snapshot::Thread& t)
+{
+    return t.name ? fmt::format("\"{}\"", *t.name) : threadLabel(t);
+}
+
+std::string threadNoun(const snapshot::Thread& t, std::string_view qualifier)
+{
+    std::string noun(qualifier);
+    if (!noun.empty()) noun += ' ';
+    if (t.name) noun += fmt::format("thread \"{}\"", *t.name);
+    else if (t.main) noun += "main thread";
+    else if (t.threadId) noun += fmt::format("thread {:#x}", *t.threadId);
+    else noun += "thread";
+    if (t.nativeId) noun += fmt::format(" (native {})", *t.nativeId);
+    return noun;
+}
+
 Evidence threadEvidence(const snapshot::Thread& t, std::string kind, std::string text)
 {
     Evidence e;

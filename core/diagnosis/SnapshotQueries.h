@@ -39,6 +39,12 @@ std::optional<std::size_t> innermostPython(const snapshot::Thread& thread);
 std::string frameText(const snapshot::Frame& frame);
 // `"name" (native 1234)`, or the ident when the thread has no name.
 std::string threadLabel(const snapshot::Thread& thread);
+// `"name"` alone, or threadLabel() when the thread has no name: for lists.
+std::string threadShortName(const snapshot::Thread& thread);
+// The thread as a noun after `qualifier`, without an article, so that it
+// reads the same named or not: `daemon thread "spinner" (native 12)`,
+// `crashing main thread (native 10)`, `thread 0x7f... (native 12)`.
+std::string threadNoun(const snapshot::Thread& thread, std::string_view qualifier = {});
 
 // The main thread finished the program and waits in threading._shutdown()
 // (called by Py_FinalizeEx) for the non-daemon threads to end.

@@ -330,6 +330,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             thread.frames = std::move(walk.frames);
             thread.notes.insert(thread.notes.end(), walk.notes.begin(), walk.notes.end());
             applyThreadIdentity(threading, thread);
+            applyBootstrapIdentity(reader, locals, thread);
             if (options.locals || (options.crashedThreadLocals && thread.crashed)) locals.addTo(thread);
             snap.threads.push_back(std::move(thread));
         }

@@ -34,8 +34,8 @@ public:
         std::optional<std::size_t> pythonInside;   // a Python frame between the crash and the collector
         if (gcFrame) {
             f.evidence.push_back(frameEvidence(*crashed, crashed->frames[*gcFrame],
-                                               fmt::format("the crashing thread {} is inside the collector",
-                                                           threadLabel(*crashed))));
+                                               fmt::format("the {} is inside the collector",
+                                                           threadNoun(*crashed, "crashing"))));
             for (std::size_t i = 0; i < *gcFrame; ++i) {
                 const auto& fr = crashed->frames[i];
                 if (fr.kind == snapshot::FrameKind::Python) {

@@ -17,8 +17,6 @@ namespace {
 // of the program's own functions it is stuck in, below the library call.
 constexpr std::size_t kFramesShown = 4;
 
-std::string shortName(const snapshot::Thread& t) { return t.name ? fmt::format("\"{}\"", *t.name) : threadLabel(t); }
-
 class ExitHangRule final : public Rule {
 public:
     const char* id() const override { return "exit-hang"; }
@@ -48,18 +46,18 @@ public:
             if (t.threadStateAddress == 0 && !t.threadId) continue;     // C threads: not Python's to wait for
             if (t.daemon.value_or(true)) {
                 // Unknown counts as daemon: only threads proven non-daemon are waited for.
-                if (t.daemon) daemons.push_back(shortName(t));
+                if (t.daemon) daemons.push_back(threadShortName(t));
                 continue;
             }
             const auto blocked = blockedIn(s, t);
             if (!blocked) allBlocked = false;
             Evidence e = threadEvidence(t, "thread",
-                                        fmt::format("non-daemon thread {} has not finished: {}; at {}", threadLabel(t),
+                                        fmt::format("{} has not finished: {}; at {}", threadNoun(t, "non-daemon"),
                                                     blocked.value_or("not proven blocked (it may still be running)"),
                                                     pythonStackText(t, kFramesShown)));
             if (auto py = innermostPython(t)) e.frame = frameText(t.frames[*py]);
             f.evidence.push_back(std::move(e));
-            names.push_back(shortName(t));
+            names.push_back(threadShortName(t));
         }
         if (names.empty()) return outcome;   // nothing left to wait for: it is about to go on
         if (!daemons.empty()) {

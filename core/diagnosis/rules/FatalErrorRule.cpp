@@ -32,9 +32,9 @@ public:
         f.id = id();
         f.severity = Severity::Error;
         f.evidence.push_back(frameEvidence(*crashed, crashed->frames[*at],
-                                           fmt::format("{} on the native stack of the crashing thread {}",
+                                           fmt::format("{} on the native stack of the {}",
                                                        baseSymbol(crashed->frames[*at].function),
-                                                       threadLabel(*crashed))));
+                                                       threadNoun(*crashed, "crashing"))));
         std::string raisedBy;
         std::string message;
         if (const auto& call = s.crash.fatalError) {

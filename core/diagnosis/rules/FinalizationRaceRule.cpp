@@ -78,8 +78,12 @@ public:
             Evidence e;
             e.kind = "runtime";
             e.text = "the runtime is finalizing (_PyRuntime._finalizing or interp->finalizing is set)";
-            if (s.runtime.finalizingThreadId)
-                e.text += fmt::format(", by thread {:#x}", *s.runtime.finalizingThreadId);
+            if (s.runtime.finalizingThreadId) {
+                const snapshot::Thread* by = nullptr;
+                for (const auto& t : s.threads)
+                    if (t.threadId == s.runtime.finalizingThreadId) by = &t;
+                e.text += by ? ", by the " + threadNoun(*by) : fmt::format(", by thread {:#x}", *s.runtime.finalizingThreadId);
+            }
             e.threadId = s.runtime.finalizingThreadId;
             f.evidence.push_back(std::move(e));
         }
@@ -99,7 +103,6 @@ public:
         for (const auto& t : s.threads) {
             if (&t == finalizer) continue;
             if (t.threadStateAddress == 0 && !t.threadId) continue;  // C threads: not Python's
-            std::string what = t.daemon.value_or(false) ? "daemon thread" : "thread";
             std::string doing;
             if (auto py = innermostPython(t)) doing = fmt::format(", running {}", frameText(t.frames[*py]));
             else if (t.threadStateAddress == 0 && waitsForGil(t)) {
@@ -112,8 +115,9 @@ public:
             } else if (t.threadStateAddress == 0) {
                 doing = ", dropped by the interpreter (no thread state) while its OS thread may still run";
             }
-            f.evidence.push_back(threadEvidence(t, "thread", fmt::format("{} {} is still alive{}", what,
-                                                                         threadLabel(t), doing)));
+            f.evidence.push_back(threadEvidence(t, "thread", fmt::format("{} is still alive{}",
+                                                                         threadNoun(t, t.daemon.value_or(false) ? "daemon" : ""),
+                                                                         doing)));
             others.push_back(t.name ? *t.name : threadLabel(t));
         }
         const std::string droppedTail =

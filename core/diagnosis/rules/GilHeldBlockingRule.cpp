@@ -88,7 +88,7 @@ public:
                                             : fmt::format("{} waits for the GIL at {}", threadLabel(*t), where));
             if (py) e.frame = where;
             f.evidence.push_back(std::move(e));
-            names.push_back(t->name ? fmt::format("\"{}\"", *t->name) : threadLabel(*t));
+            names.push_back(threadShortName(*t));
         }
         auto py = innermostPython(*holder);
         f.severity = waiters.empty() ? Severity::Warning : Severity::Error;

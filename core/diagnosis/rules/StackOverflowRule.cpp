@@ -99,7 +99,7 @@ public:
             f.evidence.push_back(std::move(e));
         }
         f.summary = cycleText.empty()
-            ? fmt::format("The thread {} overflowed its C stack (SIGSEGV on the stack guard).", threadLabel(*crashed))
+            ? fmt::format("The {} overflowed its C stack (SIGSEGV on the stack guard).", threadNoun(*crashed))
             : fmt::format("Unbounded recursion through {} overflowed the C stack of {}.", cycleText,
                           threadLabel(*crashed));
         f.advice = "Bound the recursion (or make it iterative). Do not raise sys.setrecursionlimit() above what the "

@@ -9,8 +9,15 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+
 namespace pyautopsy::runtime {
 namespace {
+
+bool endsWith(std::string_view text, std::string_view tail)
+{
+    return text.size() >= tail.size() && text.substr(text.size() - tail.size()) == tail;
+}
 
 bool isInt(const ObjectReader& reader, std::uint64_t object)
 {
@@ -82,6 +89,33 @@ ThreadingState readThreadingState(const ObjectReader& reader, std::uint64_t inte
         state.notes.push_back(fmt::format("threading module state unreadable: {}", fault.what()));
     }
     return state;
+}
+
+void applyBootstrapIdentity(const ObjectReader& reader, LocalsReader& locals, snapshot::Thread& thread)
+{
+    if (thread.name) return;
+    // Outermost first: _bootstrap is a thread's first Python frame.
+    for (auto it = thread.frames.rbegin(); it != thread.frames.rend(); ++it) {
+        const auto& frame = *it;
+        if (frame.kind != snapshot::FrameKind::Python || !frame.address || !frame.codeAddress) continue;
+        if (frame.function != "_bootstrap" && frame.function != "_bootstrap_inner") continue;
+        if (!endsWith(frame.file, "threading.py")) continue;
+        try {
+            for (const auto& local : locals.values(*frame.address, *frame.codeAddress)) {
+                if (local.name != "self" || local.object == 0) continue;
+                ThreadIdentity id = identityOf(reader, InstanceAttributes(reader), local.object);
+                if (!id.name) break;
+                thread.name = id.name;
+                thread.daemon = id.daemon;
+                if (!thread.nativeId && id.nativeId) thread.nativeId = id.nativeId;
+                thread.notes.push_back("name read from the Thread object its bootstrap frame runs (threading no "
+                                       "longer lists the thread)");
+                return;
+            }
+        } catch (const target::MemoryFault&) {
+            // A torn-down Thread object names nothing; try the next frame.
+        }
+    }
 }
 
 void applyThreadIdentity(const ThreadingState& state, snapshot::Thread& thread)
