@@ -49,10 +49,35 @@ const snapshot::Frame* frameAt(const snapshot::Thread& t, std::uint64_t address)
     return nullptr;
 }
 
+namespace {
+
+bool isImportlibFrame(const snapshot::Frame& f)
+{
+    return f.kind == snapshot::FrameKind::Python && f.file.rfind("<frozen importlib", 0) == 0;
+}
+
+// The first frame outside importlib below `inner`: the one whose import statement runs it.
+const snapshot::Frame* importingFrame(const snapshot::Thread& t, const snapshot::Frame* inner)
+{
+    bool below = false;
+    for (const auto& f : t.frames) {
+        if (&f == inner) below = true;
+        else if (below && f.kind == snapshot::FrameKind::Python && !isImportlibFrame(f)) return &f;
+    }
+    return nullptr;
+}
+
+}  // namespace
+
 std::string holdText(const snapshot::Thread& t, const snapshot::LockHold& hold)
 {
-    if (hold.via == snapshot::LockHoldVia::OwnerField) return "the RLock records it as its owner";
+    if (hold.via == snapshot::LockHoldVia::OwnerField) return "the lock records it as its owner";
     const snapshot::Frame* f = hold.frame ? frameAt(t, *hold.frame) : nullptr;
+    if (f && isImportlibFrame(*f)) {
+        // importlib's own with-block: what matters is whose import it is.
+        const snapshot::Frame* from = importingFrame(t, f);
+        return from ? "importing the module, for " + frameText(*from) : std::string("importing the module");
+    }
     return f ? "in a with-block of " + frameText(*f) : std::string("in a with-block");
 }
 

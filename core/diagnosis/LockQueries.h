@@ -26,7 +26,9 @@ struct LockHolder {
 std::vector<LockHolder> lockHolders(const snapshot::Snapshot& snapshot, std::uint64_t lock);
 
 // How `thread` holds it: "in a with-block of f (file:line)" (the frame's
-// current line), or "the RLock records it as its owner".
+// current line), "importing the module, for f (file:line)" (importlib's own
+// with-block, named by the frame whose import runs it), or "the lock records
+// it as its owner".
 std::string holdText(const snapshot::Thread& thread, const snapshot::LockHold& hold);
 
 // The Python frame of `thread` at `address`, if it has one.

@@ -100,6 +100,9 @@ void addLocksJson(nlohmann::json& j, const snapshot::Thread& thread)
     } else {
         j["waiting_for_lock"] = nullptr;
     }
+    j["joining"] = thread.joins ? nlohmann::json{{"thread_id", thread.joins->threadId},
+                                                 {"frame", frameIndex(thread, thread.joins->frame)}}
+                                : nlohmann::json(nullptr);
 }
 
 nlohmann::json lockJson(const snapshot::Lock& lock)

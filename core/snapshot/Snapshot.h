@@ -76,6 +76,7 @@ struct Thread {
     ThreadHooks hooks;                      // C-level trace and profile functions
     std::vector<LockHold> locksHeld;        // see Snapshot::locks
     std::optional<LockWait> waitsFor;       // the lock its innermost Python frame is acquiring
+    std::optional<ThreadJoin> joins;        // the thread it waits for in Thread.join()
     std::vector<std::string> notes;         // why a walk stopped early, etc.
     std::vector<std::string> nativeNotes;   // the same, about the native frames (--native)
 };

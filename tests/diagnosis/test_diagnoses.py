@@ -202,24 +202,53 @@ def expect_fork_held_lock(diags, facts, applicable, role):
         if any(d["id"] in ("fork-held-lock", "deadlock") for d in diags):
             raise Mismatch("the parent is diagnosed with %s" % [d["id"] for d in diags])
         return
-    if facts.get("fork_via") == "os.fork" and not facts["threading_keeps_parent_native_id"]:
-        # 3.13.18, 3.14+: nothing the child kept says it was forked; nothing is claimed.
-        if any(d["id"] == "fork-held-lock" for d in diags):
-            raise Mismatch("fork-held-lock claimed without a record of the fork")
-        return
     f = expect_first(diags, "fork-held-lock")
     if f["severity"] != "error":
         raise Mismatch("fork-held-lock is %s, expected error (the waiter is the child's only thread)" % f["severity"])
     if not any(e["kind"] == "lock" and e.get("value") == facts["lock"] for e in f["evidence"]):
         raise Mismatch("the lock %s is not named: %s" % (facts["lock"], evidence_text(f)))
+    # The kernel marks every fork() child that has not exec'd (PF_FORKNOEXEC).
+    fork = [e for e in f["evidence"] if e["kind"] == "process"]
+    if not fork or "PF_FORKNOEXEC" not in fork[0]["text"]:
+        raise Mismatch("the kernel's record of the fork is not given: %s" % evidence_text(f))
     # The parent's pid, or (a plain os.fork() child whose parent is gone, as
     # in the core: the kernel's ppid is no longer it) the native id of the
-    # parent's thread that forked, its main thread, whose TID is its pid.
-    if not any((e["kind"] == "process" and e.get("value") == str(facts["parent_pid"])) or
-               (e["kind"] == "thread" and e.get("native_id") == facts["parent_pid"]) for e in f["evidence"]):
+    # parent's thread that forked, its main thread, whose TID is its pid --
+    # where threading kept it (3.8 to 3.13.0). 3.13.18 and 3.14+ keep no
+    # record of the parent in the child: only a live parent is named.
+    parent_gone = not facts.get("parent_alive") and facts.get("fork_via") == "os.fork"
+    if not (parent_gone and not facts["threading_keeps_parent_native_id"]) and not any(
+            (e["kind"] == "process" and e.get("value") == str(facts["parent_pid"])) or
+            (e["kind"] == "thread" and e.get("native_id") == facts["parent_pid"]) for e in f["evidence"]):
         raise Mismatch("the parent %d is not named: %s" % (facts["parent_pid"], evidence_text(f)))
     if "lookup (" not in f["summary"] and "lookup" not in evidence_text(f):
         raise Mismatch("where the child waits (lookup) is not named: %s" % f["summary"])
+
+
+def expect_import_deadlock(diags, facts, applicable, role):
+    """A cycle through a module's import lock, both edges proven: the
+    importing thread joins the worker, and the worker waits for the import
+    lock importlib records the importer owns. Threads outside the cycle (the
+    scenario's own truth watcher) are not part of the finding."""
+    f = expect_first(diags, "deadlock")
+    if f["severity"] != "error":
+        raise Mismatch("deadlock is %s, expected error (the cycle is proven)" % f["severity"])
+    importer, waiter = facts["importer"], facts["waiter"]
+    lock = "the import lock of module '%s'" % facts["module"]
+    cycle = '"%s" waits in Thread.join() for "%s" to finish, which waits for %s, held by "%s"' % (
+        importer["name"], waiter["name"], lock, importer["name"])
+    if cycle not in f["summary"]:
+        raise Mismatch("the cycle is not named: %s" % f["summary"])
+    held = [e for e in f["evidence"] if e["kind"] == "lock" and e.get("value") == lock]
+    if len(held) != 1 or held[0].get("thread_id") != importer["ident"]:
+        raise Mismatch("the import lock's holder is not the importer: %s" % evidence_text(f))
+    waits = thread_evidence(f, waiter["ident"])
+    if not waits or "_ModuleLock.acquire" not in waits[0]["text"] and "acquire (<frozen" not in waits[0]["text"]:
+        raise Mismatch("the waiter's acquire is not named: %s" % evidence_text(f))
+    if "truth-watcher" in evidence_text(f):
+        raise Mismatch("a thread outside the cycle is part of the finding: %s" % evidence_text(f))
+    if "import lock" not in f["advice"]:
+        raise Mismatch("the advice is not about imports: %s" % f["advice"])
 
 
 def check_gil_held_blocking(f, facts, severity):
@@ -269,6 +298,7 @@ EXPECTED = {
     "fork_held_lock": expect_fork_held_lock,
     "gil_held_blocking": expect_gil_held_blocking,
     "blocked_event_loop": expect_blocked_event_loop,
+    "import_deadlock": expect_import_deadlock,
 }
 
 

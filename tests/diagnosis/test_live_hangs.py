@@ -10,8 +10,9 @@ scenario recorded, with the same checks as its cores:
   are, the idle daemon thread not blamed, no deadlock;
 - fork_held_lock: each forked child (read by its own pid; one made by
   multiprocessing, one by os.fork()) is fork-held-lock, an error naming the
-  lock and the parent -- except an os.fork() child on 3.13.18 and 3.14+, where nothing
-  the child kept records the fork, and nothing is claimed;
+  lock and the parent (the kernel records the fork: PF_FORKNOEXEC);
+- import_deadlock: deadlock, an error naming the cycle through the module's
+  import lock (the importer joins the thread that waits for it);
 - gil_held_blocking: gil-held-blocking naming the holder and its sleep; a
   warning without native frames (waiters not proven), an error with them;
 - blocked_event_loop: blocked-event-loop naming the task that blocked and
@@ -25,7 +26,7 @@ import sys
 from pyautopsy_testing import Mismatch, checks, cli, live
 from pyautopsy_testing.truthcheck import load_truth
 from test_diagnoses import (check_blocked_event_loop, check_gil_held_blocking, expect_exit_hang,  # beside
-                            expect_first, expect_fork_held_lock)                                  # this script
+                            expect_first, expect_fork_held_lock, expect_import_deadlock)          # this script
 
 
 def no_contradiction(report, rule):
@@ -75,12 +76,16 @@ def main():
         with live.parked_scenario(args.python, "fork_held_lock") as (proc, truth):
             for key in ("child_pid", "os_fork_child_pid"):
                 child = truth["facts"][key]
-                facts = dict(child_facts(proc.pid, child), parent_pid=proc.pid)
+                facts = dict(child_facts(proc.pid, child), parent_pid=proc.pid, parent_alive=True)
                 failures += run_pid(args.pyautopsy, "%s/fork_held_lock pid (%s %d)" % (name, facts["fork_via"], child),
                                     child, [], lambda report, f=facts: check_fork_child(f, report))
             failures += run_pid(args.pyautopsy, "%s/fork_held_lock pid (parent)" % name, proc.pid, [],
                                 lambda report: expect_fork_held_lock(report["diagnoses"], facts, True, "main")
                                 or "no fork finding for the parent")
+        with live.parked_scenario(args.python, "import_deadlock") as (proc, truth):
+            failures += run_pid(args.pyautopsy, "%s/import_deadlock pid" % name, proc.pid, [],
+                                lambda report: expect_import_deadlock(report["diagnoses"], truth["facts"], True, "live")
+                                or no_contradiction(report, "deadlock") or report["diagnoses"][0]["summary"])
         with live.parked_scenario(args.python, "gil_held_blocking") as (proc, truth):
             for extra, severity in (([], "warning"), (["--native"], "error")):
                 failures += run_pid(args.pyautopsy, "%s/gil_held_blocking pid %s" % (name, " ".join(extra)),

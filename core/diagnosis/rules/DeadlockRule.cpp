@@ -6,7 +6,10 @@
 // who holds it come from the snapshot's lock facts (open with-blocks, RLock
 // owners; runtime/stdlib/ThreadLocks.h): the finding names the cycle when they close
 // one, and says so where a holder is not known (a plain acquire() leaves no
-// trace of its owner). A proven cycle is an error even in a live process.
+// trace of its owner). A thread in Thread.join() waits for the thread it
+// joins, and a thread importing a module that another thread is importing
+// waits for that module's import lock, whose owner importlib records: both
+// are edges of a cycle too. A proven cycle is an error even in a live process.
 #include "diagnosis/LockQueries.h"
 #include "diagnosis/Rule.h"
 #include "diagnosis/SnapshotQueries.h"
@@ -30,7 +33,9 @@ std::optional<std::size_t> lockWait(const snapshot::Thread& t)
     // the registers say so -- the thread asleep in the futex call every lock
     // wait ends in (a thread waiting for the GIL sleeps there too, but does not
     // hold it and is not calling acquire()).
-    const bool asleep = t.syscall && *t.syscall == snapshot::kSysFutex && !t.holdsGil.value_or(false);
+    // A wait a stop interrupted goes on in restart_syscall.
+    const bool asleep = (t.syscall == snapshot::kSysFutex || t.syscall == snapshot::kSysRestart) &&
+                        !t.holdsGil.value_or(false);
     if (auto py = innermostPython(t)) {
         const auto& fn = t.frames[*py].function;
         if (fn == "acquire" || fn == "_wait_for_tstate_lock" || fn == "wait" || fn == "join") return py;
@@ -47,18 +52,27 @@ bool joins(const snapshot::Thread& t)
     });
 }
 
-// `"worker-B"`, or the longer label of a thread without a name.
-std::string shortLabel(const snapshot::Thread& t) { return t.name ? fmt::format("\"{}\"", *t.name) : threadLabel(t); }
-
 std::string whereText(const snapshot::Thread& t)
 {
     auto py = innermostPython(t);
     return py ? frameText(t.frames[*py]) : std::string("C code");
 }
 
-// The one thread other than `waiter` that holds the lock `waiter` waits for.
+const snapshot::Thread* threadWithId(const snapshot::Snapshot& s, std::uint64_t ident)
+{
+    for (const auto& t : s.threads)
+        if (t.threadId == ident && t.threadStateAddress != 0) return &t;
+    return nullptr;
+}
+
+// The one thread other than `waiter` that it waits for: the thread it joins,
+// or the one holder of the lock it wants.
 const snapshot::Thread* otherHolder(const snapshot::Snapshot& s, const snapshot::Thread& waiter)
 {
+    if (waiter.joins) {
+        const auto* joined = threadWithId(s, waiter.joins->threadId);
+        return joined == &waiter ? nullptr : joined;
+    }
     if (!waiter.waitsFor) return nullptr;
     auto holders = lockHolders(s, waiter.waitsFor->lock);
     if (holders.size() != 1 || holders.front().thread == &waiter) return nullptr;
@@ -71,7 +85,7 @@ std::string holderClause(const snapshot::Snapshot& s, const snapshot::Thread& wa
     if (holders.empty()) return "whose holder is not recorded";
     std::vector<std::string> names;
     for (const auto& h : holders)
-        names.push_back(h.thread == &waiter ? std::string("itself (a Lock is not reentrant)") : shortLabel(*h.thread));
+        names.push_back(h.thread == &waiter ? std::string("itself (a Lock is not reentrant)") : threadShortName(*h.thread));
     return "held by " + fmt::format("{}", fmt::join(names, " and "));
 }
 
@@ -99,7 +113,7 @@ Evidence lockEvidence(const snapshot::Snapshot& s, std::uint64_t lock,
     std::vector<std::string> holders;
     auto holding = lockHolders(s, lock);
     for (const auto& h : holding)
-        holders.push_back(fmt::format("{} ({})", shortLabel(*h.thread), holdText(*h.thread, *h.hold)));
+        holders.push_back(fmt::format("{} ({})", threadShortName(*h.thread), holdText(*h.thread, *h.hold)));
     if (holding.size() == 1) {
         e.threadId = holding.front().thread->threadId;
         e.nativeId = holding.front().thread->nativeId;
@@ -107,7 +121,7 @@ Evidence lockEvidence(const snapshot::Snapshot& s, std::uint64_t lock,
             if (const auto* f = frameAt(*holding.front().thread, *holding.front().hold->frame)) e.frame = frameText(*f);
     }
     std::vector<std::string> wanting;
-    for (const auto* w : waiters) wanting.push_back(fmt::format("{} (at {})", shortLabel(*w), whereText(*w)));
+    for (const auto* w : waiters) wanting.push_back(fmt::format("{} (at {})", threadShortName(*w), whereText(*w)));
     std::string held = holders.empty()
                            ? std::string("is held by no thread that can be named (threading.Lock records no owner and "
                                          "no thread has a with-block open on it: it was taken with acquire(), or by C "
@@ -117,9 +131,22 @@ Evidence lockEvidence(const snapshot::Snapshot& s, std::uint64_t lock,
     return e;
 }
 
-// A cycle of threads each waiting for a lock the next one holds, if the
-// lock facts close one: "worker-A" waits for lock_b, held by "worker-B", which waits for lock_a, held by "worker-A"
-std::optional<std::string> cycleText(const snapshot::Snapshot& s, const std::vector<const snapshot::Thread*>& waiters)
+struct Cycle {
+    std::string text;
+    std::vector<const snapshot::Thread*> threads;
+    bool throughImport = false;     // one of its locks is a module's import lock
+};
+
+bool isImportLock(const snapshot::Snapshot& s, std::uint64_t lock)
+{
+    const snapshot::Lock* l = findLock(s, lock);
+    return l && !l->names.empty() && l->names.front().scope == "import";
+}
+
+// A cycle of threads each waiting for a lock the next one holds (or for the
+// next one to finish), if the facts close one:
+// "worker-A" waits for lock_b, held by "worker-B", which waits for lock_a, held by "worker-A"
+std::optional<Cycle> findCycle(const snapshot::Snapshot& s, const std::vector<const snapshot::Thread*>& waiters)
 {
     for (const auto* start : waiters) {
         std::vector<const snapshot::Thread*> path{start};
@@ -130,16 +157,21 @@ std::optional<std::string> cycleText(const snapshot::Snapshot& s, const std::vec
                 path.push_back(next);
                 continue;
             }
-            std::vector<const snapshot::Thread*> cycle(seen, path.end());
-            std::string text;
-            for (std::size_t i = 0; i < cycle.size(); ++i) {
-                const auto* t = cycle[i];
-                const auto* holder = cycle[(i + 1) % cycle.size()];
-                text += fmt::format("{}{} waits for {}, held by {}", i == 0 ? "" : ", which",
-                                    i == 0 ? shortLabel(*t) : std::string(), lockName(s, t->waitsFor->lock),
-                                    shortLabel(*holder));
+            Cycle cycle;
+            cycle.threads.assign(seen, path.end());
+            for (std::size_t i = 0; i < cycle.threads.size(); ++i) {
+                const auto* t = cycle.threads[i];
+                const auto* after = cycle.threads[(i + 1) % cycle.threads.size()];
+                cycle.text += i == 0 ? threadShortName(*t) : std::string(", which");
+                if (t->joins) {
+                    cycle.text += fmt::format(" waits in Thread.join() for {} to finish", threadShortName(*after));
+                } else {
+                    cycle.text += fmt::format(" waits for {}, held by {}", lockName(s, t->waitsFor->lock),
+                                              threadShortName(*after));
+                    cycle.throughImport = cycle.throughImport || isImportLock(s, t->waitsFor->lock);
+                }
             }
-            return text;
+            return cycle;
         }
     }
     return std::nullopt;
@@ -158,6 +190,7 @@ public:
         f.id = id();
         std::vector<std::string> waiting;
         std::vector<const snapshot::Thread*> lockWaiters;   // blocked on a lock, not joining a thread
+        std::vector<const snapshot::Thread*> blocked;       // joining or blocked on a lock
         std::size_t running = 0;
         bool mainJoins = false;
         for (const auto& t : s.threads) {
@@ -168,11 +201,14 @@ public:
                 continue;
             }
             const bool joining = joins(t);
-            std::string text = joining ? fmt::format("{} waits in Thread.join() for another thread to finish, at {}",
-                                                     threadLabel(t), whereText(t))
+            const snapshot::Thread* joined = t.joins ? threadWithId(s, t.joins->threadId) : nullptr;
+            std::string text = joining ? fmt::format("{} waits in Thread.join() for {} to finish, at {}",
+                                                     threadLabel(t), joined ? threadLabel(*joined) : "another thread",
+                                                     whereText(t))
                                        : lockWaitText(s, t);
             if (t.main && joining) mainJoins = true;
             if (!joining) lockWaiters.push_back(&t);
+            blocked.push_back(&t);
             if (t.holdsGil.value_or(false)) text += " while holding the GIL";
             Evidence e = threadEvidence(t, "lock", text);
             auto py = innermostPython(t);
@@ -181,8 +217,31 @@ public:
             waiting.push_back(t.name ? *t.name : threadLabel(t));
         }
         std::size_t lockWaiterCount = f.evidence.size() - (mainJoins ? 1 : 0);
-        if (lockWaiterCount < 2 && !(lockWaiterCount >= 1 && mainJoins)) return outcome;
-        if (running > 0) return outcome;   // someone can still make progress
+        // A proven cycle stays stuck whatever other threads do; without one,
+        // waits count only when no thread runs that could end them.
+        const auto cycle = findCycle(s, blocked);
+        if (cycle) {
+            // The cycle is the finding: threads blocked elsewhere (on locks
+            // nobody in it holds) are not part of it.
+            auto inCycle = [&](const snapshot::Thread* t) {
+                return std::find(cycle->threads.begin(), cycle->threads.end(), t) != cycle->threads.end();
+            };
+            std::vector<Evidence> kept;
+            std::vector<const snapshot::Thread*> keptWaiters;
+            for (std::size_t i = 0; i < blocked.size(); ++i) {
+                const auto* t = blocked[i];
+                const auto* waitedFor = otherHolder(s, *t);
+                if (!inCycle(t) && !(waitedFor && inCycle(waitedFor))) continue;
+                kept.push_back(std::move(f.evidence[i]));
+                if (std::find(lockWaiters.begin(), lockWaiters.end(), t) != lockWaiters.end()) keptWaiters.push_back(t);
+            }
+            f.evidence = std::move(kept);
+            lockWaiters = std::move(keptWaiters);
+        }
+        if (!cycle) {
+            if (lockWaiterCount < 2 && !(lockWaiterCount >= 1 && mainJoins)) return outcome;
+            if (running > 0) return outcome;   // someone can still make progress
+        }
         if (!hasNativeFrames(s))
             outcome.notAnalysed = "native frames were not collected (--native): threads blocked in C lock calls "
                                   "are only seen through their Python frames";
@@ -193,7 +252,7 @@ public:
         std::vector<std::string> unfound;
         for (const auto* t : lockWaiters) {
             if (!t->waitsFor) {
-                unfound.push_back(shortLabel(*t));
+                unfound.push_back(threadShortName(*t));
             } else if (std::find(locks.begin(), locks.end(), t->waitsFor->lock) == locks.end()) {
                 locks.push_back(t->waitsFor->lock);
             }
@@ -215,7 +274,6 @@ public:
             f.evidence.push_back(std::move(owners));
         }
 
-        const auto cycle = cycleText(s, lockWaiters);
         // A main thread in threading._shutdown() waits for non-daemon threads
         // at exit: without a cycle among the waiters, that is exit-hang's
         // finding, and daemon threads idling on their locks are no deadlock.
@@ -227,12 +285,22 @@ public:
         // lock's one holder), so it is a deadlock in a live process too; waits
         // without one may still end while the process lives.
         f.severity = cycle || end != Ending::Running ? Severity::Error : Severity::Warning;
-        const char* joinTail = mainJoins ? "; the main thread waits for them to finish" : "";
+        const bool mainInCycle = cycle && std::any_of(cycle->threads.begin(), cycle->threads.end(),
+                                                      [](const snapshot::Thread* t) { return t->main; });
+        const char* joinTail = mainJoins && !mainInCycle ? "; the main thread waits for them to finish" : "";
         if (cycle) {
-            f.summary = fmt::format("Deadlock: {}{}.", *cycle, joinTail);
+            f.summary = fmt::format("Deadlock: {}{}.", cycle->text, joinTail);
         } else {
             f.summary = fmt::format("Deadlock: {} wait on locks and no thread runs to release them{}.",
                                     fmt::join(waiting, ", "), joinTail);
+        }
+        if (cycle && cycle->throughImport) {
+            f.advice = "Do not wait for other threads while a module is being imported: module top-level code that "
+                       "starts a thread and joins it (or waits on its result) deadlocks as soon as that thread "
+                       "imports the module, since importlib holds the module's import lock until its top level "
+                       "finishes. Start such threads from a function called after the import.";
+            outcome.findings.push_back(std::move(f));
+            return outcome;
         }
         f.advice = "Take locks in one global order (or use a single lock), never block on a lock while holding "
                    "another without a timeout, and give join()/acquire() a timeout in tests so a hang fails "

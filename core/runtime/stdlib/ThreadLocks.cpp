@@ -10,12 +10,23 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
 #include <unordered_map>
 
 namespace pyautopsy::runtime {
 namespace {
 
-enum class LockKind { Lock, RLock };
+enum class LockKind { Lock, RLock, ModuleLock };
+
+// importlib's bootstrap module, frozen into the interpreter: its classes'
+// module, and its code's file name.
+constexpr std::string_view kBootstrapModule = "_frozen_importlib";
+constexpr std::string_view kBootstrapFile = "<frozen importlib._bootstrap>";
+
+bool endsWith(std::string_view text, std::string_view tail)
+{
+    return text.size() >= tail.size() && text.substr(text.size() - tail.size()) == tail;
+}
 
 // A callable on the value stack, as far as finding locks needs it.
 struct Callable {
@@ -56,18 +67,27 @@ private:
         const std::string& type = typeName(object);
         if (type == "_thread.lock") return LockKind::Lock;
         if (type == "_thread.RLock") return LockKind::RLock;
+        if (type == "_ModuleLock" && isBootstrapClass(object, "_ModuleLock")) return LockKind::ModuleLock;
         return std::nullopt;
     }
 
-    // The lock `object` is, or stands for (a threading.Condition's _lock).
+    bool isBootstrapClass(std::uint64_t object, std::string_view name)
+    {
+        return m_repr.qualifiedName(m_reader.typeOf(object)) == fmt::format("{}.{}", kBootstrapModule, name);
+    }
+
+    // The lock `object` is, or stands for: the _lock of a threading.Condition,
+    // or of the _ModuleLockManager whose with-block holds a module's import lock.
     std::optional<std::uint64_t> lockBehind(std::uint64_t object)
     {
         if (object == 0) return std::nullopt;
         if (kindOf(object)) return object;
-        if (m_repr.qualifiedName(m_reader.typeOf(object)) != "threading.Condition") return std::nullopt;
+        const std::string type = m_repr.qualifiedName(m_reader.typeOf(object));
+        if (type != "threading.Condition" && type != fmt::format("{}._ModuleLockManager", kBootstrapModule))
+            return std::nullopt;
         auto inner = m_attrs.find(object, "_lock");
         if (!inner || !kindOf(*inner)) return std::nullopt;
-        m_conditions.emplace(object, *inner);
+        m_wrappers.emplace(object, *inner);
         return *inner;
     }
 
@@ -128,8 +148,10 @@ private:
     void scanThread(snapshot::Thread& thread)
     {
         std::optional<std::pair<std::uint64_t, ValueStack>> innermost;
+        const snapshot::Frame* innermostFrame = nullptr;
         for (const auto& frame : thread.frames) {
             if (frame.kind != snapshot::FrameKind::Python || !frame.address || !frame.codeAddress) continue;
+            if (!innermostFrame) innermostFrame = &frame;
             try {
                 ValueStack stack = m_stacks.read(*frame.address, *frame.codeAddress);
                 scanHeld(thread, *frame.address, stack);
@@ -140,7 +162,60 @@ private:
                 if (!innermost) innermost.emplace(*frame.address, ValueStack{});
             }
         }
+        if (innermostFrame && scanImportWait(thread, *innermostFrame)) return;
         if (innermost) scanWait(thread, innermost->first, innermost->second);
+        scanJoin(thread);
+    }
+
+    // The `self` of a Python frame, if it has one.
+    std::optional<std::uint64_t> selfOf(const snapshot::Frame& frame)
+    {
+        try {
+            for (const auto& local : m_locals.values(*frame.address, *frame.codeAddress))
+                if (local.name == "self" && local.object != 0) return local.object;
+        } catch (const target::MemoryFault&) {
+        }
+        return std::nullopt;
+    }
+
+    // A thread blocked in _ModuleLock.acquire() waits for the module's import
+    // lock itself -- not for the `wakeup` lock the method sleeps on, which
+    // the owner releases when it finishes importing.
+    bool scanImportWait(snapshot::Thread& thread, const snapshot::Frame& frame)
+    {
+        if (frame.function != "acquire" || frame.file != kBootstrapFile) return false;
+        auto self = selfOf(frame);
+        if (!self || kindOf(*self) != LockKind::ModuleLock) return false;
+        snapshot::Lock state;
+        try {
+            state = describe(*self);
+        } catch (const target::MemoryFault&) {
+            return false;
+        }
+        if (state.locked == false || (state.ownerThreadId && state.ownerThreadId == thread.threadId)) return false;
+        thread.waitsFor = snapshot::LockWait{*self, snapshot::LockWaitVia::Acquire, *frame.address};
+        remember(*self);
+        return true;
+    }
+
+    // Thread.join() in progress: threading's own frames all the way down
+    // from join(), whose `self` is the Thread waited for.
+    void scanJoin(snapshot::Thread& thread)
+    {
+        for (const auto& frame : thread.frames) {
+            if (frame.kind != snapshot::FrameKind::Python) continue;
+            if (!endsWith(frame.file, "threading.py") || !frame.address || !frame.codeAddress) return;
+            if (frame.function != "join") continue;
+            auto self = selfOf(frame);
+            if (!self) return;
+            try {
+                auto identObject = m_attrs.find(*self, "_ident");
+                auto ident = identObject ? m_reader.readSmallInt(*identObject) : std::nullopt;
+                if (ident && *ident != 0) thread.joins = snapshot::ThreadJoin{static_cast<std::uint64_t>(*ident), *frame.address};
+            } catch (const target::MemoryFault&) {
+            }
+            return;
+        }
     }
 
     // callableOf() of a slot that may hold a stale pointer into memory the
@@ -247,6 +322,18 @@ private:
             auto owner = readField<std::uint64_t>(memory, lock, l.rlock_owner);
             out.locked = owner != 0;
             if (owner != 0) out.ownerThreadId = owner;
+        } else if (kind == LockKind::ModuleLock) {
+            // importlib keeps the owner's ident in `owner` (None when free).
+            out.type = "importlib._ModuleLock";
+            if (auto owner = m_attrs.find(lock, "owner")) {
+                auto ident = m_reader.readSmallInt(*owner);
+                out.locked = ident.has_value();
+                if (ident) out.ownerThreadId = static_cast<std::uint64_t>(*ident);
+            }
+            if (auto name = m_attrs.find(lock, "name")) {
+                if (auto module = m_reader.readString(*name))
+                    out.names.push_back({fmt::format("the import lock of module '{}'", *module), "import", *module});
+            }
         }
         return out;
     }
@@ -267,7 +354,7 @@ private:
     // `value` named `name`: a lock, or a Condition whose lock is `name._lock`.
     void addName(snapshot::Snapshot& snap, std::uint64_t value, snapshot::LockName name)
     {
-        if (auto condition = m_conditions.find(value); condition != m_conditions.end()) {
+        if (auto condition = m_wrappers.find(value); condition != m_wrappers.end()) {
             value = condition->second;
             name.name += "._lock";
         }
@@ -282,7 +369,7 @@ private:
         }
     }
 
-    bool isLockOrCondition(std::uint64_t value) const { return m_seen.count(value) || m_conditions.count(value); }
+    bool isLockOrCondition(std::uint64_t value) const { return m_seen.count(value) || m_wrappers.count(value); }
 
     void addGlobals(snapshot::Snapshot& snap, std::uint64_t globals)
     {
@@ -323,7 +410,7 @@ private:
             }
         }
         auto rank = [](const snapshot::LockName& n) {
-            return n.scope == "global" ? 0 : n.scope == "attribute" ? 1 : 2;
+            return n.scope == "import" ? 0 : n.scope == "global" ? 1 : n.scope == "attribute" ? 2 : 3;
         };
         for (auto& lock : snap.locks)
             std::stable_sort(lock.names.begin(), lock.names.end(),
@@ -340,7 +427,7 @@ private:
     std::vector<std::uint64_t> m_order;         // locks found, in the order found
     std::set<std::uint64_t> m_seen;
     std::set<std::uint64_t> m_globalsSeen;
-    std::map<std::uint64_t, std::uint64_t> m_conditions;   // threading.Condition -> its _lock
+    std::map<std::uint64_t, std::uint64_t> m_wrappers;   // a Condition or _ModuleLockManager -> its _lock
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 // gil-held-blocking, the certainty of a proven deadlock cycle, and causes
 // shown before what followed from a kill.
 #include "diagnosis/Diagnose.h"
+#include "diagnosis/SnapshotQueries.h"
 #include "snapshot/Syscalls.h"
 
 #include <gtest/gtest.h>
@@ -333,6 +334,102 @@ TEST(HangRules, BlockedEventLoopNamesTheTaskAndWhomItStarves)
     EXPECT_EQ(f.evidence.back().text, "1 pending task of this loop cannot run until it returns: \"heartbeat\"");
     // A loop thread not proven blocked may be running the task: nothing claimed.
     EXPECT_TRUE(diagnosis::diagnose(loopBlockedIn(false)).findings.empty());
+}
+
+}  // namespace
+
+namespace {
+
+// Two workers, each holding one lock in a with-block of `transfer` and
+// waiting for the other's; `syscall` is where their waits sleep.
+snapshot::Snapshot lockCycle(int syscall)
+{
+    auto s = process(false);
+    addLock(s, 0xa000, "lock_a", "global");
+    addLock(s, 0xb000, "lock_b", "global");
+    auto a = thread("worker-A", 1, false);
+    auto b = thread("worker-B", 2, false);
+    a.frames = {python("transfer", 35)};
+    b.frames = {python("transfer", 43)};
+    waitOn(a, 0xb000);
+    waitOn(b, 0xa000);
+    a.syscall = b.syscall = syscall;
+    s.threads = {a, b};
+    return s;
+}
+
+TEST(HangRules, AWaitAStopInterruptedStillCounts)
+{
+    // A timed wait interrupted by a stop (an earlier `pyautopsy pid`, a
+    // debugger) goes on in restart_syscall: still a lock wait.
+    auto d = diagnosis::diagnose(lockCycle(snapshot::kSysRestart));
+    ASSERT_FALSE(d.findings.empty());
+    EXPECT_EQ(d.findings[0].id, "deadlock");
+    // Any other system call is no lock wait, and proves nothing.
+    d = diagnosis::diagnose(lockCycle(0));
+    EXPECT_TRUE(std::none_of(d.findings.begin(), d.findings.end(),
+                             [](const diagnosis::Finding& f) { return f.id == "deadlock"; }));
+}
+
+// The main thread imports plugin_registry, whose top level joins a worker
+// that waits for the module's import lock; a third thread waits elsewhere.
+snapshot::Snapshot importJoin(bool ownerKnown)
+{
+    auto s = process(true);
+    snapshot::Lock importLock;
+    importLock.address = 0xc000;
+    importLock.type = "importlib._ModuleLock";
+    importLock.locked = true;
+    if (ownerKnown) importLock.ownerThreadId = 1;
+    importLock.names.push_back({"the import lock of module 'plugin_registry'", "import", "plugin_registry"});
+    s.locks.push_back(importLock);
+    addLock(s, 0xd000, "idle", "local");
+    auto main = thread("MainThread", 1, false);
+    main.main = true;
+    main.frames = {python("join", 1092, "/usr/lib/python3.13/threading.py"),
+                   python("<module>", 16, "plugin_registry.py"),
+                   python("_find_and_load", 1360, "<frozen importlib._bootstrap>"), python("main", 72)};
+    main.joins = snapshot::ThreadJoin{2, 0x7100};
+    main.syscall = snapshot::kSysFutex;
+    if (ownerKnown) main.locksHeld.push_back({0xc000, snapshot::LockHoldVia::OwnerField, std::nullopt});
+    auto worker = thread("registry-warm-up", 2, false);
+    worker.frames = {python("acquire", 365, "<frozen importlib._bootstrap>"), python("warm_up", 9, "plugin_registry.py")};
+    waitOn(worker, 0xc000);
+    auto bystander = thread("truth-watcher", 3, true);
+    bystander.frames = {python("settle", 63)};
+    waitOn(bystander, 0xd000);
+    s.threads = {main, worker, bystander};
+    return s;
+}
+
+TEST(HangRules, AJoinAndAnImportLockCloseACycle)
+{
+    auto d = diagnosis::diagnose(importJoin(true));
+    ASSERT_FALSE(d.findings.empty());
+    const auto& f = d.findings[0];
+    EXPECT_EQ(f.id, "deadlock");
+    EXPECT_EQ(f.severity, diagnosis::Severity::Error);
+    EXPECT_NE(f.summary.find("\"MainThread\" waits in Thread.join() for \"registry-warm-up\" to finish, which waits "
+                             "for the import lock of module 'plugin_registry', held by \"MainThread\""),
+              std::string::npos)
+        << f.summary;
+    EXPECT_NE(f.advice.find("import lock"), std::string::npos);
+    for (const auto& e : f.evidence) EXPECT_EQ(e.text.find("truth-watcher"), std::string::npos) << e.text;
+    // Without the owner importlib records, no cycle is proven: the old finding.
+    d = diagnosis::diagnose(importJoin(false));
+    ASSERT_FALSE(d.findings.empty());
+    EXPECT_EQ(d.findings[0].summary.find("which waits"), std::string::npos);
+}
+
+TEST(HangRules, UnnamedThreadsReadAsOneNoun)
+{
+    auto t = thread("x", 0x7f00, true);
+    t.name.reset();
+    EXPECT_EQ(diagnosis::threadNoun(t, "daemon"), "daemon thread 0x7f00 (native 32512)");
+    t.main = true;
+    EXPECT_EQ(diagnosis::threadNoun(t, "crashing"), "crashing main thread (native 32512)");
+    t.name = "MainThread";
+    EXPECT_EQ(diagnosis::threadNoun(t), "thread \"MainThread\" (native 32512)");
 }
 
 }  // namespace

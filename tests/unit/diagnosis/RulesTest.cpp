@@ -187,11 +187,22 @@ TEST(Diagnosis, DeadlockNamesTheCycleAndEachLocksHolder)
     std::map<std::string, std::string> byLock;
     for (const auto& e : f.evidence)
         if (e.kind == "lock" && e.address) byLock[*e.value] = e.text;
-    ASSERT_EQ(byLock.size(), 3u);
+    // The watcher waits on a lock nobody in the cycle holds: not part of it.
+    ASSERT_EQ(byLock.size(), 2u);
     EXPECT_EQ(byLock["lock_a"], "lock_a (_thread.lock at 0xa000) is held by \"worker-A\" (in a with-block of "
                                 "transfer (app.py:35)) and wanted by \"worker-B\" (at transfer (app.py:35))");
     EXPECT_NE(byLock["lock_b"].find("is held by \"worker-B\""), std::string::npos);
-    // A plain acquire() leaves no owner: the evidence says so instead of guessing.
+
+    // Without a proven cycle every waiter counts, and a plain acquire() leaves
+    // no owner: the evidence says so instead of guessing.
+    auto open = lockCycle();
+    open.threads[2].locksHeld.clear();   // worker-B's hold unknown
+    d = diagnosis::diagnose(open);
+    ASSERT_FALSE(d.findings.empty());
+    byLock.clear();
+    for (const auto& e : d.findings[0].evidence)
+        if (e.kind == "lock" && e.address) byLock[*e.value] = e.text;
+    ASSERT_EQ(byLock.size(), 3u);
     EXPECT_NE(byLock["lock"].find("(_thread.lock at 0xc000, a local of watch) is held by no thread that can be "
                                   "named"),
               std::string::npos);
