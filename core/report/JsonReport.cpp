@@ -140,6 +140,7 @@ nlohmann::json threadJson(const snapshot::Thread& thread)
     j["daemon"] = orNull(thread.daemon);
     j["main"] = thread.main;
     j["holds_gil"] = orNull(thread.holdsGil);
+    j["gil_drop_requested"] = orNull(thread.gilDropRequested);
     j["crashed"] = thread.crashed;
     j["status"] = statusJson(thread.status);
     j["attach_state"] = attachStateJson(thread.attachState);

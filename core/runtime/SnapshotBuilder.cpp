@@ -115,6 +115,24 @@ std::optional<std::uint64_t> gilHolder(const target::Memory& memory, const Runti
     return readPointerField(memory, gil, g.last_holder);
 }
 
+// Whether a GIL waiter has asked the holder `tstate` to drop the GIL: the
+// holder's eval-breaker bit (3.13+), else the interpreter's (3.9-3.12) or
+// the runtime's (3.8) gil_drop_request. The waiter clears it once it has
+// the GIL, so while the holder keeps it, a thread is still waiting.
+std::optional<bool> gilDropRequested(const target::Memory& memory, const Runtime& rt, std::uint64_t interp,
+                                     std::uint64_t tstate)
+{
+    const auto& L = rt.layout;
+    if (has(L.thread.eval_breaker) && has(L.thread.eval_breaker_gil_drop_request_bit))
+        return (readField<std::uint64_t>(memory, tstate, L.thread.eval_breaker) &
+                static_cast<std::uint64_t>(L.thread.eval_breaker_gil_drop_request_bit)) != 0;
+    if (has(L.interpreter.gil_drop_request))
+        return readField<std::int32_t>(memory, interp, L.interpreter.gil_drop_request) != 0;
+    if (has(L.runtime.gil_drop_request))
+        return readField<std::int32_t>(memory, rt.address, L.runtime.gil_drop_request) != 0;
+    return std::nullopt;
+}
+
 // tstate->state (3.13+), by the version's own _Py_THREAD_* values; nullopt
 // for a value the version does not define (a torn or freed thread state).
 std::optional<snapshot::AttachState> attachState(const ThreadStateLayout& L, std::int32_t value)
@@ -320,6 +338,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
                 } else if (holder) {
                     thread.holdsGil = *holder == ts;
                 }
+                if (thread.holdsGil.value_or(false)) thread.gilDropRequested = gilDropRequested(memory, rt, interp, ts);
             } catch (const target::MemoryFault& fault) {
                 thread.notes.push_back(fmt::format("thread state {:#x} unreadable: {}", ts, fault.what()));
             }

@@ -65,6 +65,10 @@ struct Thread {
     std::optional<bool> daemon;
     bool main = false;
     std::optional<bool> holdsGil;
+    // The GIL holder only: a thread that waited a switch interval for the GIL
+    // in vain has asked it to drop the GIL (gil_drop_request, 3.13+ a bit of
+    // its eval breaker), so at least one thread is waiting for it.
+    std::optional<bool> gilDropRequested;
     bool crashed = false;
     ThreadStatus status = ThreadStatus::Unknown;  // from native frames (--native), else GIL facts
     std::optional<AttachState> attachState; // 3.13+ tstate->state

@@ -6,10 +6,13 @@ ctypes.PyDLL (like ctypes.pythonapi) calls C functions with the GIL held,
 as C extensions do that forget Py_BEGIN_ALLOW_THREADS around a blocking
 call. Here a "device-poller" thread calls libc's sleep() through PyDLL;
 the main thread and a "ticker" thread, busy in Python, then wait for the
-GIL. The poller commits the truth on the line before its call. Cored by
-SIGABRT (a CI timeout), or kept alive for live tests.
+GIL. The poller commits the truth on the line before its call, so the core
+is taken half a second later: by then the waiters, after a switch interval
+in vain, have asked the poller to drop the GIL, as in any hang a CI timeout
+ends. Cored by SIGABRT (a CI timeout), or kept alive for live tests.
 """
 # corefile-capture: abort
+# corefile-settle: 0.5
 
 import ctypes
 import os

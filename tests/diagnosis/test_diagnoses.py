@@ -260,6 +260,9 @@ def check_gil_held_blocking(f, facts, severity):
     waiting = [e.get("value") for e in f["evidence"] if e["kind"] == "thread" and "holds the GIL" not in e["text"]]
     if sorted(waiting) != sorted(facts["waiters"]):
         raise Mismatch("waiters %s, expected %s" % (waiting, facts["waiters"]))
+    # The waiters, asleep for longer than the switch interval, asked the holder to drop the GIL.
+    if not any(e["kind"] == "gil" and e.get("value") == "gil_drop_request" for e in f["evidence"]):
+        raise Mismatch("the GIL's drop request is not given as evidence: %s" % evidence_text(f))
 
 
 def expect_gil_held_blocking(diags, facts, applicable, role):

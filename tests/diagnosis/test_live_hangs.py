@@ -13,8 +13,9 @@ scenario recorded, with the same checks as its cores:
   lock and the parent (the kernel records the fork: PF_FORKNOEXEC);
 - import_deadlock: deadlock, an error naming the cycle through the module's
   import lock (the importer joins the thread that waits for it);
-- gil_held_blocking: gil-held-blocking naming the holder and its sleep; a
-  warning without native frames (waiters not proven), an error with them;
+- gil_held_blocking: gil-held-blocking naming the holder and its sleep, an
+  error with or without native frames (the waiters' drop request on the
+  holder proves that threads wait; their native frames prove which);
 - blocked_event_loop: blocked-event-loop naming the task that blocked and
   the task it starves, a warning (a live call may yet return).
 """
@@ -87,7 +88,7 @@ def main():
                                 lambda report: expect_import_deadlock(report["diagnoses"], truth["facts"], True, "live")
                                 or no_contradiction(report, "deadlock") or report["diagnoses"][0]["summary"])
         with live.parked_scenario(args.python, "gil_held_blocking") as (proc, truth):
-            for extra, severity in (([], "warning"), (["--native"], "error")):
+            for extra, severity in (([], "error"), (["--native"], "error")):
                 failures += run_pid(args.pyautopsy, "%s/gil_held_blocking pid %s" % (name, " ".join(extra)),
                                     proc.pid, extra, lambda report, s=severity: check_gil(s)(truth, report))
                 failures += checks.run("%s/gil_held_blocking afterwards" % name, lambda: live.ensure_running(proc))

@@ -33,6 +33,7 @@ FIELDS = [
     ("runtime.main_thread",             "3.8+",       f"offsetof({RT}, main_thread)"),
     ("runtime.gilstate_tstate_current", "3.8-3.11",   f"offsetof({RT}, gilstate.tstate_current)"),
     ("runtime.ceval_gil",               "3.8-3.11",   f"offsetof({RT}, ceval.gil)"),
+    ("runtime.gil_drop_request",        "3.8",        f"offsetof({RT}, ceval.gil_drop_request)"),
     ("runtime.gc",                      "3.8",        f"offsetof({RT}, gc)"),
     # sys.getrecursionlimit(): process-wide on 3.8, per interpreter from 3.9
     ("runtime.recursion_limit",         "3.8",        f"offsetof({RT}, ceval.recursion_limit)"),
@@ -68,6 +69,7 @@ FIELDS = [
     ("interpreter.ceval_gil",           "3.12+",      f"offsetof({IS}, ceval.gil)"),
     ("interpreter.recursion_limit",     "3.9+",       f"offsetof({IS}, ceval.recursion_limit)"),
     ("interpreter._gil",                "3.12+",      f"offsetof({IS}, _gil)"),
+    ("interpreter.gil_drop_request",    "3.9-3.12",   f"offsetof({IS}, ceval.gil_drop_request)"),
     ("interpreter.gc",                  "3.9+",       f"offsetof({IS}, gc)"),
     ("interpreter.atexit",              "3.10+",      f"offsetof({IS}, atexit)"),
     ("interpreter.pyexitmodule",        "3.8-3.9",    f"offsetof({IS}, pyexitmodule)"),
@@ -94,6 +96,8 @@ FIELDS = [
     ("thread.base_frame",               "3.15+",      f"offsetof({TS}, base_frame)"),
     ("thread.status",                   "3.12+",      f"offsetof({TS}, _status)"),
     ("thread.holds_gil",                "3.14+",      f"offsetof({TS}, holds_gil)"),
+    ("thread.eval_breaker",             "3.13+",      f"offsetof({TS}, eval_breaker)"),
+    ("thread.eval_breaker_gil_drop_request_bit", "3.13+", "_PY_GIL_DROP_REQUEST_BIT"),
     ("thread.state",                    "3.13+",      f"offsetof({TS}, state)"),
     # the values tstate->state takes (constants, not offsets)
     ("thread.state_detached",           "3.13+",      "_Py_THREAD_DETACHED"),
@@ -368,6 +372,7 @@ HEADERS = [
     "internal/pycore_interp.h",
     "internal/pycore_gc.h",
     "internal/pycore_gil.h",
+    "internal/pycore_ceval.h",          # 3.13+: the eval breaker's bits
     "internal/pycore_atexit.h",
     "internal/pycore_moduleobject.h",
     "internal/pycore_code.h",

@@ -3,9 +3,11 @@
 // ctypes.PyDLL or ctypes.pythonapi calls) -- so no other thread can run
 // Python until the call returns. Names the holder, its call (the system call
 // from its registers; the C functions when native frames were collected) and
-// the threads waiting for the GIL. Error when waiters are proven by their
-// native frames (take_gil); without native frames (a live process read
-// without --native) the waiters are not proven and the finding is a warning.
+// the threads waiting for the GIL. Error when waiters are proven: by their
+// native frames (take_gil), or by the drop request a waiter leaves on the
+// holder after a switch interval in vain (which proves that some thread
+// waits, not which: the candidates are named as most likely). Otherwise --
+// a live process read without --native, an old layout -- a warning.
 #include "diagnosis/Rule.h"
 #include "diagnosis/SnapshotQueries.h"
 #include "snapshot/Syscalls.h"
@@ -63,7 +65,8 @@ public:
                 maybe.push_back(&t);
             }
         }
-        if (waiters.empty() && maybe.empty()) return outcome;
+        const bool requested = holder->gilDropRequested.value_or(false);
+        if (waiters.empty() && maybe.empty() && !requested) return outcome;
 
         Finding f;
         f.id = id();
@@ -76,6 +79,13 @@ public:
                                                    pythonStackText(*holder, 4)));
         if (auto py = innermostPython(*holder)) held.frame = frameText(holder->frames[*py]);
         f.evidence.push_back(std::move(held));
+        if (requested) {
+            Evidence e = threadEvidence(*holder, "gil",
+                                        "the GIL's drop request is set on it: a thread waited longer than the switch "
+                                        "interval for the GIL and asked the holder to release it");
+            e.value = "gil_drop_request";
+            f.evidence.push_back(std::move(e));
+        }
         std::vector<std::string> names;
         for (const auto* t : waiters.empty() ? maybe : waiters) {
             auto py = innermostPython(*t);
@@ -91,11 +101,15 @@ public:
             names.push_back(threadShortName(*t));
         }
         auto py = innermostPython(*holder);
-        f.severity = waiters.empty() ? Severity::Warning : Severity::Error;
-        f.summary = fmt::format("{} holds the GIL while blocked in the system call {}{}, so {} {} run Python.",
+        f.severity = waiters.empty() && !requested ? Severity::Warning : Severity::Error;
+        std::string who;
+        if (!waiters.empty()) who = fmt::format("{} cannot", fmt::join(names, ", "));
+        else if (!requested) who = fmt::format("{} most likely cannot", fmt::join(names, ", "));
+        else if (names.empty()) who = "a thread waiting for it cannot";
+        else who = fmt::format("a thread waiting for it (most likely {}) cannot", fmt::join(names, ", "));
+        f.summary = fmt::format("{} holds the GIL while blocked in the system call {}{}, so {} run Python.",
                                 threadLabel(*holder), *call,
-                                py ? " under " + frameText(holder->frames[*py]) : std::string(),
-                                fmt::join(names, ", "), waiters.empty() ? "most likely cannot" : "cannot");
+                                py ? " under " + frameText(holder->frames[*py]) : std::string(), who);
         f.advice = "Release the GIL around blocking C calls (Py_BEGIN_ALLOW_THREADS / Py_END_ALLOW_THREADS in C "
                    "extensions; ctypes.CDLL, not PyDLL or ctypes.pythonapi, for C functions that may block), or "
                    "give the call a timeout.";

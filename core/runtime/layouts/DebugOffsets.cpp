@@ -43,6 +43,7 @@ std::map<std::string, Destination> targetsFor(Layout& l)
         {"thread_state.datastack_chunk", {&l.thread.datastack_chunk, "thread_state.size"}},
         {"thread_state.status", {&l.thread.status, "thread_state.size"}},
         {"thread_state.holds_gil", {&l.thread.holds_gil, "thread_state.size"}},
+        {"debugger_support.eval_breaker", {&l.thread.eval_breaker, "thread_state.size"}},
         {"interpreter_frame.size", {&l.interpreterFrame.size, nullptr}},
         {"interpreter_frame.previous", {&l.interpreterFrame.previous, "interpreter_frame.size"}},
         {"interpreter_frame.executable", {&l.interpreterFrame.f_code, "interpreter_frame.size"}},

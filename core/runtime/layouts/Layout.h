@@ -31,6 +31,9 @@ struct RuntimeStateLayout {          // struct pyruntimestate (_PyRuntime)
     Offset main_thread = kAbsent;       // pthread_t of the main thread
     Offset gilstate_tstate_current = kAbsent; // <= 3.11: tstate holding the GIL
     Offset ceval_gil = kAbsent;         // <= 3.11: struct _gil_runtime_state inside the runtime
+    // 3.8: int ceval.gil_drop_request, set by a thread that waited a switch
+    // interval for the GIL in vain: the holder is asked to drop it.
+    Offset gil_drop_request = kAbsent;
     Offset gc = kAbsent;                // 3.8: struct _gc_runtime_state inside the runtime
     Offset recursion_limit = kAbsent;   // 3.8: int ceval.recursion_limit (sys.getrecursionlimit())
     Offset exitfuncs = kAbsent;         // Py_AtExit C functions (array or struct)
@@ -55,6 +58,7 @@ struct InterpreterStateLayout {      // PyInterpreterState
     Offset builtins = kAbsent;
     Offset ceval_gil = kAbsent;         // 3.12+: pointer to struct _gil_runtime_state
     Offset recursion_limit = kAbsent;   // 3.9+: int ceval.recursion_limit (sys.getrecursionlimit())
+    Offset gil_drop_request = kAbsent;  // 3.9-3.12: int ceval.gil_drop_request (3.8: in the runtime)
     Offset _gil = kAbsent;              // 3.12+: the interpreter's own GIL struct
     Offset gc = kAbsent;                // struct _gc_runtime_state (3.9+)
     Offset atexit = kAbsent;            // struct atexit_state (3.10+)
@@ -84,6 +88,10 @@ struct ThreadStateLayout {           // struct _ts
     Offset base_frame = kAbsent;        // 3.15
     Offset status = kAbsent;            // 3.12+ bitfield word
     Offset holds_gil = kAbsent;         // 3.14+
+    // 3.13+: uintptr_t eval_breaker; a GIL waiter that timed out sets the
+    // holder's _PY_GIL_DROP_REQUEST_BIT (a constant, not an offset).
+    Offset eval_breaker = kAbsent;
+    Offset eval_breaker_gil_drop_request_bit = kAbsent;
     Offset state = kAbsent;             // 3.13+: int, attached/detached/...
     // 3.13+: the values of tstate->state (_Py_THREAD_*), constants, not offsets
     Offset state_detached = kAbsent;

@@ -244,10 +244,18 @@ TEST(HangRules, GilHeldAcrossABlockingCall)
     EXPECT_EQ(d.findings[0].id, "gil-held-blocking");
     EXPECT_EQ(d.findings[0].severity, diagnosis::Severity::Error);
     EXPECT_NE(d.findings[0].summary.find("clock_nanosleep"), std::string::npos);
-    // Without native frames the waiters are not proven.
+    // Without native frames the waiters are not proven...
     d = diagnosis::diagnose(gilHeld(false, clockNanosleep));
     ASSERT_FALSE(d.findings.empty());
     EXPECT_EQ(d.findings[0].severity, diagnosis::Severity::Warning);
+    // ...unless a waiter has asked the holder to drop the GIL: someone waits.
+    auto requested = gilHeld(false, clockNanosleep);
+    requested.threads[0].gilDropRequested = true;
+    d = diagnosis::diagnose(requested);
+    ASSERT_FALSE(d.findings.empty());
+    EXPECT_EQ(d.findings[0].severity, diagnosis::Severity::Error);
+    EXPECT_NE(d.findings[0].summary.find("a thread waiting for it (most likely \"ticker\") cannot"), std::string::npos)
+        << d.findings[0].summary;
     // A holder in futex may be handing the GIL over: nothing claimed.
     for (const auto& id : ids(diagnosis::diagnose(gilHeld(true, snapshot::kSysFutex))))
         EXPECT_NE(id, "gil-held-blocking");
