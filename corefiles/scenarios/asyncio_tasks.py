@@ -6,8 +6,10 @@ crashed asyncio service, and the native or even the Python stack of the
 loop's thread cannot answer it: suspended tasks are not on any thread's
 stack. The main thread's loop has a task awaiting two tasks through
 gather(), a task awaiting another task directly, coroutine chains three
-deep, a task blocked on a Queue and a task that has not started yet; a
-second thread runs its own loop. The running task records every task's
+deep, a task blocked on a Queue, a task that has not started yet, and a
+task implemented in Python (asyncio.tasks._PyTask, as a Task subclass
+without the C layout is) awaited by another; a second thread runs its own
+loop. The running task records every task's
 name, state, coroutine stack and what it waits for (the truth), then
 aborts from inside the loop.
 """
@@ -88,15 +90,22 @@ def awaited_tasks(task):
     waiter_future = getattr(task, "_fut_waiter", None)
     if waiter_future is None:
         return []
-    if isinstance(waiter_future, asyncio.Task):
+    if is_task(waiter_future):
         return [waiter_future.get_name()]
     children = getattr(waiter_future, "_children", None) or []
-    return sorted(c.get_name() for c in children if isinstance(c, asyncio.Task))
+    return sorted(c.get_name() for c in children if is_task(c))
 
 
-def record_loop(loop, thread, current, abort_line=None):
+def is_task(future):
+    """A task, C or pure Python (asyncio.Task is the C one only)."""
+    return isinstance(future, (asyncio.Task, asyncio.tasks._PyTask))
+
+
+def record_loop(loop, thread, current, abort_line=None, extra=()):
     tasks = []
-    for task in asyncio.all_tasks(loop):
+    # 3.14+: asyncio.all_tasks() lists C tasks only; a pure-Python task is
+    # in asyncio.tasks._scheduled_tasks, so the scenario names it itself.
+    for task in set(asyncio.all_tasks(loop)) | set(t for t in extra if not t.done()):
         stack = coroutine_stack(task.get_coro())
         if task is current and stack and abort_line is not None:
             stack[0]["line"] = abort_line   # the running task dies on the abort() line
@@ -123,6 +132,8 @@ async def supervisor():
     loop.create_task(waiter(slow), name="waiter")
     queue = asyncio.Queue()
     loop.create_task(consumer(queue), name="consumer")
+    in_python = asyncio.tasks._PyTask(fetch("python"), loop=loop, name="py-task")
+    loop.create_task(waiter(in_python), name="py-waiter")
     for _ in range(5):
         await asyncio.sleep(0)
     while not side_ready.is_set():
@@ -130,7 +141,7 @@ async def supervisor():
     side_thread = [t for t in threading.enumerate() if t.name == "side-loop"][0]
     loop.create_task(never_started(), name="not-started")
     here = sys._getframe().f_lineno
-    loops = [record_loop(loop, threading.current_thread(), me, here + 5),
+    loops = [record_loop(loop, threading.current_thread(), me, here + 5, [in_python]),
              record_loop(side_loop_box[0], side_thread, None)]
     truth.facts["asyncio"] = {"loops": loops}
     truth.commit()

@@ -30,7 +30,10 @@ private:
     std::vector<std::uint64_t> registeredTasks(std::uint64_t tasksModuleGlobals, std::vector<std::string>& notes);
     void addListedTasks(std::uint64_t head, std::vector<std::uint64_t>& tasks);
     bool isCTask(std::uint64_t object);
+    bool isPyTask(std::uint64_t object);
     snapshot::AsyncTask readTask(std::uint64_t task, std::uint64_t& loop, std::uint64_t& waiter);
+    snapshot::AsyncTask readPyTask(std::uint64_t task, std::uint64_t& loop, std::uint64_t& waiter);
+    std::uint64_t attributeOrZero(const DictItems& attrs, std::string_view name);
     void followCoroutine(std::uint64_t coro, snapshot::AsyncTask& task);
     std::optional<std::uint64_t> awaitedObject(std::uint64_t frame, std::uint64_t code);
     std::optional<std::uint64_t> awaitedOnStack(std::uint64_t frame, std::uint64_t code);
@@ -42,6 +45,8 @@ private:
     FrameWalker& m_frames;
     ValueStackReader m_stacks{m_reader};
     std::unordered_map<std::uint64_t, bool> m_taskTypes;    // type -> is _asyncio.Task or a subclass
+    InstanceAttributes m_attributes{m_reader};
+    DictReader m_dicts{m_reader};
 };
 
 std::string TaskCollector::typeName(std::uint64_t object)
@@ -113,6 +118,39 @@ void TaskCollector::addListedTasks(std::uint64_t head, std::vector<std::uint64_t
         tasks.push_back(node - static_cast<std::uint64_t>(a.task_node));
         node = memory.readPointer(node);
     }
+}
+
+// A task written in Python (asyncio.tasks._PyTask, or a subclass of it):
+// no C layout, but the attributes Future and Task set in __init__.
+bool TaskCollector::isPyTask(std::uint64_t object)
+{
+    DictItems attrs = m_attributes.all(object, m_reader.limits().maxContainerItems);
+    return m_dicts.findStr(attrs, "_coro") && m_dicts.findStr(attrs, "_loop") && m_dicts.findStr(attrs, "_fut_waiter");
+}
+
+// The attribute's object, or 0 when it is missing or None.
+std::uint64_t TaskCollector::attributeOrZero(const DictItems& attrs, std::string_view name)
+{
+    auto value = m_dicts.findStr(attrs, name);
+    if (!value || *value == 0 || typeName(*value) == "NoneType") return 0;
+    return *value;
+}
+
+snapshot::AsyncTask TaskCollector::readPyTask(std::uint64_t task, std::uint64_t& loop, std::uint64_t& waiter)
+{
+    snapshot::AsyncTask out;
+    out.address = task;
+    DictItems attrs = m_attributes.all(task, m_reader.limits().maxContainerItems);
+    loop = attributeOrZero(attrs, "_loop");
+    waiter = attributeOrZero(attrs, "_fut_waiter");
+    if (auto name = m_reader.readString(attributeOrZero(attrs, "_name"))) out.name = *name;
+    // Futures' states are the strings 'PENDING', 'CANCELLED' and 'FINISHED';
+    // the instance has its own only once it changed from the class's PENDING.
+    const auto state = m_reader.readString(attributeOrZero(attrs, "_state")).value_or("PENDING");
+    out.state = state == "PENDING" ? "pending" : state == "CANCELLED" ? "cancelled" : state == "FINISHED" ? "finished"
+                                                                                                         : "unknown";
+    if (out.state == "pending") followCoroutine(attributeOrZero(attrs, "_coro"), out);
+    return out;
 }
 
 snapshot::AsyncTask TaskCollector::readTask(std::uint64_t task, std::uint64_t& loop, std::uint64_t& waiter)
@@ -298,7 +336,7 @@ void TaskCollector::run(std::uint64_t interp, std::int64_t interpreterId, const 
     for (std::uint64_t task : found) {
         if (taskSet.count(task)) continue;
         try {
-            if (!isCTask(task)) continue;   // a pure-Python Task subclass has no C layout to read
+            if (!isCTask(task) && !isPyTask(task)) continue;
         } catch (const target::MemoryFault& fault) {
             out.notes.push_back(fmt::format("task {:#x}: type unreadable: {}", task, fault.what()));
             continue;
@@ -317,7 +355,7 @@ void TaskCollector::run(std::uint64_t interp, std::int64_t interpreterId, const 
         std::uint64_t waiter = 0;
         snapshot::AsyncTask task;
         try {
-            task = readTask(address, loop, waiter);
+            task = isCTask(address) ? readTask(address, loop, waiter) : readPyTask(address, loop, waiter);
         } catch (const target::MemoryFault& fault) {
             out.notes.push_back(fmt::format("task {:#x} unreadable: {}", address, fault.what()));
             continue;
