@@ -8,7 +8,8 @@ stack. The main thread's loop has a task awaiting two tasks through
 gather(), a task awaiting another task directly, coroutine chains three
 deep, a task blocked on a Queue, a task that has not started yet, and a
 task implemented in Python (asyncio.tasks._PyTask, as a Task subclass
-without the C layout is) awaited by another; a second thread runs its own
+without the C layout is) awaited by another, and (3.11+) a task waiting in
+a TaskGroup's exit for the group's two tasks; a second thread runs its own
 loop. The running task records every task's
 name, state, coroutine stack and what it waits for (the truth), then
 aborts from inside the loop.
@@ -51,6 +52,12 @@ async def consumer(queue):
     await queue.get()
 
 
+async def group_parent():
+    async with asyncio.TaskGroup() as group:
+        group.create_task(leaf_sleep("g1"), name="group-child-1")
+        group.create_task(leaf_sleep("g22"), name="group-child-2")
+
+
 async def never_started():
     pass
 
@@ -86,7 +93,26 @@ def coroutine_stack(coro):
     return out
 
 
+def task_group_of(coro):
+    """The TaskGroup whose exit the coroutine chain is suspended in, if any."""
+    seen = 0
+    while coro is not None and seen < 64:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is None:
+            return None
+        if frame.f_code.co_name in ("__aexit__", "_aexit") and \
+                frame.f_code.co_filename.endswith("taskgroups.py"):
+            return frame.f_locals.get("self")
+        coro = getattr(coro, "cr_await", None) if hasattr(coro, "cr_await") else \
+            getattr(coro, "gi_yieldfrom", None)
+        seen += 1
+    return None
+
+
 def awaited_tasks(task):
+    group = task_group_of(task.get_coro())
+    if group is not None and group._tasks:
+        return sorted(t.get_name() for t in group._tasks)
     waiter_future = getattr(task, "_fut_waiter", None)
     if waiter_future is None:
         return []
@@ -134,6 +160,8 @@ async def supervisor():
     loop.create_task(consumer(queue), name="consumer")
     in_python = asyncio.tasks._PyTask(fetch("python"), loop=loop, name="py-task")
     loop.create_task(waiter(in_python), name="py-waiter")
+    if hasattr(asyncio, "TaskGroup"):   # 3.11+
+        loop.create_task(group_parent(), name="group-parent")
     for _ in range(5):
         await asyncio.sleep(0)
     while not side_ready.is_set():

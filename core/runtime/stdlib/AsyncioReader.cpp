@@ -7,6 +7,7 @@
 #include "runtime/objects/DictReader.h"
 #include "runtime/objects/InstanceAttributes.h"
 #include "runtime/objects/ModuleLookup.h"
+#include "runtime/threads/LocalsReader.h"
 
 #include <fmt/format.h>
 
@@ -38,7 +39,9 @@ private:
     std::optional<std::uint64_t> awaitedObject(std::uint64_t frame, std::uint64_t code);
     std::optional<std::uint64_t> awaitedOnStack(std::uint64_t frame, std::uint64_t code);
     bool resumesAwait(std::uint64_t frame, std::uint64_t code);
-    std::vector<std::uint64_t> awaitedTasks(std::uint64_t waiter, const std::unordered_set<std::uint64_t>& tasks);
+    void noteTaskGroup(std::uint64_t task, const snapshot::Frame& frame);
+    std::vector<std::uint64_t> awaitedTasks(std::uint64_t task, std::uint64_t waiter,
+                                            const std::unordered_set<std::uint64_t>& tasks);
     std::string typeName(std::uint64_t object);
 
     const ObjectReader& m_reader;
@@ -47,6 +50,11 @@ private:
     std::unordered_map<std::uint64_t, bool> m_taskTypes;    // type -> is _asyncio.Task or a subclass
     InstanceAttributes m_attributes{m_reader};
     DictReader m_dicts{m_reader};
+    ObjectRepr m_repr{m_reader};
+    LocalsReader m_locals{m_reader, m_repr};
+    // A task suspended in a TaskGroup's exit waits for the group's tasks:
+    // task -> the TaskGroup object its coroutine chain is exiting.
+    std::unordered_map<std::uint64_t, std::uint64_t> m_groupOf;
 };
 
 std::string TaskCollector::typeName(std::uint64_t object)
@@ -204,6 +212,7 @@ void TaskCollector::followCoroutine(std::uint64_t coro, snapshot::AsyncTask& tas
         auto described = m_frames.frameAt(frame);
         if (!described || !described->codeAddress) break;
         auto awaited = awaitedObject(frame, *described->codeAddress);
+        noteTaskGroup(task.address, *described);
         task.coroutineStack.push_back(std::move(*described));
         if (!awaited) break;
         coro = *awaited;
@@ -260,9 +269,33 @@ std::optional<std::uint64_t> TaskCollector::awaitedOnStack(std::uint64_t frame, 
 
 // The tasks a task waits for: its fut_waiter when that is a task, or the
 // children of the gather() future it waits on.
-std::vector<std::uint64_t> TaskCollector::awaitedTasks(std::uint64_t waiter, const std::unordered_set<std::uint64_t>& tasks)
+// asyncio.TaskGroup (3.11+): its __aexit__ (3.13+: _aexit) waits on a
+// plain future until every task of the group (`_tasks`) is done.
+void TaskCollector::noteTaskGroup(std::uint64_t task, const snapshot::Frame& frame)
+{
+    if ((frame.function != "__aexit__" && frame.function != "_aexit") || !frame.address || !frame.codeAddress) return;
+    const std::string_view tail = "taskgroups.py";
+    if (frame.file.size() < tail.size() || frame.file.compare(frame.file.size() - tail.size(), tail.size(), tail) != 0)
+        return;
+    try {
+        for (const auto& local : m_locals.values(*frame.address, *frame.codeAddress))
+            if (local.name == "self" && local.object != 0) m_groupOf.emplace(task, local.object);
+    } catch (const target::MemoryFault&) {
+        // The group cannot be named; the future it waits on still is.
+    }
+}
+
+std::vector<std::uint64_t> TaskCollector::awaitedTasks(std::uint64_t task, std::uint64_t waiter,
+                                                       const std::unordered_set<std::uint64_t>& tasks)
 {
     std::vector<std::uint64_t> out;
+    if (auto group = m_groupOf.find(task); group != m_groupOf.end()) {
+        if (auto members = m_attributes.find(group->second, "_tasks")) {
+            for (std::uint64_t child : setItems(m_reader, *members, m_reader.limits().maxAsyncioTasks))
+                if (tasks.count(child)) out.push_back(child);
+        }
+        if (!out.empty()) return out;
+    }
     if (waiter == 0) return out;
     if (tasks.count(waiter)) {
         out.push_back(waiter);
@@ -392,7 +425,7 @@ void TaskCollector::run(std::uint64_t interp, std::int64_t interpreterId, const 
     for (std::size_t i = 0; i < slots.size(); ++i) {
         auto& task = loops[slots[i].first].tasks[slots[i].second];
         try {
-            task.awaits = awaitedTasks(waiterOf[i], taskSet);
+            task.awaits = awaitedTasks(task.address, waiterOf[i], taskSet);
         } catch (const target::MemoryFault& fault) {
             out.notes.push_back(fmt::format("task {}: the tasks it awaits are unreadable: {}", task.name, fault.what()));
         }

@@ -9,8 +9,9 @@
 // threads that have exited). A task's coroutine chain is followed through the
 // object each suspended frame awaits: its value-stack top, when the frame's
 // next instruction resumes an await. fut_waiter names the tasks it waits for,
-// directly or as the children of a gather(). Every walk is bounded; nothing
-// here throws.
+// directly or as the children of a gather(); a task in a TaskGroup's exit
+// waits for the group's tasks. Tasks written in Python (_PyTask) are read
+// from their attributes. Every walk is bounded; nothing here throws.
 #pragma once
 
 #include "runtime/threads/FrameWalker.h"
