@@ -251,7 +251,8 @@ nlohmann::json toJson(const snapshot::Snapshot& s, const diagnosis::Diagnosis& d
                    {"debug", s.python.debug},
                    {"runtime_address", s.python.runtimeAddress},
                    {"runtime_found_by", s.python.runtimeFoundBy},
-                   {"layout_source", s.python.layoutSource}};
+                   {"layout_source", s.python.layoutSource},
+                   {"layout_notes", s.python.layoutNotes}};
 
     j["diagnoses"] = diagnosesJson(diagnosis);
     j["diagnoses_not_analysed"] = notAnalysedJson(diagnosis);

@@ -9,7 +9,9 @@ alive (os.abort() replaced by a parking call):
   - each loop is found, run by the thread that ran it;
   - the same set of task names per loop, none missing, none extra;
   - per task: state, whether it is the loop's running task, the tasks it
-    awaits, and its coroutine stack frame by frame.
+    awaits, and its coroutine stack frame by frame;
+  - 3.14+: the offsets asyncio publishes itself (_AsyncioDebug) were found
+    and agree with the layout tables generated from the headers.
 """
 
 import sys
@@ -48,6 +50,13 @@ def compare(truth, report):
             except Mismatch as e:
                 raise Mismatch("%s: coroutine stack: %s" % (label, e))
             checked += 1
+    python = report["python"]
+    if tuple(int(x) for x in python["version"].split(".")[:2]) >= (3, 14):
+        if "_AsyncioDebug" not in python["layout_source"]:
+            raise Mismatch("asyncio's own offsets were not used: %s" % python["layout_source"])
+        disagree = [n for n in python["layout_notes"] if n.startswith("_AsyncioDebug")]
+        if disagree:
+            raise Mismatch("_AsyncioDebug disagrees with the generated layout: %s" % disagree)
     return "%d tasks equal the truth" % checked
 
 

@@ -2,6 +2,7 @@
 
 #include "runtime/discovery/RuntimeLocator.h"
 #include "runtime/discovery/SupportedVersions.h"
+#include "runtime/layouts/AsyncioDebugOffsets.h"
 #include "runtime/layouts/DebugOffsets.h"
 #include "runtime/layouts/LayoutTables.h"
 #include "support/Error.h"
@@ -24,6 +25,26 @@ std::optional<bool> debugFromInterpreterSize(const PythonVersion& v, std::uint64
     auto distance = [](std::uint64_t a, std::uint64_t b) { return a > b ? a - b : b - a; };
     if (releaseSize == debugSize) return std::nullopt;
     return distance(interpreterSize, debugSize) < distance(interpreterSize, releaseSize);
+}
+
+// asyncio's own table (3.14+), where a module of the target publishes one:
+// a table that is unreadable or invalid is noted and changes nothing.
+void applyAsyncioDebug(const target::Memory& memory, const target::ModuleIndex& modules, Runtime& rt)
+{
+    auto section = modules.findSection(".AsyncioDebug");
+    if (!section || section->size < kAsyncioDebugBytes) return;
+    std::vector<std::uint8_t> bytes(kAsyncioDebugBytes);
+    if (memory.readSome(section->start, bytes.data(), bytes.size()) != bytes.size()) {
+        rt.notes.push_back(fmt::format("_AsyncioDebug at {:#x} is unreadable", section->start));
+        return;
+    }
+    auto offsets = parseAsyncioDebugOffsets(bytes);
+    if (!offsets) {
+        rt.notes.push_back(fmt::format("_AsyncioDebug at {:#x} is not a valid table; not used", section->start));
+        return;
+    }
+    applyAsyncioDebugOffsets(*offsets, rt.layout.asyncio, rt.notes);
+    rt.layoutSource += " + _AsyncioDebug";
 }
 
 }  // namespace
@@ -85,6 +106,7 @@ Runtime openRuntime(const target::Memory& memory, const target::ModuleIndex& mod
         rt.notes.insert(rt.notes.end(), applied.notes.begin(), applied.notes.end());
         if (applied.applied) rt.layoutSource = table ? rt.layoutSource + " + _Py_DebugOffsets" : "_Py_DebugOffsets";
     }
+    applyAsyncioDebug(memory, modules, rt);
     if (table == nullptr && !(offsets && offsets->applied)) {
         throw Error(ErrorKind::Unsupported,
                     fmt::format("no layout for CPython {}{} (no table, no usable _Py_DebugOffsets)", rt.version.str(),
