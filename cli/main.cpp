@@ -2,14 +2,18 @@
 //
 // Thin by design: parse arguments, open a Target, ask the engine for a
 // Snapshot, print it. Exit codes: 0 ok, 1 bad input or system error,
-// 2 usage, 3 no (supported) CPython runtime in the target.
+// 2 usage, 3 no (supported) CPython runtime in the target. The manual page
+// (cli/pyautopsy.1) and the completion scripts (cli/completion/) list every
+// subcommand and option: keep them in step (tests/install checks the man page).
 #include "BatchCommand.h"
+#include "cli/Version.h"
 #include "batch/TreeCapture.h"
 #include "batch/formats/TreeReport.h"
 #include "engine/Engine.h"
 #include "report/JsonReport.h"
 #include "report/JsonValue.h"
 #include "report/TextReport.h"
+#include "runtime/discovery/SupportedVersions.h"
 #include "support/Error.h"
 #include "target/CoreFileTarget.h"
 #include "target/LiveProcessTarget.h"
@@ -144,6 +148,10 @@ int main(int argc, char** argv)
 {
     CLI::App app{"pyautopsy: why did this Python process crash or hang?"};
     app.require_subcommand(1);
+    app.set_version_flag("--version",
+                         fmt::format("pyautopsy {}\nreads CPython {}, release and debug builds, without debug symbols",
+                                     cli::kVersion, runtime::supportedRange()),
+                         "print pyautopsy's version and the CPython versions it reads, and exit");
     OutputOptions output;
     engine::AnalysisOptions analysis;
 
@@ -181,6 +189,8 @@ int main(int argc, char** argv)
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         std::cerr << "pyautopsy: " << e.what() << " (see pyautopsy --help)\n";
