@@ -16,6 +16,7 @@
 #include "runtime/discovery/SupportedVersions.h"
 #include "support/Error.h"
 #include "target/CoreFileTarget.h"
+#include "target/DebuginfodFetcher.h"
 #include "target/LiveProcessTarget.h"
 
 #include <CLI/CLI.hpp>
@@ -77,7 +78,15 @@ int runCore(const std::string& corePath, const target::CoreOptions& coreOptions,
             const OutputOptions& output)
 {
     auto core = target::CoreFileTarget::open(corePath, coreOptions);
-    engine::Report report = engine::analyzeAndDiagnose(*core, analysis);
+    engine::Report report;
+    try {
+        report = engine::analyzeAndDiagnose(*core, analysis);
+    } catch (const Error& error) {
+        // A debuginfod server that could not be reached is the likely cause
+        // of files missing: say it first, on the error's one line.
+        if (auto failure = core->fetchFailure()) throw Error(error.kind(), fmt::format("{}; {}", *failure, error.what()));
+        throw;
+    }
     report.snapshot.target.corePath = corePath;
     for (const auto& warning : core->warnings()) report.snapshot.warnings.push_back(warning);
     print(report, output);
@@ -198,7 +207,10 @@ int main(int argc, char** argv)
     }
 
     try {
-        if (*core) return runCore(corePath, coreOptions, analysis, output);
+        if (*core) {
+            coreOptions.fetcher = target::DebuginfodFetcher::fromEnvironment();  // nullptr without DEBUGINFOD_URLS
+            return runCore(corePath, coreOptions, analysis, output);
+        }
         if (*batchCommand) return cli::runBatchCommand(batchArguments);
         if (*runCommand) return cli::runRunCommand(runArguments);
         target::LiveOptions liveOptions;
