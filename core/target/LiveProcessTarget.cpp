@@ -7,11 +7,15 @@
 #include "target/ProcessList.h"
 #include "target/ProcessMemory.h"
 #include "target/ProcessStopper.h"
+#include "target/PtraceRefusal.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
 #include <filesystem>
+#include <unistd.h>
 
 namespace pyautopsy::target {
 
@@ -60,8 +64,23 @@ std::unique_ptr<LiveProcessTarget> LiveProcessTarget::attach(int pid, const Live
     if (options.stopThreads) impl->memory.reserveCache();
 
     impl->mappings = parseProcMaps(readProcFile(proc + "/maps"));
-    if (impl->mappings.empty())
+    if (impl->mappings.empty()) {
+        // Reading another user's maps takes what ptrace takes: say which it lacks.
+        const int fd = ::open((proc + "/maps").c_str(), O_RDONLY | O_CLOEXEC);
+        const int error = fd < 0 ? errno : 0;
+        if (fd >= 0) ::close(fd);
+        if (error == EACCES || error == EPERM)
+            throw Error(ErrorKind::System, explainRefusal(pid, "", error, gatherPtraceFacts(pid, pid)));
         throw Error(ErrorKind::System, fmt::format("cannot attach to PID {}: cannot read {}/maps", pid, proc));
+    }
+    // Reading its memory takes what attaching takes (the maps may be readable
+    // with less): refuse now, saying what is missing, rather than report "no
+    // CPython runtime" after every read failed.
+    const int memFd = ::open((proc + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+    const int memError = memFd < 0 ? errno : 0;
+    if (memFd >= 0) ::close(memFd);
+    if (memError == EACCES || memError == EPERM)
+        throw Error(ErrorKind::System, explainRefusal(pid, "", memError, gatherPtraceFacts(pid, pid)));
 
     ProcessInfo& info = impl->process;
     info.pid = pid;
