@@ -15,11 +15,50 @@
 #include <cerrno>
 #include <fcntl.h>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <unistd.h>
+#include <vector>
 
 namespace pyautopsy::target {
 
 namespace {
+
+// For a process in another pid namespace: each thread's id there -> its id
+// here, from the NSpid lines ("NSpid: HOST ... INNERMOST") of its tasks.
+std::map<std::int64_t, std::int64_t> threadIdsByNamespaceId(int pid)
+{
+    std::map<std::int64_t, std::int64_t> ids;
+    std::error_code error;
+    std::filesystem::directory_iterator tasks(fmt::format("/proc/{}/task", pid), error);
+    std::size_t seen = 0;
+    for (; !error && tasks != std::filesystem::directory_iterator() && seen < kDefaultLimits.maxThreadsPerInterpreter;
+         tasks.increment(error), ++seen) {
+        std::ifstream status(tasks->path() / "status");
+        std::string line;
+        while (std::getline(status, line)) {
+            if (line.rfind("NSpid:", 0) != 0) continue;
+            std::istringstream fields(line.substr(6));
+            std::vector<std::int64_t> nsIds;
+            std::int64_t id = 0;
+            while (fields >> id) nsIds.push_back(id);
+            if (nsIds.size() > 1) ids[nsIds.back()] = nsIds.front();
+            break;
+        }
+    }
+    return ids;
+}
+
+// Whether `pid` is in another mount namespace than pyautopsy (the links name
+// the namespaces: mnt:[INODE]). Unknown counts as the same.
+bool inOtherMountNamespace(int pid)
+{
+    std::error_code ignored;
+    const auto ours = std::filesystem::read_symlink("/proc/self/ns/mnt", ignored);
+    const auto theirs = std::filesystem::read_symlink(fmt::format("/proc/{}/ns/mnt", pid), ignored);
+    return !ours.empty() && !theirs.empty() && ours != theirs;
+}
 
 std::string trimNewline(std::string text)
 {
@@ -41,6 +80,13 @@ struct LiveProcessTarget::Impl {
     std::vector<ThreadInfo> threads;
     std::vector<Mapping> mappings;
     std::vector<std::string> warnings;
+    // The process sees another file tree (a container seen from the host): its
+    // paths are looked up under /proc/PID/root first, where they mean what they
+    // meant to it, even when the host has a file of the same name.
+    bool otherMountNamespace = false;
+    // Thread ids in the process's own pid namespace -> ours (NSpid in
+    // /proc/PID/task/TID/status); empty when it is in ours.
+    std::map<std::int64_t, std::int64_t> hostTidOf;
     bool stopWhenFrozen = false;
     std::chrono::milliseconds maxStop{1000};
 
@@ -62,6 +108,8 @@ std::unique_ptr<LiveProcessTarget> LiveProcessTarget::attach(int pid, const Live
     impl->stopWhenFrozen = options.stopThreads;
     impl->maxStop = options.maxStop;
     if (options.stopThreads) impl->memory.reserveCache();
+    impl->otherMountNamespace = inOtherMountNamespace(pid);
+    impl->hostTidOf = threadIdsByNamespaceId(pid);
 
     impl->mappings = parseProcMaps(readProcFile(proc + "/maps"));
     if (impl->mappings.empty()) {
@@ -164,12 +212,19 @@ const ProcessInfo& LiveProcessTarget::process() const { return m_impl->process; 
 const std::vector<ThreadInfo>& LiveProcessTarget::threads() const { return m_impl->threads; }
 const std::vector<Mapping>& LiveProcessTarget::mappings() const { return m_impl->mappings; }
 
+std::int64_t LiveProcessTarget::hostThreadId(std::int64_t tid) const
+{
+    auto it = m_impl->hostTidOf.find(tid);
+    return it != m_impl->hostTidOf.end() ? it->second : tid;
+}
+
 std::string LiveProcessTarget::resolveModulePath(const std::string& mappedPath) const
 {
     std::error_code ignored;
     if (mappedPath.empty() || mappedPath.front() != '/') return mappedPath;
-    if (std::filesystem::exists(mappedPath, ignored)) return mappedPath;
     std::string viaRoot = fmt::format("/proc/{}/root{}", m_impl->pid, mappedPath);
+    if (m_impl->otherMountNamespace && std::filesystem::exists(viaRoot, ignored)) return viaRoot;
+    if (std::filesystem::exists(mappedPath, ignored)) return mappedPath;
     if (std::filesystem::exists(viaRoot, ignored)) return viaRoot;
     // A deleted or replaced file is still reachable through its mapping.
     for (const Mapping& mapping : m_impl->mappings) {
