@@ -6,9 +6,9 @@
 // (cli/pyautopsy.1) and the completion scripts (cli/completion/) list every
 // subcommand and option: keep them in step (tests/install checks the man page).
 #include "BatchCommand.h"
-#include "cli/Version.h"
 #include "batch/TreeCapture.h"
 #include "batch/formats/TreeReport.h"
+#include "cli/Version.h"
 #include "engine/Engine.h"
 #include "report/JsonReport.h"
 #include "report/JsonValue.h"

@@ -341,11 +341,12 @@ std::string CoreFileTarget::Impl::resolveByBuildId(const std::string& mappedPath
     const std::string local = resolveUncached(mappedPath);
     // --exe is the user's explicit choice: used as given (ModuleIndex warns on a mismatch).
     if (!options.executable.empty() && mappedPath == process.executable) return local;
-    const bool exists = std::filesystem::exists(local);
+    std::error_code ignored;
+    const bool exists = std::filesystem::exists(local, ignored);
     const std::optional<std::string> localId = exists ? fileBuildId(local) : std::nullopt;
-    if (localId == buildId || (exists && !localId)) return local;  // the right file, or one with no id to compare
+    if (exists && (!localId || *localId == buildId)) return local;  // the right file, or one with no id to compare
 
-    const std::string why = exists ? fmt::format("{} is another build ({})", local, localId.value_or("no build-id"))
+    const std::string why = exists ? fmt::format("{} is another build ({})", local, *localId)
                                    : fmt::format("{} is missing", local);
     if (!fetcherFailure.empty()) return local;  // said once already
     try {
