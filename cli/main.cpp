@@ -2,16 +2,21 @@
 //
 // Thin by design: parse arguments, open a Target, ask the engine for a
 // Snapshot, print it. Exit codes: 0 ok, 1 bad input or system error,
-// 2 usage, 3 no (supported) CPython runtime in the target.
+// 2 usage, 3 no (supported) CPython runtime in the target. The manual page
+// (cli/pyautopsy.1) and the completion scripts (cli/completion/) list every
+// subcommand and option: keep them in step (tests/install checks the man page).
 #include "BatchCommand.h"
 #include "batch/TreeCapture.h"
 #include "batch/formats/TreeReport.h"
+#include "cli/Version.h"
 #include "engine/Engine.h"
 #include "report/JsonReport.h"
 #include "report/JsonValue.h"
 #include "report/TextReport.h"
+#include "runtime/discovery/SupportedVersions.h"
 #include "support/Error.h"
 #include "target/CoreFileTarget.h"
+#include "target/DebuginfodFetcher.h"
 #include "target/LiveProcessTarget.h"
 
 #include <CLI/CLI.hpp>
@@ -73,7 +78,15 @@ int runCore(const std::string& corePath, const target::CoreOptions& coreOptions,
             const OutputOptions& output)
 {
     auto core = target::CoreFileTarget::open(corePath, coreOptions);
-    engine::Report report = engine::analyzeAndDiagnose(*core, analysis);
+    engine::Report report;
+    try {
+        report = engine::analyzeAndDiagnose(*core, analysis);
+    } catch (const Error& error) {
+        // A debuginfod server that could not be reached is the likely cause
+        // of files missing: say it first, on the error's one line.
+        if (auto failure = core->fetchFailure()) throw Error(error.kind(), fmt::format("{}; {}", *failure, error.what()));
+        throw;
+    }
     report.snapshot.target.corePath = corePath;
     for (const auto& warning : core->warnings()) report.snapshot.warnings.push_back(warning);
     print(report, output);
@@ -144,6 +157,10 @@ int main(int argc, char** argv)
 {
     CLI::App app{"pyautopsy: why did this Python process crash or hang?"};
     app.require_subcommand(1);
+    app.set_version_flag("--version",
+                         fmt::format("pyautopsy {}\nreads CPython {}, release and debug builds, without debug symbols",
+                                     cli::kVersion, runtime::supportedRange()),
+                         "print pyautopsy's version and the CPython versions it reads, and exit");
     OutputOptions output;
     engine::AnalysisOptions analysis;
 
@@ -182,13 +199,18 @@ int main(int argc, char** argv)
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {
         return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
     } catch (const CLI::ParseError& e) {
         std::cerr << "pyautopsy: " << e.what() << " (see pyautopsy --help)\n";
         return 2;
     }
 
     try {
-        if (*core) return runCore(corePath, coreOptions, analysis, output);
+        if (*core) {
+            coreOptions.fetcher = target::DebuginfodFetcher::fromEnvironment();  // nullptr without DEBUGINFOD_URLS
+            return runCore(corePath, coreOptions, analysis, output);
+        }
         if (*batchCommand) return cli::runBatchCommand(batchArguments);
         if (*runCommand) return cli::runRunCommand(runArguments);
         target::LiveOptions liveOptions;

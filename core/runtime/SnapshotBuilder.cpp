@@ -155,8 +155,8 @@ std::optional<snapshot::AttachState> attachState(const ThreadStateLayout& L, std
 // has a thread state for: during finalization (3.9+) the daemon threads'
 // states are unlinked while their OS threads may still run or hang
 // (docs/cpython-internals.md §14). Diagnoses name them; --native unwinds them when they still exist.
-void addThreadsKnownOnlyToThreading(const ThreadingState& threading, std::int64_t interpreterId,
-                                    std::vector<snapshot::Thread>& threads)
+void addThreadsKnownOnlyToThreading(const target::Target& target, const ThreadingState& threading,
+                                    std::int64_t interpreterId, std::vector<snapshot::Thread>& threads)
 {
     for (const auto& [ident, identity] : threading.byIdent) {
         bool described = std::any_of(threads.begin(), threads.end(), [&](const snapshot::Thread& t) {
@@ -168,7 +168,7 @@ void addThreadsKnownOnlyToThreading(const ThreadingState& threading, std::int64_
         thread.threadId = ident;
         thread.name = identity.name;
         thread.daemon = identity.daemon;
-        thread.nativeId = identity.nativeId;
+        if (identity.nativeId) thread.nativeId = target.hostThreadId(*identity.nativeId);
         thread.notes.push_back("listed by threading._active, but the interpreter has no thread state for it "
                                "(unlinked during finalization, or exiting)");
         threads.push_back(std::move(thread));
@@ -319,12 +319,14 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             snapshot::Thread thread;
             thread.interpreterId = info.id;
             thread.threadStateAddress = ts;
+            bool hostNativeId = false;  // from the target's own thread list, not from its memory
             try {
                 thread.threadId = readField<std::uint64_t>(memory, ts, L.thread.thread_id);
                 if (has(L.thread.native_thread_id)) {
                     thread.nativeId = readField<std::int64_t>(memory, ts, L.thread.native_thread_id);
                 } else if (auto it = tids.find(*thread.threadId); it != tids.end()) {
                     thread.nativeId = it->second;
+                    hostNativeId = true;
                 }
                 if (has(L.thread.state)) {
                     const auto value = readField<std::int32_t>(memory, ts, L.thread.state);
@@ -350,10 +352,12 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             thread.notes.insert(thread.notes.end(), walk.notes.begin(), walk.notes.end());
             applyThreadIdentity(threading, thread);
             applyBootstrapIdentity(reader, locals, thread);
+            // Ids read from the target's memory are its pid namespace's; report the host's.
+            if (thread.nativeId && !hostNativeId) thread.nativeId = target.hostThreadId(*thread.nativeId);
             if (options.locals || (options.crashedThreadLocals && thread.crashed)) locals.addTo(thread);
             snap.threads.push_back(std::move(thread));
         }
-        addThreadsKnownOnlyToThreading(threading, info.id, snap.threads);
+        addThreadsKnownOnlyToThreading(target, threading, info.id, snap.threads);
         if (info.main) mainThreading = {interp, std::move(threading)};
         readAsyncio(reader, walker, interp, info.id, tstates, snap.asyncio);
     }

@@ -3,6 +3,7 @@
 #include "support/Error.h"
 #include "target/CoreNotes.h"
 #include "target/ElfFile.h"
+#include "target/ElfImage.h"
 #include "target/ElfNotes.h"
 #include "target/MappedFileReader.h"
 
@@ -74,6 +75,10 @@ struct CoreFileTarget::Impl {
         return it->second;
     }
     std::unordered_map<std::string, std::string> resolved;
+    // resolveUncached, or the file fetched by build-id when that one is
+    // missing or another build; remembered for readFromDisk.
+    std::string resolveByBuildId(const std::string& mappedPath, const std::string& buildId);
+    std::string fetcherFailure;  // the warning saying the fetcher failed; then it is asked no more
 
     bool truncated = false;
     std::optional<core_notes::PrPsInfo> psinfo;
@@ -300,9 +305,68 @@ const std::vector<Mapping>& CoreFileTarget::mappings() const { return m_impl->ma
 const std::string& CoreFileTarget::path() const { return m_impl->file.path(); }
 const std::vector<std::string>& CoreFileTarget::warnings() const { return m_impl->warnings; }
 
+std::optional<std::string> CoreFileTarget::fetchFailure() const
+{
+    if (m_impl->fetcherFailure.empty()) return std::nullopt;
+    return m_impl->fetcherFailure;
+}
+
 std::string CoreFileTarget::resolveModulePath(const std::string& mappedPath) const
 {
     return m_impl->resolveUncached(mappedPath);
+}
+
+std::string CoreFileTarget::resolveModuleFile(const std::string& mappedPath, const std::optional<std::string>& buildId)
+{
+    if (!buildId || !m_impl->options.fetcher) return m_impl->resolveUncached(mappedPath);
+    return m_impl->resolveByBuildId(mappedPath, *buildId);
+}
+
+namespace {
+
+// The build-id of the file at `path`; nullopt when it cannot be opened as ELF
+// or has none.
+std::optional<std::string> fileBuildId(const std::string& path)
+{
+    try {
+        return ElfImage::open(path)->buildId();
+    } catch (const Error&) {
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
+std::string CoreFileTarget::Impl::resolveByBuildId(const std::string& mappedPath, const std::string& buildId)
+{
+    const std::string local = resolveUncached(mappedPath);
+    // --exe is the user's explicit choice: used as given (ModuleIndex warns on a mismatch).
+    if (!options.executable.empty() && mappedPath == process.executable) return local;
+    std::error_code ignored;
+    const bool exists = std::filesystem::exists(local, ignored);
+    const std::optional<std::string> localId = exists ? fileBuildId(local) : std::nullopt;
+    if (exists && (!localId || *localId == buildId)) return local;  // the right file, or one with no id to compare
+
+    const std::string why = exists ? fmt::format("{} is another build ({})", local, *localId)
+                                   : fmt::format("{} is missing", local);
+    if (!fetcherFailure.empty()) return local;  // said once already
+    try {
+        if (auto fetched = options.fetcher->fetchExecutable(buildId)) {
+            warnings.push_back(fmt::format("{}: {}; fetched build-id {} from {}: {}", mappedPath, why, buildId,
+                                           options.fetcher->source(), *fetched));
+            resolved[mappedPath] = *fetched;
+            return *fetched;
+        }
+        warnings.push_back(fmt::format("{}: {}; build-id {} is not on {}", mappedPath, why, buildId,
+                                       options.fetcher->source()));
+    } catch (const Error& error) {
+        // An unreachable server fails every file alike (each after the
+        // library's timeout): say it once, and ask no more.
+        fetcherFailure = fmt::format("{}: {}; build-id {} not fetched from {}: {}; nothing more is fetched",
+                                     mappedPath, why, buildId, options.fetcher->source(), error.what());
+        warnings.push_back(fetcherFailure);
+    }
+    return local;
 }
 
 std::string CoreFileTarget::Impl::resolveUncached(const std::string& mappedPath) const

@@ -7,15 +7,58 @@
 #include "target/ProcessList.h"
 #include "target/ProcessMemory.h"
 #include "target/ProcessStopper.h"
+#include "target/PtraceRefusal.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <unistd.h>
+#include <vector>
 
 namespace pyautopsy::target {
 
 namespace {
+
+// For a process in another pid namespace: each thread's id there -> its id
+// here, from the NSpid lines ("NSpid: HOST ... INNERMOST") of its tasks.
+std::map<std::int64_t, std::int64_t> threadIdsByNamespaceId(int pid)
+{
+    std::map<std::int64_t, std::int64_t> ids;
+    std::error_code error;
+    std::filesystem::directory_iterator tasks(fmt::format("/proc/{}/task", pid), error);
+    std::size_t seen = 0;
+    for (; !error && tasks != std::filesystem::directory_iterator() && seen < kDefaultLimits.maxThreadsPerInterpreter;
+         tasks.increment(error), ++seen) {
+        std::ifstream status(tasks->path() / "status");
+        std::string line;
+        while (std::getline(status, line)) {
+            if (line.rfind("NSpid:", 0) != 0) continue;
+            std::istringstream fields(line.substr(6));
+            std::vector<std::int64_t> nsIds;
+            std::int64_t id = 0;
+            while (fields >> id) nsIds.push_back(id);
+            if (nsIds.size() > 1) ids[nsIds.back()] = nsIds.front();
+            break;
+        }
+    }
+    return ids;
+}
+
+// Whether `pid` is in another mount namespace than pyautopsy (the links name
+// the namespaces: mnt:[INODE]). Unknown counts as the same.
+bool inOtherMountNamespace(int pid)
+{
+    std::error_code ignored;
+    const auto ours = std::filesystem::read_symlink("/proc/self/ns/mnt", ignored);
+    const auto theirs = std::filesystem::read_symlink(fmt::format("/proc/{}/ns/mnt", pid), ignored);
+    return !ours.empty() && !theirs.empty() && ours != theirs;
+}
 
 std::string trimNewline(std::string text)
 {
@@ -37,6 +80,13 @@ struct LiveProcessTarget::Impl {
     std::vector<ThreadInfo> threads;
     std::vector<Mapping> mappings;
     std::vector<std::string> warnings;
+    // The process sees another file tree (a container seen from the host): its
+    // paths are looked up under /proc/PID/root first, where they mean what they
+    // meant to it, even when the host has a file of the same name.
+    bool otherMountNamespace = false;
+    // Thread ids in the process's own pid namespace -> ours (NSpid in
+    // /proc/PID/task/TID/status); empty when it is in ours.
+    std::map<std::int64_t, std::int64_t> hostTidOf;
     bool stopWhenFrozen = false;
     std::chrono::milliseconds maxStop{1000};
 
@@ -58,10 +108,27 @@ std::unique_ptr<LiveProcessTarget> LiveProcessTarget::attach(int pid, const Live
     impl->stopWhenFrozen = options.stopThreads;
     impl->maxStop = options.maxStop;
     if (options.stopThreads) impl->memory.reserveCache();
+    impl->otherMountNamespace = inOtherMountNamespace(pid);
+    impl->hostTidOf = threadIdsByNamespaceId(pid);
 
     impl->mappings = parseProcMaps(readProcFile(proc + "/maps"));
-    if (impl->mappings.empty())
+    if (impl->mappings.empty()) {
+        // Reading another user's maps takes what ptrace takes: say which it lacks.
+        const int fd = ::open((proc + "/maps").c_str(), O_RDONLY | O_CLOEXEC);
+        const int error = fd < 0 ? errno : 0;
+        if (fd >= 0) ::close(fd);
+        if (error == EACCES || error == EPERM)
+            throw Error(ErrorKind::System, explainRefusal(pid, "", error, gatherPtraceFacts(pid, pid)));
         throw Error(ErrorKind::System, fmt::format("cannot attach to PID {}: cannot read {}/maps", pid, proc));
+    }
+    // Reading its memory takes what attaching takes (the maps may be readable
+    // with less): refuse now, saying what is missing, rather than report "no
+    // CPython runtime" after every read failed.
+    const int memFd = ::open((proc + "/mem").c_str(), O_RDONLY | O_CLOEXEC);
+    const int memError = memFd < 0 ? errno : 0;
+    if (memFd >= 0) ::close(memFd);
+    if (memError == EACCES || memError == EPERM)
+        throw Error(ErrorKind::System, explainRefusal(pid, "", memError, gatherPtraceFacts(pid, pid)));
 
     ProcessInfo& info = impl->process;
     info.pid = pid;
@@ -146,12 +213,19 @@ const ProcessInfo& LiveProcessTarget::process() const { return m_impl->process; 
 const std::vector<ThreadInfo>& LiveProcessTarget::threads() const { return m_impl->threads; }
 const std::vector<Mapping>& LiveProcessTarget::mappings() const { return m_impl->mappings; }
 
+std::int64_t LiveProcessTarget::hostThreadId(std::int64_t tid) const
+{
+    auto it = m_impl->hostTidOf.find(tid);
+    return it != m_impl->hostTidOf.end() ? it->second : tid;
+}
+
 std::string LiveProcessTarget::resolveModulePath(const std::string& mappedPath) const
 {
     std::error_code ignored;
     if (mappedPath.empty() || mappedPath.front() != '/') return mappedPath;
-    if (std::filesystem::exists(mappedPath, ignored)) return mappedPath;
     std::string viaRoot = fmt::format("/proc/{}/root{}", m_impl->pid, mappedPath);
+    if (m_impl->otherMountNamespace && std::filesystem::exists(viaRoot, ignored)) return viaRoot;
+    if (std::filesystem::exists(mappedPath, ignored)) return mappedPath;
     if (std::filesystem::exists(viaRoot, ignored)) return viaRoot;
     // A deleted or replaced file is still reachable through its mapping.
     for (const Mapping& mapping : m_impl->mappings) {

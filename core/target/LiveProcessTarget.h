@@ -44,6 +44,7 @@ public:
     // (/proc/PID/root/<path> for another mount namespace, then
     // /proc/PID/map_files/<range> for a deleted or replaced file).
     std::string resolveModulePath(const std::string& mappedPath) const override;
+    std::int64_t hostThreadId(std::int64_t tid) const override;
 
     // Lets the process run again now (before destruction); reads still work,
     // uncached, and registers stay as they were captured.

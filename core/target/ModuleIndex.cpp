@@ -44,7 +44,7 @@ struct ModuleIndex::Impl {
         if (slot.tried) return slot.image;
         slot.tried = true;
         const Module& module = modules[index];
-        const std::string diskPath = target.resolveModulePath(module.path);
+        const std::string diskPath = target.resolveModuleFile(module.path, slot.memoryBuildId);
         try {
             slot.image = ElfImage::open(diskPath);
         } catch (const Error& error) {

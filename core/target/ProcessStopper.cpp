@@ -1,6 +1,7 @@
 #include "target/ProcessStopper.h"
 
 #include "support/Error.h"
+#include "target/PtraceRefusal.h"
 
 #include <fmt/format.h>
 
@@ -198,38 +199,11 @@ bool threadIsExiting(int pid, int tid)
     return state == 'Z' || state == 'X';
 }
 
-// The process already tracing the thread (TracerPid in its status), and
-// what it is called: a debugger holds it, and only one tracer may.
-std::optional<std::pair<int, std::string>> tracerOf(int pid, int tid)
-{
-    std::ifstream status(fmt::format("/proc/{}/task/{}/status", pid, tid));
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("TracerPid:", 0) != 0) continue;
-        const int tracer = std::atoi(line.c_str() + 10);
-        if (tracer <= 0) return std::nullopt;
-        std::ifstream comm(fmt::format("/proc/{}/comm", tracer));
-        std::string name;
-        std::getline(comm, name);
-        return std::make_pair(tracer, name.empty() ? std::string("another process") : name);
-    }
-    return std::nullopt;
-}
-
 // Why seizing `tid` failed, with what to do about it, in one line.
 std::string attachError(int pid, int tid, int error)
 {
     const std::string which = tid != pid ? fmt::format(" (thread {})", tid) : std::string();
-    if (error == EPERM) {
-        if (auto tracer = tracerOf(pid, tid)) {
-            return fmt::format("cannot attach to PID {}{}: it is already traced by {} (pid {}); detach that "
-                               "debugger, or read without stopping it: pyautopsy pid {} --nonblocking",
-                               pid, which, tracer->second, tracer->first, pid);
-        }
-    }
-    return fmt::format("cannot attach to PID {}{}: {} (ptrace needs the same user and "
-                       "/proc/sys/kernel/yama/ptrace_scope at 0 or 1, or CAP_SYS_PTRACE)",
-                       pid, which, std::strerror(error));
+    return explainRefusal(pid, which, error, gatherPtraceFacts(pid, tid));
 }
 
 enum class StopResult { Stopped, Gone, Timeout };

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,6 +52,23 @@ public:
     // NT_FILE path after --sysroot/--exe substitution, /proc/PID/map_files, a
     // debugger's module list), the path to open; otherwise the mapping's own path.
     virtual std::string resolveModulePath(const std::string& mappedPath) const { return mappedPath; }
+
+    // The id this process's pid namespace gives the thread the target calls
+    // `tid`: a process in a container knows its threads (PyThreadState's
+    // native_thread_id, threading's native_id) by its own namespace's ids,
+    // while threads() and the report use the host's. The same id when the
+    // namespaces are the same or the id is unknown.
+    virtual std::int64_t hostThreadId(std::int64_t tid) const { return tid; }
+
+    // As resolveModulePath, for a module whose build-id the target's memory
+    // shows: a target that can fetch files by build-id (a core, with
+    // $DEBUGINFOD_URLS) returns the fetched file when the resolved one is
+    // missing or another build. ModuleIndex opens modules through this.
+    virtual std::string resolveModuleFile(const std::string& mappedPath, const std::optional<std::string>& buildId)
+    {
+        (void)buildId;
+        return resolveModulePath(mappedPath);
+    }
 };
 
 }  // namespace pyautopsy::target

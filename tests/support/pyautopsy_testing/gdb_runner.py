@@ -38,18 +38,22 @@ class GdbResult:
         return json.loads(text[start:])
 
 
-def run_gdb(target_args, commands, library, source_ours=True, pre_commands=(), timeout=180):
-    """commands: [(label, gdb command)]; target_args: e.g. [EXE, CORE] or ["-p", PID]."""
+def run_gdb(target_args, commands, library, source_ours=True, pre_commands=(), timeout=180, script=SCRIPT):
+    """commands: [(label, gdb command)]; target_args: e.g. [EXE, CORE] or ["-p", PID].
+    library: the libpyautopsy.so to use ($PYAUTOPSY_LIB), or None to let the
+    script find its own; script: which copy of pyautopsy.py to source."""
     argv = ["gdb", "-batch", "-nx"]
     for command in pre_commands:
         argv += ["-iex", command]
     if source_ours:
-        argv += ["-ex", "source " + SCRIPT]
+        argv += ["-ex", "source " + script]
     for label, command in commands:
         argv += ["-ex", "echo %s %s\\n" % (MARK, label), "-ex", command]
     argv += ["-ex", "echo %s end\\n" % MARK]
     argv += list(target_args)
     env = environment.for_target(PYAUTOPSY_LIB=library) if library else environment.for_target()
+    if not library:
+        env.pop("PYAUTOPSY_LIB", None)
     env.pop("DEBUGINFOD_URLS", None)  # never download symbols during a test
     started = time.monotonic()
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

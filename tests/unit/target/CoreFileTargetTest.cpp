@@ -192,7 +192,7 @@ TEST_F(AbortCore, TruncatedCopiesOpenWithAWarningOrFailCleanly)
 
 TEST_F(AbortCore, WrongExecutableGivesABuildIdWarning)
 {
-    auto core = CoreFileTarget::open(*s_core, {"/bin/ls", ""});
+    auto core = CoreFileTarget::open(*s_core, {"/bin/ls", "", nullptr});
     EXPECT_EQ(core->resolveModulePath(kPython), "/bin/ls");
     ModuleIndex modules(*core);
     ASSERT_NE(modules.mainExecutable(), nullptr);
@@ -210,10 +210,83 @@ TEST_F(AbortCore, SysrootIsTheOnlyPlaceFilesAreLookedUp)
     TempDir root;
     std::filesystem::create_directories(root.path + "/usr/bin");
     std::filesystem::copy_file(kPython, root.path + kPython);
-    auto core = CoreFileTarget::open(*s_core, {"", root.path});
+    auto core = CoreFileTarget::open(*s_core, {"", root.path, nullptr});
     EXPECT_EQ(core->resolveModulePath(kPython), root.path + kPython);
     EXPECT_EQ(core->resolveModulePath("/lib/x86_64-linux-gnu/libc.so.6"),
               root.path + "/lib/x86_64-linux-gnu/libc.so.6");
+}
+
+namespace {
+
+// A fetcher that has one file, under any build-id, and records what it was asked for.
+class FakeFetcher : public BuildIdFetcher {
+public:
+    explicit FakeFetcher(std::string file) : m_file(std::move(file)) {}
+    std::optional<std::string> fetchExecutable(const std::string& buildId) override
+    {
+        asked.push_back(buildId);
+        if (m_file.empty()) throw Error(ErrorKind::System, "Connection refused");
+        return m_file;
+    }
+    std::string source() const override { return "fake server"; }
+    std::vector<std::string> asked;
+
+private:
+    std::string m_file;
+};
+
+bool anyWarningHas(const CoreFileTarget& core, const std::string& text)
+{
+    return std::any_of(core.warnings().begin(), core.warnings().end(),
+                       [&](const std::string& w) { return w.find(text) != std::string::npos; });
+}
+
+}  // namespace
+
+// A file missing under --sysroot is fetched by the build-id the core shows,
+// used for the module and for the bytes the core left out, and named in a warning.
+TEST_F(AbortCore, MissingFileIsFetchedByBuildId)
+{
+    TempDir root;
+    auto fetcher = std::make_shared<FakeFetcher>(kPython);
+    auto core = CoreFileTarget::open(*s_core, {"", root.path, fetcher});
+    ModuleIndex modules(*core);
+    ASSERT_NE(modules.mainExecutable(), nullptr);
+    ASSERT_NE(modules.image(*modules.mainExecutable()), nullptr);
+    const auto expectedId = ElfImage::open(kPython)->buildId();
+    ASSERT_TRUE(expectedId.has_value());
+    ASSERT_FALSE(fetcher->asked.empty());
+    EXPECT_EQ(fetcher->asked.front(), *expectedId);
+    EXPECT_TRUE(modules.warnings().empty()) << modules.warnings().front();
+    EXPECT_TRUE(anyWarningHas(*core, std::string(kPython) + ": " + root.path + kPython + " is missing; fetched build-id "
+                                         + *expectedId + " from fake server: " + kPython));
+}
+
+// --exe is the user's choice: nothing is fetched for the executable.
+TEST_F(AbortCore, ExeTakesPrecedenceOverFetching)
+{
+    auto fetcher = std::make_shared<FakeFetcher>(kPython);
+    auto core = CoreFileTarget::open(*s_core, {"/bin/ls", "", fetcher});
+    ModuleIndex modules(*core);
+    ASSERT_NE(modules.mainExecutable(), nullptr);
+    modules.image(*modules.mainExecutable());
+    EXPECT_TRUE(fetcher->asked.empty());
+    EXPECT_NE(modules.warnings().at(0).find("build-id mismatch for /bin/ls"), std::string::npos);
+}
+
+// A failed fetch is one warning with the reason, and the fetcher is asked no
+// more; the modules are then missing as before.
+TEST_F(AbortCore, FailedFetchIsOneWarning)
+{
+    TempDir root;
+    auto fetcher = std::make_shared<FakeFetcher>("");
+    auto core = CoreFileTarget::open(*s_core, {"", root.path, fetcher});
+    ModuleIndex modules(*core);
+    ASSERT_NE(modules.mainExecutable(), nullptr);
+    for (const Module& module : modules.modules()) EXPECT_EQ(modules.image(module), nullptr) << module.path;
+    EXPECT_EQ(fetcher->asked.size(), 1u);
+    EXPECT_TRUE(anyWarningHas(*core, " is missing; build-id "));
+    EXPECT_TRUE(anyWarningHas(*core, " not fetched from fake server: Connection refused; nothing more is fetched"));
 }
 
 TEST(CoreFileTarget, NonCoreInputsAreBadInput)
