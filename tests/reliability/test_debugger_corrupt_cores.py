@@ -65,10 +65,15 @@ def run_gdb(python, core, library):
                           env=env, timeout=300)
 
 
-def run_lldb(lldb, plugin, python, core):
-    argv = [lldb, "--no-lldbinit", "-b", "-o", "target create %s --core %s" % (python, core), "-o", "plugin load " + plugin]
-    for command in LLDB_COMMANDS + [PLAIN_LLDB]:
-        argv += ["-o", command]
+def run_lldb(lldb, plugin, python, core, work):
+    # From a command file sourced with --stop-on-error false: `lldb -b -o`
+    # stops at the first command that reports an error, which is allowed here.
+    script = os.path.join(work, "lldb-commands")
+    with open(script, "w") as f:
+        for command in ["target create %s --core %s" % (python, core), "plugin load " + plugin] + LLDB_COMMANDS + [
+                PLAIN_LLDB, "script print('%s alive')" % MARK]:
+            f.write(command + "\n")
+    argv = [lldb, "--no-lldbinit", "-b", "-o", "command source --stop-on-error false --silent-run false " + script]
     return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                           env=environment.for_target(), timeout=300)
 
@@ -87,16 +92,18 @@ def check_gdb(python, core, library):
     return "every command ended; `%s` then answered %d lines" % (PLAIN_GDB, len(plain.strip().splitlines()))
 
 
-def check_lldb(lldb, plugin, python, core):
-    proc = run_lldb(lldb, plugin, python, core)
+def check_lldb(lldb, plugin, python, core, work):
+    proc = run_lldb(lldb, plugin, python, core, work)
     text = proc.stdout.decode("utf-8", "replace")
     for sign in CRASH_SIGNS:
         if sign in text:
             raise checks.Mismatch("lldb printed %r: %s" % (sign, text[text.index(sign) - 300:][:800]))
     if proc.returncode < 0:
         raise checks.Mismatch("lldb died of signal %d: %s" % (-proc.returncode, text[-600:]))
-    if "(lldb) %s" % PLAIN_LLDB not in text:
-        raise checks.Mismatch("lldb stopped before `%s` (exit %d): %s" % (PLAIN_LLDB, proc.returncode, text[-600:]))
+    missing = [c for c in LLDB_COMMANDS + [PLAIN_LLDB] if "(lldb) %s\n" % c not in text]
+    if missing or "%s alive" % MARK not in text:
+        raise checks.Mismatch("lldb stopped before `%s` (exit %d): %s" % ((missing or ["script"])[0], proc.returncode,
+                                                                         text[-600:]))
     return "every command ended; `%s` ran after them" % PLAIN_LLDB
 
 
@@ -122,7 +129,7 @@ def main():
                                    lambda path=path: check_gdb(args.python, path, args.library))
             if args.lldb and args.plugin:
                 failures += checks.run("%s lldb, core %s" % (args.interpreter, label),
-                                       lambda path=path: check_lldb(args.lldb, args.plugin, args.python, path))
+                                       lambda path=path: check_lldb(args.lldb, args.plugin, args.python, path, work))
     return 1 if failures else 0
 
 
