@@ -51,12 +51,6 @@ def run_gdb(target_args, commands, library, source_ours=True, pre_commands=(), t
     argv += list(target_args)
     env = environment.for_target(PYAUTOPSY_LIB=library) if library else environment.for_target()
     env.pop("DEBUGINFOD_URLS", None)  # never download symbols during a test
-    # A sanitized libpyautopsy.so (scripts/test-sanitized) needs its runtime
-    # loaded first in GDB, whose own allocations are not ours to leak-check.
-    preload = os.environ.get("PYAUTOPSY_GDB_PRELOAD")
-    if preload:
-        env["LD_PRELOAD"] = preload
-        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
     started = time.monotonic()
     proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                           env=env, timeout=timeout)
