@@ -159,8 +159,10 @@ void addThreadsKnownOnlyToThreading(const target::Target& target, const Threadin
                                     std::int64_t interpreterId, std::vector<snapshot::Thread>& threads)
 {
     for (const auto& [ident, identity] : threading.byIdent) {
+        // A copy: capturing a structured binding needs clang 16 (the fuzz build uses 14).
+        const auto knownIdent = ident;
         bool described = std::any_of(threads.begin(), threads.end(), [&](const snapshot::Thread& t) {
-            return t.interpreterId == interpreterId && t.threadId == ident;
+            return t.interpreterId == interpreterId && t.threadId == knownIdent;
         });
         if (described) continue;
         snapshot::Thread thread;

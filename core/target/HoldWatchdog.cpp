@@ -12,6 +12,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#if defined(__SANITIZE_ADDRESS__)
+#define PYAUTOPSY_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PYAUTOPSY_ASAN 1
+#endif
+#endif
+#ifdef PYAUTOPSY_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace pyautopsy::target {
 
 // What the guard reads. Lock-free atomics only.
@@ -86,7 +97,16 @@ HoldWatchdog::~HoldWatchdog()
         while (::waitpid(m_guard, nullptr, __WALL) < 0 && errno == EINTR) {
         }
     }
-    if (m_stack != nullptr) ::munmap(m_stack, kGuardStack);
+    if (m_stack != nullptr) {
+#ifdef PYAUTOPSY_ASAN
+        // The guard ran our instrumented code on this stack, in our memory, and
+        // was killed inside a function: AddressSanitizer's shadow (shared with
+        // it) still marks its frames' redzones, which would be blamed on the
+        // next mapping placed here (a file libelf maps, say).
+        ASAN_UNPOISON_MEMORY_REGION(m_stack, kGuardStack);
+#endif
+        ::munmap(m_stack, kGuardStack);
+    }
     delete m_shared;
 }
 
