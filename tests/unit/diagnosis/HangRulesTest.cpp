@@ -144,7 +144,9 @@ TEST(HangRules, TheHangComesBeforeWhatTheKillSkipped)
     EXPECT_EQ(d.findings[1].severity, diagnosis::Severity::Error);
 }
 
-TEST(HangRules, AProvenCycleIsAnErrorInALiveProcess)
+// Two workers, each holding one lock (as an RLock records its owner) and
+// waiting for the other's; `syscall` is where their waits sleep.
+snapshot::Snapshot lockCycle(int syscall)
 {
     auto s = process(false);
     addLock(s, 0xa000, "lock_a", "global");
@@ -157,7 +159,14 @@ TEST(HangRules, AProvenCycleIsAnErrorInALiveProcess)
     b.locksHeld.push_back({0xb000, snapshot::LockHoldVia::OwnerField, std::nullopt});
     waitOn(a, 0xb000);
     waitOn(b, 0xa000);
+    a.syscall = b.syscall = syscall;
     s.threads = {a, b};
+    return s;
+}
+
+TEST(HangRules, AProvenCycleIsAnErrorInALiveProcess)
+{
+    auto s = lockCycle(snapshot::kSysFutex);
     auto d = diagnosis::diagnose(s);
     ASSERT_FALSE(d.findings.empty());
     EXPECT_EQ(d.findings[0].id, "deadlock");
@@ -347,24 +356,6 @@ TEST(HangRules, BlockedEventLoopNamesTheTaskAndWhomItStarves)
 }  // namespace
 
 namespace {
-
-// Two workers, each holding one lock in a with-block of `transfer` and
-// waiting for the other's; `syscall` is where their waits sleep.
-snapshot::Snapshot lockCycle(int syscall)
-{
-    auto s = process(false);
-    addLock(s, 0xa000, "lock_a", "global");
-    addLock(s, 0xb000, "lock_b", "global");
-    auto a = thread("worker-A", 1, false);
-    auto b = thread("worker-B", 2, false);
-    a.frames = {python("transfer", 35)};
-    b.frames = {python("transfer", 43)};
-    waitOn(a, 0xb000);
-    waitOn(b, 0xa000);
-    a.syscall = b.syscall = syscall;
-    s.threads = {a, b};
-    return s;
-}
 
 TEST(HangRules, AWaitAStopInterruptedStillCounts)
 {
