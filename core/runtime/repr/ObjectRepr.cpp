@@ -136,7 +136,11 @@ std::string ObjectRepr::repr(std::uint64_t object)
 {
     std::string out;
     m_active.clear();
+    m_cut = false;
     render(object, 0, out);
+    // A container left open because the output was full must still end with
+    // the marker, even when what was written is short enough in characters.
+    if (m_cut && !out.ends_with(repr::kTruncationMarker)) out += repr::kTruncationMarker;
     repr::truncate(out, m_reader.limits().maxReprLength);
     return out;
 }
@@ -274,7 +278,10 @@ void ObjectRepr::renderKnown(std::uint64_t object, const TypeInfo& info, std::si
 void ObjectRepr::renderItems(const std::vector<std::uint64_t>& items, std::size_t depth, std::string& out)
 {
     for (std::size_t i = 0; i < items.size(); ++i) {
-        if (full(out)) return;
+        if (full(out)) {
+            m_cut = true;
+            return;
+        }
         if (i) out += ", ";
         render(items[i], depth + 1, out);
     }
@@ -286,7 +293,10 @@ void ObjectRepr::renderDict(std::uint64_t object, std::size_t depth, std::string
     DictItems items = DictReader(m_reader).items(object, std::min(limits.maxContainerItems, limits.maxReprLength + 1));
     out += '{';
     for (std::size_t i = 0; i < items.items.size(); ++i) {
-        if (full(out)) return;
+        if (full(out)) {
+            m_cut = true;
+            return;
+        }
         if (i) out += ", ";
         render(items.items[i].key, depth + 1, out);
         out += ": ";
@@ -309,11 +319,17 @@ void ObjectRepr::renderSet(std::uint64_t object, const TypeInfo& info, std::size
     if (!bare) out += info.name + "(";
     out += '{';
     for (std::size_t i = 0; i < items.size(); ++i) {
-        if (full(out)) return;
+        if (full(out)) {
+            m_cut = true;
+            return;
+        }
         if (i) out += ", ";
         render(items[i], depth + 1, out);
     }
-    if (items.size() >= limit) return;   // cut short: full() has already marked the truncation
+    if (items.size() >= limit) {   // cut short
+        m_cut = true;
+        return;
+    }
     out += '}';
     if (!bare) out += ')';
 }

@@ -8,9 +8,9 @@
 // `<module.QualName object at 0x...>` -- also for types whose own __repr__
 // we cannot run (ReprFormat.h notes the one other known difference).
 //
-// Bounded: a repr longer than Limits::maxReprLength bytes is cut and ends
-// with "..."; containers nested deeper than Limits::maxReprDepth show as
-// `[...]`/`{...}`/`(...)`, the marker Python itself uses for a container
+// Bounded: a repr longer than Limits::maxReprLength characters is cut so
+// that it ends with "..." and is exactly that long; containers nested deeper
+// than Limits::maxReprDepth show as `[...]`/`{...}`/`(...)`, the marker Python itself uses for a container
 // that contains itself (cycles are shown that way too, as Python does).
 // Never throws: an object that cannot be read is `<unreadable object at 0x...>`.
 #pragma once
@@ -65,6 +65,7 @@ private:
     std::unordered_map<std::uint64_t, TypeInfo> m_types;
     std::vector<std::uint64_t> m_active;    // containers being rendered: cycle guard
     std::vector<std::uint64_t> m_freed;     // see takeFreed()
+    bool m_cut = false;                     // the current repr stopped early: it must show the marker
 };
 
 }  // namespace pyautopsy::runtime
