@@ -16,6 +16,7 @@
 
 #include <charconv>
 #include <functional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -87,12 +88,14 @@ std::size_t parseCount(const Arguments& args, const char* command)
 
 // ---- selection ------------------------------------------------------------
 
-report::TextOptions debuggerTextOptions(lldb::SBDebugger& debugger)
+report::TextOptions debuggerTextOptions(lldb::SBDebugger& debugger, const snapshot::Snapshot& snap,
+                                        bool source = true)
 {
     report::TextOptions options;
     options.color = debugger.GetUseColor();
     options.mostRecentLast = false;  // debugger order, like `bt`
-    return options;
+    options.source = source;
+    return report::withSourceReference(options, snap);
 }
 
 struct Selected {
@@ -229,11 +232,24 @@ Body backtrace(const char* name, bool full)
 {
     return [name, full](lldb::SBDebugger& debugger, const Arguments& args) {
         requireNoPositional(args, name);
-        const auto given = takeFlags(args, {{"-a", "--all"}, {"-n", "--native"}}, name);
+        const auto given = takeFlags(args, {{"-a", "--all"}, {"-n", "--native"}, {"--no-source"}}, name);
         lldb::SBTarget target = debugger.GetSelectedTarget();
         const auto& snap = session().snapshot(target, analysisOptions(full, given[1]));
-        const report::TextOptions options = debuggerTextOptions(debugger);
-        if (!given[0]) return report::formatThread(*selectedThread(target, snap).thread, options);
+        report::TextOptions options = debuggerTextOptions(debugger, snap, !given[2]);
+        if (!given[0]) {
+            // As py-up/py-down left it: the stack from the selected Python frame.
+            const Selected selected = selectedThread(target, snap);
+            const std::size_t position = session().selectedPythonFrame(selected.tid);
+            std::size_t seen = 0;
+            for (std::size_t i = 0; i < selected.thread->frames.size(); ++i) {
+                if (selected.thread->frames[i].kind != snapshot::FrameKind::Python) continue;
+                if (seen++ == position) {
+                    options.firstFrame = i;
+                    break;
+                }
+            }
+            return report::formatThread(*selected.thread, options);
+        }
         std::string out;
         for (const auto& thread : snap.threads) {
             if (!out.empty()) out += "\n";
@@ -243,17 +259,43 @@ Body backtrace(const char* name, bool full)
     };
 }
 
+// py-list's range: none (five lines either side of `line`), START (ten lines
+// from it), START END or START,END (libpython's spelling).
+std::pair<int, int> listRange(const Arguments& args, int line)
+{
+    std::vector<int> numbers;
+    for (const auto& word : args.positional) {
+        std::size_t at = 0;
+        while (at <= word.size()) {
+            std::size_t comma = word.find(',', at);
+            if (comma == std::string::npos) comma = word.size();
+            const std::string part = word.substr(at, comma - at);
+            at = comma + 1;
+            if (part.empty()) continue;
+            int value = 0;
+            auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
+            if (error != std::errc() || end != part.data() + part.size() || value < 0 || numbers.size() >= 2)
+                throw Error(ErrorKind::Usage, "usage: py-list [START [END] | START,END]");
+            numbers.push_back(value);
+        }
+    }
+    if (numbers.empty()) return {line - 5, line + 5};
+    if (numbers.size() == 1) return {numbers[0], numbers[0] + 10};
+    return {numbers[0], numbers[1]};
+}
+
 std::string pyList(lldb::SBDebugger& debugger, const Arguments& args)
 {
-    requireNoPositional(args, "py-list");
     takeFlags(args, {}, "py-list");
     lldb::SBTarget target = debugger.GetSelectedTarget();
     const auto& snap = session().snapshot(target, analysisOptions(false, false));
     const SelectedFrame selected = selectedPythonFrame(target, snap);
-    if (!selected.frame->line)
+    if (!selected.frame->line && args.positional.empty())
         throw Error(ErrorKind::NoRuntime, fmt::format("the line of {} is unknown", selected.frame->function));
-    return describeFrame(selected.index, *selected.frame, debuggerTextOptions(debugger)) +
-           listSource(selected.frame->file, *selected.frame->line);
+    const int line = selected.frame->line.value_or(0);
+    const auto [first, last] = listRange(args, line);
+    return describeFrame(selected.index, *selected.frame, debuggerTextOptions(debugger, snap, false)) +
+           listSource(selected.frame->file, line, first, last);
 }
 
 std::string pyLocals(lldb::SBDebugger& debugger, const Arguments& args)
@@ -263,7 +305,7 @@ std::string pyLocals(lldb::SBDebugger& debugger, const Arguments& args)
     lldb::SBTarget target = debugger.GetSelectedTarget();
     const auto& snap = session().snapshot(target, analysisOptions(true, false));
     const SelectedFrame selected = selectedPythonFrame(target, snap);
-    const report::TextOptions options = debuggerTextOptions(debugger);
+    const report::TextOptions options = debuggerTextOptions(debugger, snap);
     // formatFrame prints the locals under the frame line, as py-bt-full does.
     std::string out = describeFrame(selected.index, *selected.frame, options);
     if (selected.frame->locals.empty()) out += "  (no locals recorded for this frame)\n";
@@ -298,15 +340,16 @@ Body move(const char* name, bool older)
         SelectedFrame selected = selectedPythonFrame(target, snap);
         const std::size_t total = pythonFrames(*selected.thread.thread).size();
         std::size_t index = selected.index;
+        // At either end, libpython's words (its users' scripts look for them).
         if (older) {
-            if (index + 1 >= total) throw Error(ErrorKind::Usage, "already at the oldest Python frame");
+            if (index + 1 >= total) return std::string("Unable to find an older python frame\n");
             index = std::min(total - 1, index + count);
         } else {
-            if (index == 0) throw Error(ErrorKind::Usage, "already at the newest Python frame");
+            if (index == 0) return std::string("Unable to find a newer python frame\n");
             index = count >= index ? 0 : index - count;
         }
         session().selectPythonFrame(selected.thread.tid, index);
-        const report::TextOptions options = debuggerTextOptions(debugger);
+        const report::TextOptions options = debuggerTextOptions(debugger, snap);
         std::string out = describeFrame(index, *pythonFrames(*selected.thread.thread)[index], options);
         const long native = selectEvalLoopFrame(selected.thread.lldbThread, *selected.thread.thread, index);
         if (native >= 0) out += fmt::format("  (LLDB frame #{} selected: the eval loop running it)\n", native);
@@ -322,7 +365,7 @@ std::string threads(lldb::SBDebugger& debugger, const Arguments& args)
     const auto& snap = session().snapshot(target, analysisOptions(false, false));
     lldb::SBThread current = target.GetProcess().GetSelectedThread();
     const std::int64_t currentTid = current.IsValid() ? static_cast<std::int64_t>(current.GetThreadID()) : -1;
-    const report::TextOptions options = debuggerTextOptions(debugger);
+    const report::TextOptions options = debuggerTextOptions(debugger, snap);
     std::string out;
     for (const auto& thread : snap.threads) {
         out += thread.nativeId && *thread.nativeId == currentTid ? "* " : "  ";
@@ -334,7 +377,8 @@ std::string threads(lldb::SBDebugger& debugger, const Arguments& args)
 std::string fullReport(lldb::SBDebugger& debugger, const Arguments& args)
 {
     requireNoPositional(args, "pyautopsy report");
-    const auto given = takeFlags(args, {{"--json"}, {"--locals"}, {"--native"}}, "pyautopsy report");
+    const auto given =
+        takeFlags(args, {{"--json"}, {"--locals"}, {"--native"}, {"--no-source"}}, "pyautopsy report");
     lldb::SBTarget target = debugger.GetSelectedTarget();
     const auto analysis = analysisOptions(given[1], given[2]);
     const auto& snap = session().snapshot(target, analysis);
@@ -342,6 +386,7 @@ std::string fullReport(lldb::SBDebugger& debugger, const Arguments& args)
     if (given[0]) return report::jsonText(report::toJson(snap, diagnosis)) + "\n";
     report::TextOptions options;
     options.color = debugger.GetUseColor();  // traceback order, as the CLI prints it
+    options.source = !given[3];
     return report::formatSnapshot(snap, diagnosis, options);
 }
 
@@ -384,14 +429,18 @@ bool registerCommands(lldb::SBDebugger debugger)
         ok = interpreter.AddCommand(name, keep(name, std::move(body)), help, syntax).IsValid() && ok;
     };
     add("py-bt", backtrace("py-bt", false),
-        "Python backtrace of the selected thread, most recent call first (no debug symbols needed). "
-        "-a/--all: every Python thread, each with a header (ident, native id, name, GIL holder). "
-        "--native: interleave the native frames.",
-        "py-bt [-a|--all] [--native]");
+        "Python backtrace of the selected thread, most recent call first, from the Python frame py-up/py-down "
+        "selected (no debug symbols needed); each frame with its source line when the file is readable here. "
+        "-a/--all: every Python thread whole, each with a header (ident, native id, name, GIL holder). "
+        "--native: interleave the native frames. --no-source: no source lines.",
+        "py-bt [-a|--all] [--native] [--no-source]");
     add("py-bt-full", backtrace("py-bt-full", true),
-        "Like py-bt, with the locals and arguments of each Python frame.", "py-bt-full [-a|--all] [--native]");
-    add("py-list", pyList, "Source lines around the selected Python frame's current line, when the file is readable.",
-        "py-list");
+        "Like py-bt, with the locals and arguments of each Python frame.",
+        "py-bt-full [-a|--all] [--native] [--no-source]");
+    add("py-list", pyList,
+        "Source lines of the selected Python frame's file, decoded by its PEP 263 declaration: five either side "
+        "of the current line, ten from START, or START to END.",
+        "py-list [START [END] | START,END]");
     add("py-locals", pyLocals, "Locals and arguments of the selected Python frame.", "py-locals");
     add("py-print", pyPrint, "The value (repr) of one local of the selected Python frame.", "py-print NAME");
     add("py-up", move("py-up", true),
@@ -412,7 +461,7 @@ bool registerCommands(lldb::SBDebugger debugger)
     sub("report", fullReport,
         "The full report the pyautopsy CLI prints for this process or core; --json for the JSON contract "
         "(docs/json-schema.md).",
-        "pyautopsy report [--json] [--locals] [--native]");
+        "pyautopsy report [--json] [--locals] [--native] [--no-source]");
     sub("runtime", runtimeState,
         "Runtime and finalization state, per interpreter GC, atexit callbacks and sys.modules, the singletons' "
         "refcounts, and trace hooks, as the CLI prints them.",

@@ -35,7 +35,7 @@
 extern "C" {
 #endif
 
-#define PYAUTOPSY_CAPI_VERSION 2
+#define PYAUTOPSY_CAPI_VERSION 3
 
 #if defined(__GNUC__)
 #define PYAUTOPSY_API __attribute__((visibility("default")))
@@ -129,6 +129,10 @@ typedef struct pyautopsy_text_options {
     uint32_t size;              /* sizeof(pyautopsy_text_options) */
     int32_t color;              /* ANSI colours */
     int32_t most_recent_last;   /* non-zero: traceback order; zero: debugger order */
+    /* Added in version 3 (a caller's shorter struct gets 0 for both): */
+    int32_t source;             /* non-zero: the source line under each Python frame, as traceback */
+    uint32_t first_frame;       /* thread texts start at this frame (index in the JSON "frames");
+                                   the newer Python frames left out are counted in one line */
 } pyautopsy_text_options;
 
 typedef struct pyautopsy_report pyautopsy_report;

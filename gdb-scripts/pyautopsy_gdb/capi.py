@@ -8,7 +8,7 @@ import ctypes
 import glob
 import os
 
-CAPI_VERSION = 2
+CAPI_VERSION = 3
 
 PERM_READ = 4
 PERM_WRITE = 2
@@ -68,7 +68,8 @@ class Options(ctypes.Structure):
 
 
 class TextOptions(ctypes.Structure):
-    _fields_ = [("size", ctypes.c_uint32), ("color", ctypes.c_int32), ("most_recent_last", ctypes.c_int32)]
+    _fields_ = [("size", ctypes.c_uint32), ("color", ctypes.c_int32), ("most_recent_last", ctypes.c_int32),
+                ("source", ctypes.c_int32), ("first_frame", ctypes.c_uint32)]
 
 
 class CapiError(Exception):
@@ -189,14 +190,15 @@ class Report:
         return self._library.take_string(out.value)
 
     @staticmethod
-    def _text_options(most_recent_last):
-        return ctypes.byref(TextOptions(ctypes.sizeof(TextOptions), 0, int(most_recent_last)))
+    def _text_options(most_recent_last, source=True, first_frame=0):
+        return ctypes.byref(TextOptions(ctypes.sizeof(TextOptions), 0, int(most_recent_last), int(source),
+                                        first_frame))
 
     def json(self, indent=-1):
         return self._string(self._lib.pyautopsy_report_json, indent)
 
-    def text(self, most_recent_last=False):
-        return self._string(self._lib.pyautopsy_report_text, self._text_options(most_recent_last))
+    def text(self, most_recent_last=False, source=True):
+        return self._string(self._lib.pyautopsy_report_text, self._text_options(most_recent_last, source))
 
     def process_text(self):
         return self._string(self._lib.pyautopsy_report_process_text, self._text_options(False))
@@ -210,11 +212,14 @@ class Report:
     def diagnosis_text(self):
         return self._string(self._lib.pyautopsy_report_diagnosis_text)
 
-    def thread_text(self, thread, most_recent_last=False):
-        return self._string(self._lib.pyautopsy_report_thread_text, thread, self._text_options(most_recent_last))
+    def thread_text(self, thread, most_recent_last=False, source=True, first_frame=0):
+        """One thread; first_frame: start at that frame, counting the newer Python frames left out."""
+        return self._string(self._lib.pyautopsy_report_thread_text, thread,
+                            self._text_options(most_recent_last, source, first_frame))
 
     def thread_header_text(self, thread):
         return self._string(self._lib.pyautopsy_report_thread_header_text, thread, self._text_options(False))
 
-    def frame_text(self, thread, frame):
-        return self._string(self._lib.pyautopsy_report_frame_text, thread, frame, self._text_options(False))
+    def frame_text(self, thread, frame, source=True):
+        return self._string(self._lib.pyautopsy_report_frame_text, thread, frame,
+                            self._text_options(False, source))

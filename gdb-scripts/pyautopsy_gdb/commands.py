@@ -56,37 +56,66 @@ def _selected_frame(session, analysis, thread_index):
     return position, index, frame
 
 
+def _parse_flags(argument, known, usage):
+    """(set of canonical flags given, positional arguments); raises Unavailable on an unknown flag.
+
+    known: {spelling: canonical name}."""
+    given, positional = set(), []
+    for arg in gdb.string_to_argv(argument):
+        if arg.startswith("-") and not arg.lstrip("-").isdigit():
+            if arg not in known:
+                raise Unavailable("unknown argument %s (usage: %s)" % (arg, usage))
+            given.add(known[arg])
+        else:
+            positional.append(arg)
+    return given, positional
+
+
 class PyBt(_Command):
     """Print the Python stack of the selected thread, most recent call first.
 
-Usage: py-bt [--all|-a]
-Each frame prints as: File "PATH", line N, in FUNCTION
-With --all (-a), print every Python thread, each with a header naming its
-threading ident, native thread id, name, and whether it holds the GIL.
+Usage: py-bt [--all|-a] [--native] [--no-source]
+Each frame prints as: File "PATH", line N, in FUNCTION, followed by its
+source line when the file is readable on this machine (--no-source: not).
+Without --all, the stack starts at the Python frame selected with py-up /
+py-down, and says how many newer frames it leaves out.
+With --all (-a), print every Python thread whole, each with a header naming
+its threading ident, native thread id, name, and whether it holds the GIL.
+With --native, the native frames are interleaved with the Python frames.
 Needs no debug symbols: pyautopsy reads CPython's state from memory."""
+
+    _FLAGS = {"--all": "all", "-a": "all", "--native": "native", "--no-source": "no-source"}
 
     def __init__(self, name="py-bt", locals_=False):
         super().__init__(name)
         self._locals = locals_
+        self._usage = "%s [--all|-a] [--native] [--no-source]" % name
 
     @_guarded
     def invoke(self, argument, from_tty):
-        args = gdb.string_to_argv(argument)
-        unknown = [a for a in args if a not in ("--all", "-a")]
-        if unknown:
-            raise Unavailable("unknown argument %s (usage: py-bt [--all|-a])" % unknown[0])
-        analysis = self.session.analysis(locals_=self._locals)
-        if args:
-            gdb.write(analysis.report.text(most_recent_last=False))
+        flags, positional = _parse_flags(argument, self._FLAGS, self._usage)
+        if positional:
+            raise Unavailable("unexpected argument %s (usage: %s)" % (positional[0], self._usage))
+        analysis = self.session.analysis(locals_=self._locals, native="native" in flags)
+        source = "no-source" not in flags
+        if "all" in flags:
+            texts = [analysis.report.thread_text(index, source=source)
+                     for index in range(len(analysis.data["threads"]))]
+            gdb.write("\n".join(texts) if texts else "No Python threads.\n")
             return
         index = self.session.selected_thread_index(analysis)
-        gdb.write(analysis.report.thread_text(index, most_recent_last=False))
+        frames = analysis.python_frames(index)
+        first = 0
+        if frames:
+            position = min(self.session.selected.get(self.session.selected_tid(), 0), len(frames) - 1)
+            first = frames[position][0]
+        gdb.write(analysis.report.thread_text(index, most_recent_last=False, source=source, first_frame=first))
 
 
 class PyBtFull(PyBt):
     """Print the Python stack of the selected thread with each frame's locals.
 
-Usage: py-bt-full [--all|-a]
+Usage: py-bt-full [--all|-a] [--native] [--no-source]
 Like py-bt, and under each frame its local variables as NAME = REPR."""
 
     def __init__(self):
@@ -96,31 +125,42 @@ Like py-bt, and under each frame its local variables as NAME = REPR."""
 class PyList(_Command):
     """List the Python source around the selected Python frame's current line.
 
-Usage: py-list [START[,END]]
-Without arguments, five lines either side of the current line (marked >).
-The source file is read from this machine's file system."""
+Usage: py-list [START [END] | START,END]
+Without arguments, five lines either side of the current line (marked >);
+with START, ten lines from START; with START and END, those lines.
+The source file is read from this machine's file system and decoded by its
+declared encoding (PEP 263)."""
 
     def __init__(self):
         super().__init__("py-list", gdb.COMMAND_FILES)
+
+    @staticmethod
+    def _bounds(argument, line):
+        text = argument.replace(",", " ").split()
+        try:
+            numbers = [int(x) for x in text]
+        except ValueError:
+            numbers = None
+        if numbers is None or len(numbers) > 2 or any(n < 0 for n in numbers):
+            raise Unavailable("usage: py-list [START [END] | START,END]")
+        if not numbers:
+            return (line - 5, line + 5) if line else (1, 10)
+        if len(numbers) == 1:
+            return numbers[0], numbers[0] + 10
+        return numbers[0], numbers[1]
 
     @_guarded
     def invoke(self, argument, from_tty):
         analysis = self.session.analysis()
         thread = self.session.selected_thread_index(analysis)
         _position, index, frame = _selected_frame(self.session, analysis, thread)
-        gdb.write(analysis.report.frame_text(thread, index))
         line = frame.get("line")
         path = frame.get("file") or ""
-        start, end = (line - 5, line + 5) if line else (1, 10)
-        if argument.strip():
-            try:
-                bounds = [int(x) for x in argument.split(",")]
-            except ValueError:
-                raise Unavailable("usage: py-list [START[,END]]")
-            start = bounds[0]
-            end = bounds[1] if len(bounds) > 1 else start + 10
+        start, end = self._bounds(argument, line)
         if not os.path.isfile(path):
             raise Unavailable("source file %s is not on this machine" % path)
+        gdb.write(analysis.report.frame_text(thread, index, source=False))
+        # linecache decodes as Python's tokenizer does: by the PEP 263 declaration.
         linecache.checkcache(path)
         for number in range(max(start, 1), end + 1):
             text = linecache.getline(path, number)
@@ -190,12 +230,17 @@ class _Move(_Command):
         frames = analysis.python_frames(thread)
         if not frames:
             raise Unavailable("no Python frames in this thread")
+        count = argument.strip() or "1"
+        if not count.isdigit() or int(count) == 0:
+            raise Unavailable("usage: %s [N]" % ("py-up" if self._step > 0 else "py-down"))
         tid = self.session.selected_tid()
-        position = self.session.selected.get(tid, 0) + self._step
-        if position < 0:
-            raise Unavailable("unable to find a newer Python frame")
-        if position >= len(frames):
-            raise Unavailable("unable to find an older Python frame")
+        current = self.session.selected.get(tid, 0)
+        if current + self._step < 0 or current + self._step >= len(frames):
+            # libpython's words, on stdout, as its users' scripts expect them.
+            gdb.write("Unable to find %s python frame\n" % ("a newer" if self._step < 0 else "an older"))
+            return
+        # Like the debuggers' own up N/down N: as far as there are frames.
+        position = min(max(current + self._step * int(count), 0), len(frames) - 1)
         self.session.selected[tid] = position
         index, _frame = frames[position]
         gdb.write("#%d %s" % (position, analysis.report.frame_text(thread, index).lstrip()))
@@ -204,8 +249,9 @@ class _Move(_Command):
 class PyUp(_Move):
     """Select the Python frame that called the selected one (older).
 
-Usage: py-up
-py-list, py-locals and py-print then show that frame."""
+Usage: py-up [N]
+py-bt, py-list, py-locals and py-print then start from that frame. At the
+oldest frame it says "Unable to find an older python frame"."""
 
     def __init__(self):
         super().__init__("py-up", +1)
@@ -214,7 +260,8 @@ py-list, py-locals and py-print then show that frame."""
 class PyDown(_Move):
     """Select the Python frame the selected one called (newer).
 
-Usage: py-down"""
+Usage: py-down [N]
+At the newest frame it says "Unable to find a newer python frame"."""
 
     def __init__(self):
         super().__init__("py-down", -1)
@@ -226,7 +273,7 @@ class Pyautopsy(_Command):
 Usage: pyautopsy SUBCOMMAND
 Subcommands:
   threads                 one line per Python thread (ident, native id, name, GIL)
-  report [--json] [--locals] [--native]
+  report [--json] [--locals] [--native] [--no-source]
                           everything the pyautopsy CLI shows, as text or JSON
   gc, runtime             runtime, finalization, GC, atexit and refcount state
   diagnose                why the process crashed or hung: findings with evidence
@@ -249,15 +296,15 @@ Subcommands:
             for index in range(len(analysis.data["threads"])):
                 gdb.write(analysis.report.thread_header_text(index))
         elif command == "report":
-            unknown = [a for a in rest if a not in ("--json", "--locals", "--native")]
+            unknown = [a for a in rest if a not in ("--json", "--locals", "--native", "--no-source")]
             if unknown:
-                raise Unavailable("unknown argument %s (usage: pyautopsy report [--json] [--locals] [--native])"
-                                  % unknown[0])
+                raise Unavailable("unknown argument %s (usage: pyautopsy report [--json] [--locals] [--native] "
+                                  "[--no-source])" % unknown[0])
             analysis = self.session.analysis(locals_="--locals" in rest, native="--native" in rest)
             if "--json" in rest:
                 gdb.write(analysis.report.json(2) + "\n")
             else:
-                gdb.write(analysis.report.text(most_recent_last=True))
+                gdb.write(analysis.report.text(most_recent_last=True, source="--no-source" not in rest))
         elif command in ("gc", "runtime"):
             gdb.write(self.session.analysis().report.state_text())
         elif command == "diagnose":

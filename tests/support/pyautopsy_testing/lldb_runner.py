@@ -58,6 +58,7 @@ def parse_json(output):
 
 THREAD_HEADER = re.compile(r"^Thread (0x[0-9a-f]+|\?) \((.*)\)$")
 FRAME_LINE = re.compile(r'^  File "(.*)", line (\d+|\?), in (.*)$')
+REPEATED = re.compile(r"^\s*\[Previous line repeated (\d+) more times?\]$")
 
 
 def parse_backtrace(output):
@@ -68,6 +69,10 @@ def parse_backtrace(output):
         header = THREAD_HEADER.match(line)
         if header:
             frames = threads.setdefault(int(header.group(1), 16) if header.group(1) != "?" else None, [])
+            continue
+        repeated = REPEATED.match(line)
+        if repeated and frames:
+            frames.extend(dict(frames[-1]) for _ in range(int(repeated.group(1))))
             continue
         frame = FRAME_LINE.match(line)
         if frame and frames is not None:
