@@ -7,6 +7,7 @@
 #include "report/DiagnosisReport.h"
 #include "report/JsonReport.h"
 #include "report/JsonValue.h"
+#include "report/NameLookup.h"
 #include "report/ProcessStateText.h"
 #include "report/TextReport.h"
 #include "support/Error.h"
@@ -16,6 +17,7 @@
 
 #include <charconv>
 #include <functional>
+#include <optional>
 #include <utility>
 #include <string>
 #include <vector>
@@ -171,12 +173,30 @@ long selectEvalLoopFrame(lldb::SBThread& lldbThread, const snapshot::Thread& thr
     for (std::size_t i = position + 1; i < thread.frames.size(); ++i) {
         const auto& frame = thread.frames[i];
         if (frame.kind != snapshot::FrameKind::Native || !frame.address) continue;
+        // Recursive eval calls return to one call site, so several frames
+        // share this pc: both lists are innermost first, so the engine's
+        // n-th frame at the pc is LLDB's n-th physical frame there. With
+        // debug info LLDB splits one physical frame into its inlined calls
+        // (the innermost at this pc, the function itself at another), all
+        // with the same CFA: one CFA is one physical frame.
+        std::size_t occurrence = 0;
+        for (std::size_t k = 0; k < i; ++k)
+            if (thread.frames[k].kind == snapshot::FrameKind::Native && thread.frames[k].address == frame.address)
+                ++occurrence;
         const std::uint32_t count = std::min(lldbThread.GetNumFrames(), kMaxNativeFrames);
+        std::optional<lldb::addr_t> lastCfa;
         for (std::uint32_t f = 0; f < count; ++f) {
-            if (lldbThread.GetFrameAtIndex(f).GetPC() == *frame.address) {
-                lldbThread.SetSelectedFrame(f);
-                return static_cast<long>(f);
-            }
+            lldb::SBFrame candidate = lldbThread.GetFrameAtIndex(f);
+            if (candidate.GetPC() != *frame.address || candidate.GetCFA() == lastCfa) continue;
+            lastCfa = candidate.GetCFA();
+            if (occurrence-- != 0) continue;
+            // Select the function itself: the outermost frame of the inlined chain.
+            std::uint32_t chosen = f;
+            while (chosen + 1 < count && lldbThread.GetFrameAtIndex(chosen).IsInlined() &&
+                   lldbThread.GetFrameAtIndex(chosen + 1).GetCFA() == *lastCfa)
+                ++chosen;
+            lldbThread.SetSelectedFrame(chosen);
+            return static_cast<long>(chosen);
         }
         return -1;
     }
@@ -218,11 +238,12 @@ private:
     Body m_body;
 };
 
-engine::AnalysisOptions analysisOptions(bool locals, bool native)
+engine::AnalysisOptions analysisOptions(bool locals, bool native, bool namespaces = false)
 {
     engine::AnalysisOptions options;
     options.snapshot.locals = locals;
     options.snapshot.native = native;
+    options.snapshot.namespaces = namespaces;
     return options;
 }
 
@@ -301,14 +322,17 @@ std::string pyList(lldb::SBDebugger& debugger, const Arguments& args)
 std::string pyLocals(lldb::SBDebugger& debugger, const Arguments& args)
 {
     requireNoPositional(args, "py-locals");
-    takeFlags(args, {}, "py-locals");
+    const auto given = takeFlags(args, {{"-a", "--all"}}, "py-locals");
     lldb::SBTarget target = debugger.GetSelectedTarget();
-    const auto& snap = session().snapshot(target, analysisOptions(true, false));
+    const auto& snap = session().snapshot(target, analysisOptions(true, false, true));
     const SelectedFrame selected = selectedPythonFrame(target, snap);
     const report::TextOptions options = debuggerTextOptions(debugger, snap);
-    // formatFrame prints the locals under the frame line, as py-bt-full does.
-    std::string out = describeFrame(selected.index, *selected.frame, options);
-    if (selected.frame->locals.empty()) out += "  (no locals recorded for this frame)\n";
+    if (!given[0])
+        return fmt::format("#{}{}", selected.index, report::formatFrameNames(snap, *selected.frame, options));
+    std::string out;
+    const auto frames = pythonFrames(*selected.thread.thread);
+    for (std::size_t i = 0; i < frames.size(); ++i)
+        out += fmt::format("#{}{}", i, report::formatFrameNames(snap, *frames[i], options));
     return out;
 }
 
@@ -318,14 +342,9 @@ std::string pyPrint(lldb::SBDebugger& debugger, const Arguments& args)
     if (args.positional.size() != 1) throw Error(ErrorKind::Usage, "usage: py-print NAME");
     const std::string& name = args.positional[0];
     lldb::SBTarget target = debugger.GetSelectedTarget();
-    const auto& snap = session().snapshot(target, analysisOptions(true, false));
+    const auto& snap = session().snapshot(target, analysisOptions(true, false, true));
     const SelectedFrame selected = selectedPythonFrame(target, snap);
-    for (const auto& local : selected.frame->locals) {
-        if (local.name == name) return fmt::format("{} = {}\n", local.name, local.repr);
-    }
-    throw Error(ErrorKind::Usage,
-                fmt::format("'{}' is not among the locals recorded for {} (py-locals lists them)", name,
-                            selected.frame->function));
+    return report::formatNameLookup(name, report::lookupName(snap, *selected.frame, name));
 }
 
 Body move(const char* name, bool older)
@@ -441,8 +460,14 @@ bool registerCommands(lldb::SBDebugger debugger)
         "Source lines of the selected Python frame's file, decoded by its PEP 263 declaration: five either side "
         "of the current line, ten from START, or START to END.",
         "py-list [START [END] | START,END]");
-    add("py-locals", pyLocals, "Locals and arguments of the selected Python frame.", "py-locals");
-    add("py-print", pyPrint, "The value (repr) of one local of the selected Python frame.", "py-print NAME");
+    add("py-locals", pyLocals,
+        "Locals and arguments of the selected Python frame (a module-level frame's are its globals); "
+        "-a/--all: of every Python frame of the selected thread.",
+        "py-locals [-a|--all]");
+    add("py-print", pyPrint,
+        "The value (repr) of a name as the selected Python frame sees it: its locals, then its globals, then "
+        "the builtins, saying which (local 'x' = ..., global ..., builtin ...), or that a local is unbound.",
+        "py-print NAME");
     add("py-up", move("py-up", true),
         "Select an older Python frame (the caller) of the selected thread; LLDB's selected frame follows to the "
         "eval loop running it when native frames are known.",

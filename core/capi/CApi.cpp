@@ -9,6 +9,7 @@
 #include "report/DiagnosisReport.h"
 #include "report/JsonReport.h"
 #include "report/JsonValue.h"
+#include "report/NameLookup.h"
 #include "report/ProcessStateText.h"
 #include "report/TextReport.h"
 #include "support/Error.h"
@@ -148,9 +149,10 @@ pyautopsy_status pyautopsy_analyze(const pyautopsy_callbacks* callbacks, const p
         *reportOut = nullptr;
         engine::AnalysisOptions analysis;
         if (options != nullptr) {
-            require(options->size >= sizeof(pyautopsy_options), "pyautopsy_options.size is too small");
+            require(options->size >= offsetof(pyautopsy_options, namespaces), "pyautopsy_options.size is too small");
             analysis.snapshot.locals = options->locals != 0;
             analysis.snapshot.native = options->native != 0;
+            if (options->size >= sizeof(pyautopsy_options)) analysis.snapshot.namespaces = options->namespaces != 0;
         }
         capi::CallbackTarget target(*callbacks);
         auto result = std::make_unique<pyautopsy_report>();
@@ -238,6 +240,28 @@ pyautopsy_status pyautopsy_report_frame_text(const pyautopsy_report* report, siz
         const auto& t = threadAt(report, thread);
         require(frame < t.frames.size(), "frame index out of range");
         setOut(out, report::formatFrame(t.frames[frame], textOptions(report, options)));
+    });
+}
+
+pyautopsy_status pyautopsy_report_name_text(const pyautopsy_report* report, size_t thread, size_t frame,
+                                           const char* name, char** out, char** errorOut)
+{
+    return guarded(errorOut, [&] {
+        const auto& t = threadAt(report, thread);
+        require(frame < t.frames.size(), "frame index out of range");
+        require(name != nullptr, "name is NULL");
+        setOut(out, report::formatNameLookup(name, report::lookupName(report->snapshot, t.frames[frame], name)));
+    });
+}
+
+pyautopsy_status pyautopsy_report_frame_names_text(const pyautopsy_report* report, size_t thread, size_t frame,
+                                                   const pyautopsy_text_options* options, char** out,
+                                                   char** errorOut)
+{
+    return guarded(errorOut, [&] {
+        const auto& t = threadAt(report, thread);
+        require(frame < t.frames.size(), "frame index out of range");
+        setOut(out, report::formatFrameNames(report->snapshot, t.frames[frame], textOptions(report, options)));
     });
 }
 

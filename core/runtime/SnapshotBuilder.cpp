@@ -13,6 +13,7 @@
 #include "runtime/stdlib/ThreadingState.h"
 #include "runtime/threads/FrameWalker.h"
 #include "runtime/threads/LocalsReader.h"
+#include "runtime/threads/Namespaces.h"
 #include "runtime/threads/MixedStack.h"
 #include "runtime/threads/SharedThreadStates.h"
 #include "runtime/threads/ThreadStatus.h"
@@ -330,6 +331,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             thread.notes.insert(thread.notes.end(), walk.notes.begin(), walk.notes.end());
             applyThreadIdentity(threading, thread);
             if (options.locals || (options.crashedThreadLocals && thread.crashed)) locals.addTo(thread);
+            if (options.namespaces) addNamespaces(reader, reprs, thread, snap.namespaces);
             snap.threads.push_back(std::move(thread));
         }
         addThreadsKnownOnlyToThreading(threading, info.id, snap.threads);

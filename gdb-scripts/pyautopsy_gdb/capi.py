@@ -64,7 +64,8 @@ class Callbacks(ctypes.Structure):
 
 
 class Options(ctypes.Structure):
-    _fields_ = [("size", ctypes.c_uint32), ("locals", ctypes.c_int32), ("native", ctypes.c_int32)]
+    _fields_ = [("size", ctypes.c_uint32), ("locals", ctypes.c_int32), ("native", ctypes.c_int32),
+                ("namespaces", ctypes.c_int32)]
 
 
 class TextOptions(ctypes.Structure):
@@ -136,6 +137,12 @@ class Library:
             getattr(lib, name).argtypes = [ctypes.c_void_p, out, out]
         lib.pyautopsy_native_role.restype = ctypes.c_char_p
         lib.pyautopsy_native_role.argtypes = [ctypes.c_char_p]
+        lib.pyautopsy_report_name_text.restype = ctypes.c_int
+        lib.pyautopsy_report_name_text.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t,
+                                                   ctypes.c_char_p, out, out]
+        lib.pyautopsy_report_frame_names_text.restype = ctypes.c_int
+        lib.pyautopsy_report_frame_names_text.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t,
+                                                          ctypes.POINTER(TextOptions), out, out]
         lib.pyautopsy_report_frame_text.restype = ctypes.c_int
         lib.pyautopsy_report_frame_text.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t,
                                                     ctypes.POINTER(TextOptions), out, out]
@@ -159,8 +166,8 @@ class Library:
         if status != 0:
             raise CapiError(status, message)
 
-    def analyze(self, callbacks, locals_=False, native=False):
-        options = Options(ctypes.sizeof(Options), int(locals_), int(native))
+    def analyze(self, callbacks, locals_=False, native=False, namespaces=False):
+        options = Options(ctypes.sizeof(Options), int(locals_), int(native), int(namespaces))
         report = ctypes.c_void_p()
         error = ctypes.c_void_p()
         status = self._lib.pyautopsy_analyze(ctypes.byref(callbacks), ctypes.byref(options), ctypes.byref(report),
@@ -223,3 +230,11 @@ class Report:
     def frame_text(self, thread, frame, source=True):
         return self._string(self._lib.pyautopsy_report_frame_text, thread, frame,
                             self._text_options(False, source))
+
+    def name_text(self, thread, frame, name):
+        """py-print NAME in that frame: "local 'x' = 1", "global ...", "builtin ...", "'x' not found"."""
+        return self._string(self._lib.pyautopsy_report_name_text, thread, frame, name.encode("utf-8"))
+
+    def frame_names_text(self, thread, frame):
+        """py-locals of that frame: its line, then its locals (a module-level frame's globals)."""
+        return self._string(self._lib.pyautopsy_report_frame_names_text, thread, frame, self._text_options(False))

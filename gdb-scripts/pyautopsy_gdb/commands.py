@@ -172,32 +172,39 @@ declared encoding (PEP 263)."""
 class PyLocals(_Command):
     """Print the local variables of the selected Python frame.
 
-Usage: py-locals
-Values are shown as Python's repr() would show them, read from memory."""
+Usage: py-locals [--all|-a]
+Values are shown as Python's repr() would show them, read from memory. A
+module-level frame's locals are its module's globals. With --all, every
+Python frame of the selected thread, innermost first."""
 
     def __init__(self):
         super().__init__("py-locals", gdb.COMMAND_DATA)
 
     @_guarded
     def invoke(self, argument, from_tty):
-        analysis = self.session.analysis(locals_=True)
+        flags, positional = _parse_flags(argument, {"--all": "all", "-a": "all"}, "py-locals [--all|-a]")
+        if positional:
+            raise Unavailable("unexpected argument %s (usage: py-locals [--all|-a])" % positional[0])
+        analysis = self.session.analysis(locals_=True, namespaces=True)
         thread = self.session.selected_thread_index(analysis)
-        _position, index, frame = _selected_frame(self.session, analysis, thread)
-        gdb.write(analysis.report.frame_text(thread, index))
-        if "locals" not in frame:
-            gdb.write("      (no locals: %s)\n" % _why_no_locals(analysis))
-
-
-def _why_no_locals(analysis):
-    if any("locals" in f for t in analysis.data["threads"] for f in t["frames"]):
-        return "this frame has none"
-    return "this build of the engine does not read locals yet"
+        if "all" in flags:
+            frames = analysis.python_frames(thread)
+            if not frames:
+                raise Unavailable("no Python frames in this thread")
+            for position, (index, _frame) in enumerate(frames):
+                gdb.write("#%d %s" % (position, analysis.report.frame_names_text(thread, index).lstrip()))
+            return
+        _position, index, _frame = _selected_frame(self.session, analysis, thread)
+        gdb.write(analysis.report.frame_names_text(thread, index))
 
 
 class PyPrint(_Command):
-    """Print one local variable of the selected Python frame.
+    """Print the value of a name as the selected Python frame sees it.
 
-Usage: py-print NAME"""
+Usage: py-print NAME
+Looked up as libpython does: the frame's locals, then its globals, then the
+builtins; the line says which (local 'x' = ..., global 'x' = ...,
+builtin 'len' = ...), or that a local is unbound, or that it was not found."""
 
     def __init__(self):
         super().__init__("py-print", gdb.COMMAND_DATA)
@@ -205,17 +212,47 @@ Usage: py-print NAME"""
     @_guarded
     def invoke(self, argument, from_tty):
         name = argument.strip()
-        if not name:
+        if not name or len(name.split()) != 1:
             raise Unavailable("usage: py-print NAME")
-        analysis = self.session.analysis(locals_=True)
+        analysis = self.session.analysis(locals_=True, namespaces=True)
         thread = self.session.selected_thread_index(analysis)
-        _position, _index, frame = _selected_frame(self.session, analysis, thread)
-        values = frame.get("locals")
-        if values is None and _why_no_locals(analysis) != "this frame has none":
-            raise Unavailable("cannot print %s: %s" % (name, _why_no_locals(analysis)))
-        if name not in (values or {}):
-            raise Unavailable("%s is not a local of %s" % (name, frame.get("qualname") or frame.get("function")))
-        gdb.write("local %s = %s\n" % (name, values[name]))
+        _position, index, _frame = _selected_frame(self.session, analysis, thread)
+        gdb.write(analysis.report.name_text(thread, index, name))
+
+
+MAX_GDB_FRAMES = 1 << 16  # GDB frames searched for an eval loop
+
+
+def _select_eval_loop_frame(session, position):
+    """Selects GDB's frame of the eval loop that runs Python frame `position`
+    (0 = innermost) of the selected thread; returns its level, or None when
+    the engine's native frames do not tie it to one."""
+    try:
+        analysis = session.analysis(native=True)
+        thread = session.selected_thread_index(analysis)
+    except Unavailable:
+        return None
+    frames = analysis.data["threads"][thread]["frames"]
+    python = [i for i, f in enumerate(frames) if f.get("kind") == "python"]
+    if position >= len(python):
+        return None
+    # The eval loop running a Python frame is the first one outward of it.
+    eval_index = next((i for i in range(python[position] + 1, len(frames))
+                       if frames[i].get("kind") == "native" and frames[i].get("role") == "eval_loop"), None)
+    if eval_index is None or frames[eval_index].get("address") is None:
+        return None
+    pc = frames[eval_index]["address"]
+    # Recursive eval calls return to one call site: the n-th frame at that pc is the engine's n-th.
+    occurrence = sum(1 for f in frames[:eval_index] if f.get("kind") == "native" and f.get("address") == pc)
+    frame, level, seen = gdb.newest_frame(), 0, 0
+    while frame is not None and level < MAX_GDB_FRAMES:
+        if frame.type() != gdb.INLINE_FRAME and frame.pc() == pc:
+            if seen == occurrence:
+                frame.select()
+                return level
+            seen += 1
+        frame, level = frame.older(), level + 1
+    return None
 
 
 class _Move(_Command):
@@ -244,6 +281,9 @@ class _Move(_Command):
         self.session.selected[tid] = position
         index, _frame = frames[position]
         gdb.write("#%d %s" % (position, analysis.report.frame_text(thread, index).lstrip()))
+        level = _select_eval_loop_frame(self.session, position)
+        if level is not None:
+            gdb.write("  (GDB frame #%d selected: the eval loop running it)\n" % level)
 
 
 class PyUp(_Move):

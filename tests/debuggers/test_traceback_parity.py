@@ -14,8 +14,14 @@ in time.sleep(); then, while it is parked,
     from py-bt, py-bt --no-source, py-bt --native and -a; py-down at the newest
     frame and py-up past the oldest say libpython's "Unable to find a newer /
     an older python frame"; after py-up 2, py-bt starts at the selected frame
-    and says it left 2 newer frames out; py-list START,END, START END and N;
-    py-locals shows the long value cut with "...".
+    and says it left 2 newer frames out, and the debugger's own selected frame
+    is the eval loop running that Python frame (GDB's `bt` decorator names
+    the recursive call there: the right one of the frames sharing a return
+    address); py-list START,END, START END and N; py-locals shows the long
+    value cut with "...", `--all` every frame, and at module level the
+    module's globals; py-print finds a local, a global, a builtin (`<built-in
+    function len>`), a module (`<module 'sys' (built-in)>`), a bound builtin
+    method, says an unassigned local is unbound and a missing name not found.
 The process must run on afterwards.
 """
 
@@ -43,6 +49,9 @@ PROGRAM = """\
 import sys
 import time
 
+CONFIG = "settings"
+READLINE = sys.stdin.readline
+
 
 def recurse(depth, long_text):
     if depth > 1:
@@ -55,6 +64,8 @@ def park(long_text):
     open(sys.argv[1], "w").close()
     while True:
         time.sleep(1000)  # parked: caf\xe9
+    after = label
+    return after
 
 
 recurse(%d, "x" * 1000)
@@ -62,6 +73,7 @@ recurse(%d, "x" * 1000)
 
 SLEEP_LINE = "time.sleep(1000)  # parked: caf\u00e9"   # as decoded from latin-1
 RECURSE_LINE = "return recurse(depth - 1, long_text)"
+RECURSE_LINENO = PROGRAM.splitlines().index("        " + RECURSE_LINE) + 1
 
 
 @contextlib.contextmanager
@@ -157,6 +169,58 @@ def check_contains(text, wanted):
     return repr(wanted)
 
 
+def check_line(text, wanted):
+    """`wanted` starts one of the lines of `text` (py-print prints one)."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not any(line.startswith(wanted) for line in lines):
+        raise Mismatch("no line starting %r in: %r" % (wanted, text[-1000:]))
+    return repr(wanted)
+
+
+def check_all_locals(text):
+    numbers = re.findall(r"^#(\d+)", text, re.MULTILINE)
+    if len(numbers) != RECURSION + 2:
+        raise Mismatch("py-locals --all shows %d frames, expected %d:\n%s" % (len(numbers), RECURSION + 2, text[-2000:]))
+    check_line(text, "label = 'caf\u00e9'")
+    check_line(text, "depth = %d" % RECURSION)
+    return "%d frames, innermost and outermost locals" % len(numbers)
+
+
+def check_module_locals(text):
+    for wanted in ("CONFIG = 'settings'", "recurse = <function recurse at 0x", "__name__ = '__main__'"):
+        check_line(text, wanted)
+    return "the module's globals"
+
+
+def check_native_selection(move_text, frame_text, bt_text):
+    """py-up selected the debugger's native frame it names, and that is the selected one now.
+    (LLDB's own unwinder stops early on some builds, e.g. at a tail call in
+    PyObject_Vectorcall: with no eval-loop frame in its backtrace there is
+    nothing to select.)"""
+    moved = re.search(r"\((?:GDB|LLDB) frame #(\d+) selected", move_text)
+    if not moved and "_PyEval_EvalFrameDefault" not in bt_text:
+        return "the debugger's own backtrace shows no eval loop to select"
+    if not moved:
+        raise Mismatch("py-up 2 selected no native frame:\n%s" % move_text)
+    shown = re.search(r"^(?:frame )?#(\d+)", frame_text.strip(), re.MULTILINE)
+    if not shown or shown.group(1) != moved.group(1):
+        raise Mismatch("py-up 2 says frame #%s, the debugger's selected frame is: %s" % (
+            moved.group(1), frame_text.strip()[:300]))
+    return "native frame #%s" % moved.group(1)
+
+
+def check_decorated_selection(move_text, bt_text):
+    """GDB's frame filter names the Python code of the frame py-up selected: the recursive call."""
+    moved = re.search(r"\(GDB frame #(\d+) selected", move_text)
+    if not moved:
+        raise Mismatch("py-up 2 selected no native frame:\n%s" % move_text)
+    line = next((l for l in bt_text.splitlines() if l.startswith("#%s " % moved.group(1))), "")
+    wanted = "recurse (parity_program.py:%d)" % RECURSE_LINENO
+    if "[Python:" not in line or wanted not in line:
+        raise Mismatch("bt's frame #%s is %r, expected an eval loop running %s" % (moved.group(1), line, wanted))
+    return "bt #%s runs %s" % (moved.group(1), wanted)
+
+
 def check_selected_start(text, script):
     if "2 newer Python frames not shown" not in text:
         raise Mismatch("py-bt after py-up 2 does not say it left 2 frames out:\n%s" % text[-2000:])
@@ -197,8 +261,12 @@ def cli_checks(label, binary, target, script):
 
 GDB_SESSION = [
     ("py-bt", "py-bt"), ("no-source", "py-bt --no-source"), ("native", "py-bt --native"), ("all", "py-bt -a"),
-    ("down", "py-down"), ("up2", "py-up 2"), ("bt-selected", "py-bt"), ("locals", "py-locals"),
+    ("print-local", "py-print label"), ("print-global", "py-print CONFIG"), ("print-builtin", "py-print len"),
+    ("print-unbound", "py-print after"), ("print-missing", "py-print nosuch"),
+    ("print-module", "py-print sys"), ("print-method", "py-print READLINE"), ("locals-all", "py-locals --all"),
+    ("down", "py-down"), ("up2", "py-up 2"), ("bt-selected", "py-bt"), ("native-frame", "frame"), ("native-bt", "bt"), ("locals", "py-locals"),
     ("up-far", "py-up 100"), ("up-end", "py-up"),
+    ("module-locals", "py-locals"), ("module-print", "py-print __name__"),
     ("list-comma", "py-list 1,3"), ("list-space", "py-list 2 4"), ("list-n", "py-list 5"),
     ("json", "pyautopsy report --json --locals"),
 ]
@@ -214,8 +282,23 @@ def debugger_checks(label, out, script):
         ("%s py-down at the newest" % label, lambda: check_contains(out["down"], "Unable to find a newer python frame")),
         ("%s py-bt after py-up 2" % label, lambda: check_selected_start(out["bt-selected"], script)),
         ("%s py-locals" % label, lambda: check_long_local(out["locals"])),
+        ("%s py-up selects the eval loop" % label, lambda: check_native_selection(out["up2"], out["native-frame"],
+                                                                                 out["native-bt"])),
         ("%s py-up past the oldest" % label, lambda: check_contains(out["up-end"],
                                                                    "Unable to find an older python frame")),
+        ("%s py-print local" % label, lambda: check_line(out["print-local"], "local 'label' = 'caf\u00e9'")),
+        ("%s py-print global" % label, lambda: check_line(out["print-global"], "global 'CONFIG' = 'settings'")),
+        ("%s py-print builtin" % label, lambda: check_line(out["print-builtin"],
+                                                           "builtin 'len' = <built-in function len>")),
+        ("%s py-print unbound" % label, lambda: check_line(out["print-unbound"], "local 'after' is unbound")),
+        ("%s py-print module" % label, lambda: check_line(out["print-module"], "global 'sys' = <module 'sys' (built-in)>")),
+        ("%s py-print method" % label, lambda: check_line(
+            out["print-method"], "global 'READLINE' = <built-in method readline of _io.TextIOWrapper object at 0x")),
+        ("%s py-print missing" % label, lambda: check_line(out["print-missing"], "'nosuch' not found")),
+        ("%s py-locals --all" % label, lambda: check_all_locals(out["locals-all"])),
+        ("%s py-locals at module level" % label, lambda: check_module_locals(out["module-locals"])),
+        ("%s py-print at module level" % label, lambda: check_line(out["module-print"],
+                                                                  "global '__name__' = '__main__'")),
         ("%s py-list 1,3" % label, lambda: check_listing(out["list-comma"], 1, 3)),
         ("%s py-list 2 4" % label, lambda: check_listing(out["list-space"], 2, 4)),
         ("%s py-list 5" % label, lambda: check_listing(out["list-n"], 5, 15)),
@@ -227,18 +310,31 @@ def _json(text):
     return json.loads(text[text.index("{"):])
 
 
+def gdb_checks(label, out):
+    return [("%s bt names the selected eval loop's Python code" % label,
+             lambda: check_decorated_selection(out["up2"], out["native-bt"]))]
+
+
 def gdb_outputs(target_args, library):
     result = gdb_runner.run_gdb(target_args, GDB_SESSION, library)
     return result.sections
 
 
 def lldb_outputs(lldb, plugin, pre, extra=()):
-    """LLDB's outputs are keyed by the command line: the second py-bt is spelled
-    `py-bt -n` (native frames too) so that both outputs are kept."""
+    """The second py-bt is spelled `py-bt -n` (native frames too) to try both."""
     commands = [command for _label, command in GDB_SESSION]
-    commands[[label for label, _c in GDB_SESSION].index("bt-selected")] = "py-bt -n"
-    outputs = lldb_runner.run_lldb(lldb, plugin, commands + list(extra), pre=pre)
-    return dict((label, outputs[command]) for (label, _c), command in zip(GDB_SESSION, commands))
+    labels = [label for label, _c in GDB_SESSION]
+    commands[labels.index("bt-selected")] = "py-bt -n"
+    commands[labels.index("native-frame")] = "frame info"
+    commands[labels.index("native-bt")] = "thread backtrace"
+    ran = lldb_runner.run_lldb_in_order(lldb, plugin, commands + list(extra), pre=pre)
+    outputs, at = {}, 0
+    for (label, _c), command in zip(GDB_SESSION, commands):
+        while ran[at][0] != command:   # plugin load, and anything LLDB echoes before ours
+            at += 1
+        outputs[label] = ran[at][1]
+        at += 1
+    return outputs
 
 
 def main():
@@ -257,8 +353,9 @@ def main():
         with parked_program(args.python) as (proc, script, work):
             pid = str(proc.pid)
             failures += checks.run_all("%s live cli" % name, cli_checks("pid", args.pyautopsy, ["pid", pid], script))
-            failures += checks.run_all("%s live gdb" % name,
-                                       debugger_checks("gdb -p", gdb_outputs(["-p", pid], args.library), script))
+            gdb_live = gdb_outputs(["-p", pid], args.library)
+            failures += checks.run_all("%s live gdb" % name, debugger_checks("gdb -p", gdb_live, script) +
+                                       gdb_checks("gdb -p", gdb_live))
             lldb_live = lldb_outputs(args.lldb, args.plugin, ["-p", pid], ["process detach"])
             failures += checks.run_all("%s live lldb" % name, debugger_checks("lldb -p", lldb_live, script))
 
@@ -270,8 +367,9 @@ def main():
             if not os.path.exists(core):
                 raise Mismatch("gcore wrote no core")
             failures += checks.run_all("%s core cli" % name, cli_checks("core", args.pyautopsy, ["core", core], script))
-            failures += checks.run_all("%s core gdb" % name, debugger_checks(
-                "gdb core", gdb_outputs([args.python, core], args.library), script))
+            gdb_core = gdb_outputs([args.python, core], args.library)
+            failures += checks.run_all("%s core gdb" % name, debugger_checks("gdb core", gdb_core, script) +
+                                       gdb_checks("gdb core", gdb_core))
             failures += checks.run_all("%s core lldb" % name, debugger_checks(
                 "lldb --core", lldb_outputs(args.lldb, args.plugin, ["--core", core, args.python]), script))
 

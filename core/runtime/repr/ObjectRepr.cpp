@@ -5,6 +5,7 @@
 #include "runtime/objects/ContainerItems.h"
 #include "runtime/objects/DictReader.h"
 #include "runtime/objects/FreedMemory.h"
+#include "runtime/objects/InstanceAttributes.h"
 #include "runtime/objects/ScalarReader.h"
 #include "runtime/repr/ReprFormat.h"
 
@@ -57,6 +58,8 @@ ObjectRepr::TypeInfo ObjectRepr::classify(std::uint64_t type)
         {"dict", Kind::Dict},       {"set", Kind::Set},            {"frozenset", Kind::FrozenSet},
         {"function", Kind::Function}, {"type", Kind::Type},        {"ellipsis", Kind::Ellipsis},
         {"NotImplementedType", Kind::NotImplemented},              {"cell", Kind::Cell},
+        {"builtin_function_or_method", Kind::BuiltinFunction},     {"builtin_method", Kind::BuiltinFunction},
+        {"module", Kind::Module},
     };
     auto baseName = m_reader.typeName(base);
     if (!baseName) return info;
@@ -157,7 +160,18 @@ void ObjectRepr::render(std::uint64_t object, std::size_t depth, std::string& ou
         renderKnown(object, info, depth, out);
     } catch (const target::MemoryFault&) {
         out.resize(mark);
-        out += fmt::format("<unreadable object at {:#x}>", object);
+        // Contents that cannot be read: object.__repr__'s form when the type
+        // still reads as one, so the user learns at least what it was.
+        std::optional<std::string> type;
+        try {
+            type = m_reader.typeNameOf(object);
+        } catch (const target::MemoryFault&) {
+            type.reset();
+        }
+        const bool plausible = type && !type->empty() && type->size() < 256 &&
+                               std::all_of(type->begin(), type->end(), [](char c) { return c > ' ' && c < 0x7F; });
+        out += plausible ? fmt::format("<{} object at {:#x}>", *type, object)
+                         : fmt::format("<invalid object at {:#x}>", object);
         // Freed by the debug allocator, yet still referenced.
         if (m_freed.size() < 64 && isFreedObject(m_reader, object)) m_freed.push_back(object);
     }
@@ -268,6 +282,12 @@ void ObjectRepr::renderKnown(std::uint64_t object, const TypeInfo& info, std::si
         return;
     }
     case Kind::Type: out += fmt::format("<class '{}'>", qualifiedName(object)); return;
+    case Kind::BuiltinFunction:
+        if (renderBuiltinFunction(object, out)) return;
+        break;
+    case Kind::Module:
+        if (renderModule(object, out)) return;
+        break;
     case Kind::Cell:
     case Kind::Other: break;
     }
@@ -332,6 +352,78 @@ void ObjectRepr::renderSet(std::uint64_t object, const TypeInfo& info, std::size
     }
     out += '}';
     if (!bare) out += ')';
+}
+
+// meth_repr: a function of a module (or of nothing), or a method bound to its instance.
+bool ObjectRepr::renderBuiltinFunction(std::uint64_t object, std::string& out)
+{
+    const auto& o = m_reader.runtime().layout.object;
+    const auto& memory = m_reader.memory();
+    if (!has(o.cfunction_ml) || !has(o.methoddef_name) || !has(o.cfunction_self)) return false;
+    const std::uint64_t def = readPointerField(memory, object, o.cfunction_ml);
+    if (def == 0) return false;
+    const std::uint64_t namePointer = readPointerField(memory, def, o.methoddef_name);
+    const std::string name = namePointer ? memory.readCString(namePointer, m_reader.limits().maxStringBytes) : "";
+    if (name.empty()) return false;
+    const std::uint64_t self = readPointerField(memory, object, o.cfunction_self);
+    if (self == 0 || typeInfo(m_reader.typeOf(self)).kind == Kind::Module) {
+        out += fmt::format("<built-in function {}>", name);
+        return true;
+    }
+    auto selfType = m_reader.typeNameOf(self);   // tp_name as written, "_io.TextIOWrapper"
+    if (!selfType) return false;
+    out += fmt::format("<built-in method {} of {} object at {:#x}>", name, *selfType, self);
+    return true;
+}
+
+// importlib's _module_repr: the name, then where it came from: __file__, or
+// the spec's origin ("built-in", "frozen"), or nothing.
+bool ObjectRepr::renderModule(std::uint64_t object, std::string& out)
+{
+    const auto& o = m_reader.runtime().layout.object;
+    const auto& memory = m_reader.memory();
+    const std::size_t maxString = m_reader.limits().maxStringBytes;
+    if (!has(o.module_dict)) return false;
+    const std::uint64_t dict = readPointerField(memory, object, o.module_dict);
+    if (dict == 0) return false;
+    DictReader dicts(m_reader);
+    auto textAt = [&](std::optional<std::uint64_t> value) -> std::optional<std::u32string> {
+        if (!value || *value == 0) return std::nullopt;
+        auto text = readStr(m_reader, *value, maxString);
+        return text ? std::optional<std::u32string>(text->text) : std::nullopt;
+    };
+    auto name = textAt(dicts.findStr(dict, "__name__"));
+    if (!name) return false;
+    if (auto file = textAt(dicts.findStr(dict, "__file__"))) {
+        out += fmt::format("<module {} from {}>", repr::formatStr(*name), repr::formatStr(*file));
+        return true;
+    }
+    std::optional<std::u32string> origin;
+    if (auto spec = dicts.findStr(dict, "__spec__"); spec && *spec) {
+        try {
+            origin = textAt(InstanceAttributes(m_reader).find(*spec, "origin"));
+        } catch (const target::MemoryFault&) {
+            origin.reset();   // an unreadable spec: the name alone, as for a module without one
+        }
+    }
+    if (!origin || origin->empty()) {
+        // The spec's origin of the two importers that have no file: their class says it.
+        origin.reset();
+        if (auto loader = dicts.findStr(dict, "__loader__"); loader && *loader &&
+                                                               typeInfo(m_reader.typeOf(*loader)).kind == Kind::Type) {
+            const std::string importer = qualifiedName(*loader);
+            if (importer.ends_with("BuiltinImporter")) origin = U"built-in";
+            else if (importer.ends_with("FrozenImporter")) origin = U"frozen";
+        }
+    }
+    out += fmt::format("<module {}", repr::formatStr(*name));
+    if (origin) {
+        out += " (";
+        for (char32_t c : *origin) repr::appendUtf8(out, c);
+        out += ")";
+    }
+    out += ">";
+    return true;
 }
 
 }  // namespace pyautopsy::runtime
