@@ -221,6 +221,20 @@ def check_decorated_selection(move_text, bt_text):
     return "bt #%s runs %s" % (moved.group(1), wanted)
 
 
+# time.sleep() waits in one of these (by version and libc); never in `read`.
+SLEEP_SYSCALLS = ("clock_nanosleep", "nanosleep", "select", "pselect6")
+
+
+def check_syscall(text):
+    """The thread header names the sleep's system call, or none when the
+    registers do not tell (a debugger without orig_rax): never a wrong one."""
+    claimed = re.findall(r"in syscall (\w+)", text)
+    wrong = [name for name in claimed if name not in SLEEP_SYSCALLS]
+    if wrong:
+        raise Mismatch("the parked thread is said to be in syscall %s:\n%s" % (wrong[0], text[:400]))
+    return "syscall %s" % (claimed[0] if claimed else "not claimed")
+
+
 def check_selected_start(text, script):
     if "2 newer Python frames not shown" not in text:
         raise Mismatch("py-bt after py-up 2 does not say it left 2 frames out:\n%s" % text[-2000:])
@@ -250,6 +264,7 @@ def run_cli(binary, args):
 def cli_checks(label, binary, target, script):
     return [
         ("%s text" % label, lambda: check_traceback_text(run_cli(binary, target), script)),
+        ("%s system call" % label, lambda: check_syscall(run_cli(binary, target))),
         ("%s --no-source" % label, lambda: check_traceback_text(run_cli(binary, target + ["--no-source"]), script,
                                                                 source=False)),
         ("%s --json --locals" % label, lambda: check_json(json.loads(run_cli(binary, target + ["--json", "--locals"])),
@@ -277,6 +292,7 @@ def debugger_checks(label, out, script):
     return [
         ("%s py-bt" % label, lambda: check_traceback_text(out["py-bt"], script)),
         ("%s py-bt --no-source" % label, lambda: check_traceback_text(out["no-source"], script, source=False)),
+        ("%s py-bt's system call" % label, lambda: check_syscall(out["py-bt"])),
         ("%s py-bt --native" % label, lambda: check_contains(out["native"], "_PyEval_EvalFrameDefault")),
         ("%s py-bt -a" % label, lambda: check_traceback_text(out["all"], script)),
         ("%s py-down at the newest" % label, lambda: check_contains(out["down"], "Unable to find a newer python frame")),
