@@ -46,10 +46,13 @@ MAX_REPR = 256          # Limits::maxReprLength, the marker included
 PROGRAM = """\
 # -*- coding: latin-1 -*-
 # Parked for pyautopsy's traceback-parity test (written by the test).
+import collections
 import sys
 import time
 
 CONFIG = "settings"
+USER_LIST = collections.UserList([1, "two"])
+USER_DICT = collections.UserDict(a=[1])
 READLINE = sys.stdin.readline
 
 
@@ -278,7 +281,8 @@ GDB_SESSION = [
     ("py-bt", "py-bt"), ("no-source", "py-bt --no-source"), ("native", "py-bt --native"), ("all", "py-bt -a"),
     ("print-local", "py-print label"), ("print-global", "py-print CONFIG"), ("print-builtin", "py-print len"),
     ("print-unbound", "py-print after"), ("print-missing", "py-print nosuch"),
-    ("print-module", "py-print sys"), ("print-method", "py-print READLINE"), ("locals-all", "py-locals --all"),
+    ("print-module", "py-print sys"), ("print-userlist", "py-print USER_LIST"),
+    ("print-userdict", "py-print USER_DICT"), ("print-method", "py-print READLINE"), ("locals-all", "py-locals --all"),
     ("down", "py-down"), ("up2", "py-up 2"), ("bt-selected", "py-bt"), ("native-frame", "frame"), ("native-bt", "bt"), ("locals", "py-locals"),
     ("up-far", "py-up 100"), ("up-end", "py-up"),
     ("module-locals", "py-locals"), ("module-print", "py-print __name__"),
@@ -310,6 +314,8 @@ def debugger_checks(label, out, script):
         ("%s py-print module" % label, lambda: check_line(out["print-module"], "global 'sys' = <module 'sys' (built-in)>")),
         ("%s py-print method" % label, lambda: check_line(
             out["print-method"], "global 'READLINE' = <built-in method readline of _io.TextIOWrapper object at 0x")),
+        ("%s py-print UserList" % label, lambda: check_line(out["print-userlist"], "global 'USER_LIST' = [1, 'two']")),
+        ("%s py-print UserDict" % label, lambda: check_line(out["print-userdict"], "global 'USER_DICT' = {'a': [1]}")),
         ("%s py-print missing" % label, lambda: check_line(out["print-missing"], "'nosuch' not found")),
         ("%s py-locals --all" % label, lambda: check_all_locals(out["locals-all"])),
         ("%s py-locals at module level" % label, lambda: check_module_locals(out["module-locals"])),

@@ -48,8 +48,12 @@ ObjectRepr::TypeInfo ObjectRepr::classify(std::uint64_t type)
     }
     if (base == 0) return info;
     info.exact = base == type;
-    if (!info.exact && readPointerField(memory, type, t.tp_repr) != readPointerField(memory, base, t.tp_repr))
-        return info;   // the subclass has its own __repr__, which we cannot run
+    if (!info.exact && readPointerField(memory, type, t.tp_repr) != readPointerField(memory, base, t.tp_repr)) {
+        // The subclass has its own __repr__, which we cannot run, unless it is
+        // collections' UserDict/UserList/UserString's: repr(self.data).
+        if (isUserWrapper(type)) info.kind = Kind::UserWrapper;
+        return info;
+    }
 
     static const std::pair<const char*, Kind> kBuiltins[] = {
         {"NoneType", Kind::None},   {"bool", Kind::Bool},          {"int", Kind::Int},
@@ -288,6 +292,12 @@ void ObjectRepr::renderKnown(std::uint64_t object, const TypeInfo& info, std::si
     case Kind::Module:
         if (renderModule(object, out)) return;
         break;
+    case Kind::UserWrapper:
+        if (auto data = InstanceAttributes(m_reader).find(object, "data"); data && *data) {
+            render(*data, depth, out);
+            return;
+        }
+        break;
     case Kind::Cell:
     case Kind::Other: break;
     }
@@ -352,6 +362,26 @@ void ObjectRepr::renderSet(std::uint64_t object, const TypeInfo& info, std::size
     }
     out += '}';
     if (!bare) out += ')';
+}
+
+// Whether `type` gets its repr from collections.UserDict, UserList or
+// UserString (whose __repr__ is repr(self.data)): the first class up its
+// tp_base chain that defines __repr__ is one of them.
+bool ObjectRepr::isUserWrapper(std::uint64_t type)
+{
+    const auto& t = m_reader.runtime().layout.type;
+    const auto& memory = m_reader.memory();
+    DictReader dicts(m_reader);
+    for (std::size_t hops = 0; type != 0 && hops < m_reader.limits().maxTypeChain; ++hops) {
+        if ((m_reader.typeFlags(type) & encoding::kTpFlagsHeapType) == 0) return false;
+        const std::string name = qualifiedName(type);
+        if (name == "collections.UserDict" || name == "collections.UserList" || name == "collections.UserString")
+            return true;
+        const std::uint64_t dict = readPointerField(memory, type, t.tp_dict);
+        if (dict != 0 && dicts.findStr(dict, "__repr__")) return false;
+        type = readPointerField(memory, type, t.tp_base);
+    }
+    return false;
 }
 
 // meth_repr: a function of a module (or of nothing), or a method bound to its instance.

@@ -7,7 +7,9 @@
 // NotImplemented, builtin functions and methods (`<built-in function len>`,
 // `<built-in method readlines of _io.TextIOWrapper object at 0x...>`) and
 // modules (`<module 'os' from '...'>`, `<module 'sys' (built-in)>`, from
-// __file__ or __spec__.origin as importlib's repr reads them). Everything else is shown as object.__repr__ would:
+// __file__ or __spec__.origin as importlib's repr reads them), and
+// collections' UserDict, UserList and UserString (and their subclasses that
+// keep that __repr__), shown as their data is. Everything else is shown as object.__repr__ would:
 // `<module.QualName object at 0x...>` -- also for types whose own __repr__
 // we cannot run (ReprFormat.h notes the one other known difference).
 //
@@ -50,6 +52,7 @@ private:
     enum class Kind {
         Other, None, Bool, Int, Float, Complex, Str, Bytes, Tuple, List, Dict, Set, FrozenSet,
         Function, Type, Ellipsis, NotImplemented, Cell, BuiltinFunction, Module,
+        UserWrapper,    // collections.UserDict, UserList, UserString: repr(self.data)
     };
     struct TypeInfo {
         Kind kind = Kind::Other;
@@ -66,6 +69,7 @@ private:
     void renderSet(std::uint64_t object, const TypeInfo& info, std::size_t depth, std::string& out);
     bool renderBuiltinFunction(std::uint64_t object, std::string& out);
     bool renderModule(std::uint64_t object, std::string& out);
+    bool isUserWrapper(std::uint64_t type);
     bool full(const std::string& out) const { return out.size() > m_reader.limits().maxReprLength; }
 
     const ObjectReader& m_reader;
