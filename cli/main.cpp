@@ -49,7 +49,15 @@ std::string oneLine(std::string_view text)
 struct OutputOptions {
     bool json = false;
     bool stats = false;  // pid --stats: how long the target was stopped, on stderr
+    bool noSource = false;  // --no-source: no source line under each Python frame
 };
+
+void addOutputFlags(CLI::App* command, OutputOptions& output)
+{
+    command->add_flag("--json", output.json, "print JSON (docs/json-schema.md)");
+    command->add_flag("--no-source", output.noSource,
+                      "do not print the source line under each Python frame (read from this machine's files)");
+}
 
 void addAnalysisFlags(CLI::App* command, engine::AnalysisOptions& analysis)
 {
@@ -70,6 +78,7 @@ void print(const engine::Report& report, const OutputOptions& output)
     } else {
         report::TextOptions text;
         text.color = useColor();
+        text.source = !output.noSource;
         std::cout << report::formatSnapshot(report.snapshot, report.diagnosis, text);
     }
 }
@@ -134,6 +143,7 @@ int runTree(int pid, const target::LiveOptions& live, const engine::AnalysisOpti
     options.live = live;
     options.analysis = analysis;
     options.text.color = useColor();
+    options.text.source = !output.noSource;
     const batch::TreeResult tree = batch::captureTree(pid, options);
     if (output.json) std::cout << report::jsonText(batch::treeToJson(tree)) << "\n";
     else std::cout << batch::formatTreeText(tree);
@@ -170,7 +180,7 @@ int main(int argc, char** argv)
     core->add_option("CORE", corePath, "core file")->required();
     core->add_option("--exe", coreOptions.executable, "the executable that dumped the core, if not where it was");
     core->add_option("--sysroot", coreOptions.sysroot, "look up the core's mapped files under this directory");
-    core->add_flag("--json", output.json, "print JSON (docs/json-schema.md)");
+    addOutputFlags(core, output);
     addAnalysisFlags(core, analysis);
 
     auto* pid = app.add_subcommand("pid", "Analyse a running process (read-only)");
@@ -179,7 +189,7 @@ int main(int argc, char** argv)
     bool tree = false;
     pid->add_option("PID", pidNumber, "process id")->required();
     pid->add_flag("--nonblocking", nonblocking, "read without stopping the process (the snapshot may be torn)");
-    pid->add_flag("--json", output.json, "print JSON (docs/json-schema.md)");
+    addOutputFlags(pid, output);
     pid->add_flag("--stats", output.stats, "print on stderr how long the process was held stopped");
     pid->add_flag("--tree", tree, "also every descendant process, each stopped only for its own snapshot");
     unsigned maxStopMs = 1000;

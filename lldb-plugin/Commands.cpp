@@ -7,6 +7,7 @@
 #include "report/DiagnosisReport.h"
 #include "report/JsonReport.h"
 #include "report/JsonValue.h"
+#include "report/NameLookup.h"
 #include "report/ProcessStateText.h"
 #include "report/TextReport.h"
 #include "support/Error.h"
@@ -16,6 +17,8 @@
 
 #include <charconv>
 #include <functional>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -87,12 +90,14 @@ std::size_t parseCount(const Arguments& args, const char* command)
 
 // ---- selection ------------------------------------------------------------
 
-report::TextOptions debuggerTextOptions(lldb::SBDebugger& debugger)
+report::TextOptions debuggerTextOptions(lldb::SBDebugger& debugger, const snapshot::Snapshot& snap,
+                                        bool source = true)
 {
     report::TextOptions options;
     options.color = debugger.GetUseColor();
     options.mostRecentLast = false;  // debugger order, like `bt`
-    return options;
+    options.source = source;
+    return report::withSourceReference(options, snap);
 }
 
 struct Selected {
@@ -168,12 +173,30 @@ long selectEvalLoopFrame(lldb::SBThread& lldbThread, const snapshot::Thread& thr
     for (std::size_t i = position + 1; i < thread.frames.size(); ++i) {
         const auto& frame = thread.frames[i];
         if (frame.kind != snapshot::FrameKind::Native || !frame.address) continue;
+        // Recursive eval calls return to one call site, so several frames
+        // share this pc: both lists are innermost first, so the engine's
+        // n-th frame at the pc is LLDB's n-th physical frame there. With
+        // debug info LLDB splits one physical frame into its inlined calls
+        // (the innermost at this pc, the function itself at another), all
+        // with the same CFA: one CFA is one physical frame.
+        std::size_t occurrence = 0;
+        for (std::size_t k = 0; k < i; ++k)
+            if (thread.frames[k].kind == snapshot::FrameKind::Native && thread.frames[k].address == frame.address)
+                ++occurrence;
         const std::uint32_t count = std::min(lldbThread.GetNumFrames(), kMaxNativeFrames);
+        std::optional<lldb::addr_t> lastCfa;
         for (std::uint32_t f = 0; f < count; ++f) {
-            if (lldbThread.GetFrameAtIndex(f).GetPC() == *frame.address) {
-                lldbThread.SetSelectedFrame(f);
-                return static_cast<long>(f);
-            }
+            lldb::SBFrame candidate = lldbThread.GetFrameAtIndex(f);
+            if (candidate.GetPC() != *frame.address || candidate.GetCFA() == lastCfa) continue;
+            lastCfa = candidate.GetCFA();
+            if (occurrence-- != 0) continue;
+            // Select the function itself: the outermost frame of the inlined chain.
+            std::uint32_t chosen = f;
+            while (chosen + 1 < count && lldbThread.GetFrameAtIndex(chosen).IsInlined() &&
+                   lldbThread.GetFrameAtIndex(chosen + 1).GetCFA() == *lastCfa)
+                ++chosen;
+            lldbThread.SetSelectedFrame(chosen);
+            return static_cast<long>(chosen);
         }
         return -1;
     }
@@ -215,11 +238,12 @@ private:
     Body m_body;
 };
 
-engine::AnalysisOptions analysisOptions(bool locals, bool native)
+engine::AnalysisOptions analysisOptions(bool locals, bool native, bool namespaces = false)
 {
     engine::AnalysisOptions options;
     options.snapshot.locals = locals;
     options.snapshot.native = native;
+    options.snapshot.namespaces = namespaces;
     return options;
 }
 
@@ -229,11 +253,24 @@ Body backtrace(const char* name, bool full)
 {
     return [name, full](lldb::SBDebugger& debugger, const Arguments& args) {
         requireNoPositional(args, name);
-        const auto given = takeFlags(args, {{"-a", "--all"}, {"-n", "--native"}}, name);
+        const auto given = takeFlags(args, {{"-a", "--all"}, {"-n", "--native"}, {"--no-source"}}, name);
         lldb::SBTarget target = debugger.GetSelectedTarget();
         const auto& snap = session().snapshot(target, analysisOptions(full, given[1]));
-        const report::TextOptions options = debuggerTextOptions(debugger);
-        if (!given[0]) return report::formatThread(*selectedThread(target, snap).thread, options);
+        report::TextOptions options = debuggerTextOptions(debugger, snap, !given[2]);
+        if (!given[0]) {
+            // As py-up/py-down left it: the stack from the selected Python frame.
+            const Selected selected = selectedThread(target, snap);
+            const std::size_t position = session().selectedPythonFrame(selected.tid);
+            std::size_t seen = 0;
+            for (std::size_t i = 0; i < selected.thread->frames.size(); ++i) {
+                if (selected.thread->frames[i].kind != snapshot::FrameKind::Python) continue;
+                if (seen++ == position) {
+                    options.firstFrame = i;
+                    break;
+                }
+            }
+            return report::formatThread(*selected.thread, options);
+        }
         std::string out;
         for (const auto& thread : snap.threads) {
             if (!out.empty()) out += "\n";
@@ -243,30 +280,59 @@ Body backtrace(const char* name, bool full)
     };
 }
 
+// py-list's range: none (five lines either side of `line`), START (ten lines
+// from it), START END or START,END (libpython's spelling).
+std::pair<int, int> listRange(const Arguments& args, int line)
+{
+    std::vector<int> numbers;
+    for (const auto& word : args.positional) {
+        std::size_t at = 0;
+        while (at <= word.size()) {
+            std::size_t comma = word.find(',', at);
+            if (comma == std::string::npos) comma = word.size();
+            const std::string part = word.substr(at, comma - at);
+            at = comma + 1;
+            if (part.empty()) continue;
+            int value = 0;
+            auto [end, error] = std::from_chars(part.data(), part.data() + part.size(), value);
+            if (error != std::errc() || end != part.data() + part.size() || value < 0 || numbers.size() >= 2)
+                throw Error(ErrorKind::Usage, "usage: py-list [START [END] | START,END]");
+            numbers.push_back(value);
+        }
+    }
+    if (numbers.empty()) return {line - 5, line + 5};
+    if (numbers.size() == 1) return {numbers[0], numbers[0] + 10};
+    return {numbers[0], numbers[1]};
+}
+
 std::string pyList(lldb::SBDebugger& debugger, const Arguments& args)
 {
-    requireNoPositional(args, "py-list");
     takeFlags(args, {}, "py-list");
     lldb::SBTarget target = debugger.GetSelectedTarget();
     const auto& snap = session().snapshot(target, analysisOptions(false, false));
     const SelectedFrame selected = selectedPythonFrame(target, snap);
-    if (!selected.frame->line)
+    if (!selected.frame->line && args.positional.empty())
         throw Error(ErrorKind::NoRuntime, fmt::format("the line of {} is unknown", selected.frame->function));
-    return describeFrame(selected.index, *selected.frame, debuggerTextOptions(debugger)) +
-           listSource(selected.frame->file, *selected.frame->line);
+    const int line = selected.frame->line.value_or(0);
+    const auto [first, last] = listRange(args, line);
+    return describeFrame(selected.index, *selected.frame, debuggerTextOptions(debugger, snap, false)) +
+           listSource(selected.frame->file, line, first, last);
 }
 
 std::string pyLocals(lldb::SBDebugger& debugger, const Arguments& args)
 {
     requireNoPositional(args, "py-locals");
-    takeFlags(args, {}, "py-locals");
+    const auto given = takeFlags(args, {{"-a", "--all"}}, "py-locals");
     lldb::SBTarget target = debugger.GetSelectedTarget();
-    const auto& snap = session().snapshot(target, analysisOptions(true, false));
+    const auto& snap = session().snapshot(target, analysisOptions(true, false, true));
     const SelectedFrame selected = selectedPythonFrame(target, snap);
-    const report::TextOptions options = debuggerTextOptions(debugger);
-    // formatFrame prints the locals under the frame line, as py-bt-full does.
-    std::string out = describeFrame(selected.index, *selected.frame, options);
-    if (selected.frame->locals.empty()) out += "  (no locals recorded for this frame)\n";
+    const report::TextOptions options = debuggerTextOptions(debugger, snap);
+    if (!given[0])
+        return fmt::format("#{}{}", selected.index, report::formatFrameNames(snap, *selected.frame, options));
+    std::string out;
+    const auto frames = pythonFrames(*selected.thread.thread);
+    for (std::size_t i = 0; i < frames.size(); ++i)
+        out += fmt::format("#{}{}", i, report::formatFrameNames(snap, *frames[i], options));
     return out;
 }
 
@@ -276,14 +342,9 @@ std::string pyPrint(lldb::SBDebugger& debugger, const Arguments& args)
     if (args.positional.size() != 1) throw Error(ErrorKind::Usage, "usage: py-print NAME");
     const std::string& name = args.positional[0];
     lldb::SBTarget target = debugger.GetSelectedTarget();
-    const auto& snap = session().snapshot(target, analysisOptions(true, false));
+    const auto& snap = session().snapshot(target, analysisOptions(true, false, true));
     const SelectedFrame selected = selectedPythonFrame(target, snap);
-    for (const auto& local : selected.frame->locals) {
-        if (local.name == name) return fmt::format("{} = {}\n", local.name, local.repr);
-    }
-    throw Error(ErrorKind::Usage,
-                fmt::format("'{}' is not among the locals recorded for {} (py-locals lists them)", name,
-                            selected.frame->function));
+    return report::formatNameLookup(name, report::lookupName(snap, *selected.frame, name));
 }
 
 Body move(const char* name, bool older)
@@ -298,15 +359,16 @@ Body move(const char* name, bool older)
         SelectedFrame selected = selectedPythonFrame(target, snap);
         const std::size_t total = pythonFrames(*selected.thread.thread).size();
         std::size_t index = selected.index;
+        // At either end, libpython's words (its users' scripts look for them).
         if (older) {
-            if (index + 1 >= total) throw Error(ErrorKind::Usage, "already at the oldest Python frame");
+            if (index + 1 >= total) return std::string("Unable to find an older python frame\n");
             index = std::min(total - 1, index + count);
         } else {
-            if (index == 0) throw Error(ErrorKind::Usage, "already at the newest Python frame");
+            if (index == 0) return std::string("Unable to find a newer python frame\n");
             index = count >= index ? 0 : index - count;
         }
         session().selectPythonFrame(selected.thread.tid, index);
-        const report::TextOptions options = debuggerTextOptions(debugger);
+        const report::TextOptions options = debuggerTextOptions(debugger, snap);
         std::string out = describeFrame(index, *pythonFrames(*selected.thread.thread)[index], options);
         const long native = selectEvalLoopFrame(selected.thread.lldbThread, *selected.thread.thread, index);
         if (native >= 0) out += fmt::format("  (LLDB frame #{} selected: the eval loop running it)\n", native);
@@ -322,7 +384,7 @@ std::string threads(lldb::SBDebugger& debugger, const Arguments& args)
     const auto& snap = session().snapshot(target, analysisOptions(false, false));
     lldb::SBThread current = target.GetProcess().GetSelectedThread();
     const std::int64_t currentTid = current.IsValid() ? static_cast<std::int64_t>(current.GetThreadID()) : -1;
-    const report::TextOptions options = debuggerTextOptions(debugger);
+    const report::TextOptions options = debuggerTextOptions(debugger, snap);
     std::string out;
     for (const auto& thread : snap.threads) {
         out += thread.nativeId && *thread.nativeId == currentTid ? "* " : "  ";
@@ -334,7 +396,8 @@ std::string threads(lldb::SBDebugger& debugger, const Arguments& args)
 std::string fullReport(lldb::SBDebugger& debugger, const Arguments& args)
 {
     requireNoPositional(args, "pyautopsy report");
-    const auto given = takeFlags(args, {{"--json"}, {"--locals"}, {"--native"}}, "pyautopsy report");
+    const auto given =
+        takeFlags(args, {{"--json"}, {"--locals"}, {"--native"}, {"--no-source"}}, "pyautopsy report");
     lldb::SBTarget target = debugger.GetSelectedTarget();
     const auto analysis = analysisOptions(given[1], given[2]);
     const auto& snap = session().snapshot(target, analysis);
@@ -342,6 +405,7 @@ std::string fullReport(lldb::SBDebugger& debugger, const Arguments& args)
     if (given[0]) return report::jsonText(report::toJson(snap, diagnosis)) + "\n";
     report::TextOptions options;
     options.color = debugger.GetUseColor();  // traceback order, as the CLI prints it
+    options.source = !given[3];
     return report::formatSnapshot(snap, diagnosis, options);
 }
 
@@ -384,16 +448,26 @@ bool registerCommands(lldb::SBDebugger debugger)
         ok = interpreter.AddCommand(name, keep(name, std::move(body)), help, syntax).IsValid() && ok;
     };
     add("py-bt", backtrace("py-bt", false),
-        "Python backtrace of the selected thread, most recent call first (no debug symbols needed). "
-        "-a/--all: every Python thread, each with a header (ident, native id, name, GIL holder). "
-        "--native: interleave the native frames.",
-        "py-bt [-a|--all] [--native]");
+        "Python backtrace of the selected thread, most recent call first, from the Python frame py-up/py-down "
+        "selected (no debug symbols needed); each frame with its source line when the file is readable here. "
+        "-a/--all: every Python thread whole, each with a header (ident, native id, name, GIL holder). "
+        "--native: interleave the native frames. --no-source: no source lines.",
+        "py-bt [-a|--all] [--native] [--no-source]");
     add("py-bt-full", backtrace("py-bt-full", true),
-        "Like py-bt, with the locals and arguments of each Python frame.", "py-bt-full [-a|--all] [--native]");
-    add("py-list", pyList, "Source lines around the selected Python frame's current line, when the file is readable.",
-        "py-list");
-    add("py-locals", pyLocals, "Locals and arguments of the selected Python frame.", "py-locals");
-    add("py-print", pyPrint, "The value (repr) of one local of the selected Python frame.", "py-print NAME");
+        "Like py-bt, with the locals and arguments of each Python frame.",
+        "py-bt-full [-a|--all] [--native] [--no-source]");
+    add("py-list", pyList,
+        "Source lines of the selected Python frame's file, decoded by its PEP 263 declaration: five either side "
+        "of the current line, ten from START, or START to END.",
+        "py-list [START [END] | START,END]");
+    add("py-locals", pyLocals,
+        "Locals and arguments of the selected Python frame (a module-level frame's are its globals); "
+        "-a/--all: of every Python frame of the selected thread.",
+        "py-locals [-a|--all]");
+    add("py-print", pyPrint,
+        "The value (repr) of a name as the selected Python frame sees it: its locals, then its globals, then "
+        "the builtins, saying which (local 'x' = ..., global ..., builtin ...), or that a local is unbound.",
+        "py-print NAME");
     add("py-up", move("py-up", true),
         "Select an older Python frame (the caller) of the selected thread; LLDB's selected frame follows to the "
         "eval loop running it when native frames are known.",
@@ -412,7 +486,7 @@ bool registerCommands(lldb::SBDebugger debugger)
     sub("report", fullReport,
         "The full report the pyautopsy CLI prints for this process or core; --json for the JSON contract "
         "(docs/json-schema.md).",
-        "pyautopsy report [--json] [--locals] [--native]");
+        "pyautopsy report [--json] [--locals] [--native] [--no-source]");
     sub("runtime", runtimeState,
         "Runtime and finalization state, per interpreter GC, atexit callbacks and sys.modules, the singletons' "
         "refcounts, and trace hooks, as the CLI prints them.",

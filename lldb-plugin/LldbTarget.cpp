@@ -52,6 +52,7 @@ constexpr RegisterSlot kRegisterSlots[] = {
     {"fs_base", &target::Registers::fs_base}, {"gs_base", &target::Registers::gs_base},
     {"ds", &target::Registers::ds},         {"es", &target::Registers::es},
     {"fs", &target::Registers::fs},         {"gs", &target::Registers::gs},
+    {"orig_rax", &target::Registers::orig_rax},
 };
 
 // The frame-0 general purpose registers, or nothing when LLDB has none (a
@@ -65,6 +66,9 @@ std::optional<target::Registers> readRegisters(lldb::SBThread& thread)
         lldb::SBValue set = sets.GetValueAtIndex(i);
         if (!startsWith(set.GetName(), "General Purpose Registers")) continue;
         target::Registers regs{};
+        // orig_rax says which system call a thread is in (0 is `read`): when
+        // LLDB does not give it, it must read as "none known", never as 0.
+        regs.orig_rax = ~std::uint64_t{0};
         bool haveRip = false;
         bool haveRsp = false;
         const std::uint32_t count = std::min<std::uint32_t>(set.GetNumChildren(), 256);

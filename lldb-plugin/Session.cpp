@@ -21,12 +21,15 @@ const Session::Cached& Session::analysis(lldb::SBTarget target, const engine::An
     LldbTarget::requireStoppedProcess(target);
     forgetIfMoved(target.GetProcess());
     for (const Cached& cached : m_cache) {
-        if (cached.locals == options.snapshot.locals && cached.native == options.snapshot.native) return cached;
+        if (cached.locals == options.snapshot.locals && cached.native == options.snapshot.native &&
+            cached.namespaces == options.snapshot.namespaces)
+            return cached;
     }
     LldbTarget adapter(target);
     Cached entry;
     entry.locals = options.snapshot.locals;
     entry.native = options.snapshot.native;
+    entry.namespaces = options.snapshot.namespaces;
     entry.report = engine::analyzeAndDiagnose(adapter, options);
     if (adapter.isCore()) entry.report.snapshot.target.corePath = adapter.corePath();
     m_cache.push_back(std::move(entry));

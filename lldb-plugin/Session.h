@@ -40,6 +40,7 @@ private:
     struct Cached {
         bool locals = false;
         bool native = false;
+        bool namespaces = false;
         engine::Report report;
     };
     const Cached& analysis(lldb::SBTarget target, const engine::AnalysisOptions& options);

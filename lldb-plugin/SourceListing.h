@@ -1,13 +1,15 @@
-// SourceListing: the lines of a source file around one line, as py-list
-// prints them (line numbers, the current line marked with ">").
+// SourceListing: the lines of a source file, as py-list prints them (line
+// numbers, the current line marked with ">"), decoded as Python decodes
+// source (report/SourceLines.h: PEP 263 declarations).
 #pragma once
 
 #include <string>
 
 namespace pyautopsy::lldbplugin {
 
-// Lines [line - context, line + context] of `path`. Throws pyautopsy::Error
-// (BadInput) when the file cannot be read or is shorter than `line`.
-std::string listSource(const std::string& path, int line, int context = 5);
+// Lines [first, last] of `path` (clamped to the file), marking `line`. Throws
+// pyautopsy::Error (BadInput) when the file cannot be read or has no line in
+// that range.
+std::string listSource(const std::string& path, int line, int first, int last);
 
 }  // namespace pyautopsy::lldbplugin

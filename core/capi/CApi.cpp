@@ -9,10 +9,12 @@
 #include "report/DiagnosisReport.h"
 #include "report/JsonReport.h"
 #include "report/JsonValue.h"
+#include "report/NameLookup.h"
 #include "report/ProcessStateText.h"
 #include "report/TextReport.h"
 #include "support/Error.h"
 
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -92,13 +94,23 @@ void require(bool condition, const char* message)
     if (!condition) throw ArgumentError{message};
 }
 
-report::TextOptions textOptions(const pyautopsy_text_options* in)
+// The fields of version 2's struct, which callers written for it still pass.
+constexpr std::size_t kTextOptionsSizeV2 = offsetof(pyautopsy_text_options, source);
+
+report::TextOptions textOptions(const pyautopsy_report* report, const pyautopsy_text_options* in)
 {
     report::TextOptions options;
-    if (in == nullptr) return options;
-    require(in->size >= sizeof(pyautopsy_text_options), "pyautopsy_text_options.size is too small");
-    options.color = in->color != 0;
-    options.mostRecentLast = in->most_recent_last != 0;
+    options.source = false;
+    if (in != nullptr) {
+        require(in->size >= kTextOptionsSizeV2, "pyautopsy_text_options.size is too small");
+        options.color = in->color != 0;
+        options.mostRecentLast = in->most_recent_last != 0;
+        if (in->size >= sizeof(pyautopsy_text_options)) {
+            options.source = in->source != 0;
+            options.firstFrame = in->first_frame;
+        }
+    }
+    if (report != nullptr && options.source) options = report::withSourceReference(options, report->snapshot);
     return options;
 }
 
@@ -137,9 +149,10 @@ pyautopsy_status pyautopsy_analyze(const pyautopsy_callbacks* callbacks, const p
         *reportOut = nullptr;
         engine::AnalysisOptions analysis;
         if (options != nullptr) {
-            require(options->size >= sizeof(pyautopsy_options), "pyautopsy_options.size is too small");
+            require(options->size >= offsetof(pyautopsy_options, namespaces), "pyautopsy_options.size is too small");
             analysis.snapshot.locals = options->locals != 0;
             analysis.snapshot.native = options->native != 0;
+            if (options->size >= sizeof(pyautopsy_options)) analysis.snapshot.namespaces = options->namespaces != 0;
         }
         capi::CallbackTarget target(*callbacks);
         auto result = std::make_unique<pyautopsy_report>();
@@ -168,7 +181,7 @@ pyautopsy_status pyautopsy_report_text(const pyautopsy_report* report, const pya
 {
     return guarded(errorOut, [&] {
         require(report != nullptr, "report is NULL");
-        setOut(out, report::formatSnapshot(report->snapshot, report->diagnosis, textOptions(options)));
+        setOut(out, report::formatSnapshot(report->snapshot, report->diagnosis, textOptions(report, options)));
     });
 }
 
@@ -177,7 +190,7 @@ pyautopsy_status pyautopsy_report_process_text(const pyautopsy_report* report,
 {
     return guarded(errorOut, [&] {
         require(report != nullptr, "report is NULL");
-        setOut(out, report::formatProcessHeader(report->snapshot, textOptions(options)));
+        setOut(out, report::formatProcessHeader(report->snapshot, textOptions(report, options)));
     });
 }
 
@@ -202,14 +215,14 @@ pyautopsy_status pyautopsy_report_asyncio_text(const pyautopsy_report* report,
 {
     return guarded(errorOut, [&] {
         require(report != nullptr, "report is NULL");
-        setOut(out, report::formatAsyncio(report->snapshot, textOptions(options)));
+        setOut(out, report::formatAsyncio(report->snapshot, textOptions(report, options)));
     });
 }
 
 pyautopsy_status pyautopsy_report_thread_text(const pyautopsy_report* report, size_t thread,
                                               const pyautopsy_text_options* options, char** out, char** errorOut)
 {
-    return guarded(errorOut, [&] { setOut(out, report::formatThread(threadAt(report, thread), textOptions(options))); });
+    return guarded(errorOut, [&] { setOut(out, report::formatThread(threadAt(report, thread), textOptions(report, options))); });
 }
 
 pyautopsy_status pyautopsy_report_thread_header_text(const pyautopsy_report* report, size_t thread,
@@ -217,7 +230,7 @@ pyautopsy_status pyautopsy_report_thread_header_text(const pyautopsy_report* rep
                                                      char** errorOut)
 {
     return guarded(errorOut,
-                   [&] { setOut(out, report::formatThreadHeader(threadAt(report, thread), textOptions(options))); });
+                   [&] { setOut(out, report::formatThreadHeader(threadAt(report, thread), textOptions(report, options))); });
 }
 
 pyautopsy_status pyautopsy_report_frame_text(const pyautopsy_report* report, size_t thread, size_t frame,
@@ -226,7 +239,29 @@ pyautopsy_status pyautopsy_report_frame_text(const pyautopsy_report* report, siz
     return guarded(errorOut, [&] {
         const auto& t = threadAt(report, thread);
         require(frame < t.frames.size(), "frame index out of range");
-        setOut(out, report::formatFrame(t.frames[frame], textOptions(options)));
+        setOut(out, report::formatFrame(t.frames[frame], textOptions(report, options)));
+    });
+}
+
+pyautopsy_status pyautopsy_report_name_text(const pyautopsy_report* report, size_t thread, size_t frame,
+                                           const char* name, char** out, char** errorOut)
+{
+    return guarded(errorOut, [&] {
+        const auto& t = threadAt(report, thread);
+        require(frame < t.frames.size(), "frame index out of range");
+        require(name != nullptr, "name is NULL");
+        setOut(out, report::formatNameLookup(name, report::lookupName(report->snapshot, t.frames[frame], name)));
+    });
+}
+
+pyautopsy_status pyautopsy_report_frame_names_text(const pyautopsy_report* report, size_t thread, size_t frame,
+                                                   const pyautopsy_text_options* options, char** out,
+                                                   char** errorOut)
+{
+    return guarded(errorOut, [&] {
+        const auto& t = threadAt(report, thread);
+        require(frame < t.frames.size(), "frame index out of range");
+        setOut(out, report::formatFrameNames(report->snapshot, t.frames[frame], textOptions(report, options)));
     });
 }
 

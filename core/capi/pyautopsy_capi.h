@@ -35,7 +35,7 @@
 extern "C" {
 #endif
 
-#define PYAUTOPSY_CAPI_VERSION 2
+#define PYAUTOPSY_CAPI_VERSION 3
 
 #if defined(__GNUC__)
 #define PYAUTOPSY_API __attribute__((visibility("default")))
@@ -123,12 +123,18 @@ typedef struct pyautopsy_options {
     uint32_t size;      /* sizeof(pyautopsy_options) */
     int32_t locals;     /* read each Python frame's locals (engine option `locals`) */
     int32_t native;     /* interleave native frames (engine option `native`) */
+    /* Added in version 3 (a caller's shorter struct gets 0): */
+    int32_t namespaces; /* each Python frame's globals and builtins, for the name functions below */
 } pyautopsy_options;
 
 typedef struct pyautopsy_text_options {
     uint32_t size;              /* sizeof(pyautopsy_text_options) */
     int32_t color;              /* ANSI colours */
     int32_t most_recent_last;   /* non-zero: traceback order; zero: debugger order */
+    /* Added in version 3 (a caller's shorter struct gets 0 for both): */
+    int32_t source;             /* non-zero: the source line under each Python frame, as traceback */
+    uint32_t first_frame;       /* thread texts start at this frame (index in the JSON "frames");
+                                   the newer Python frames left out are counted in one line */
 } pyautopsy_text_options;
 
 typedef struct pyautopsy_report pyautopsy_report;
@@ -177,6 +183,19 @@ PYAUTOPSY_API pyautopsy_status pyautopsy_report_thread_header_text(const pyautop
 PYAUTOPSY_API pyautopsy_status pyautopsy_report_frame_text(const pyautopsy_report* report, size_t thread,
                                                            size_t frame, const pyautopsy_text_options* options,
                                                            char** out, char** error_out);
+
+/* py-print NAME in a Python frame (made with options locals and namespaces):
+ * one line saying where the name was found, as libpython's py-print does:
+ * "local 'x' = 1", "global '__name__' = '__main__'", "builtin 'len' =
+ * <built-in function len>", "local 'x' is unbound ...", "'x' not found".
+ * py-locals of a frame: the frame line, then its names (a module-level
+ * frame's are its globals). Added in version 3. */
+PYAUTOPSY_API pyautopsy_status pyautopsy_report_name_text(const pyautopsy_report* report, size_t thread,
+                                                          size_t frame, const char* name, char** out,
+                                                          char** error_out);
+PYAUTOPSY_API pyautopsy_status pyautopsy_report_frame_names_text(const pyautopsy_report* report, size_t thread,
+                                                                 size_t frame, const pyautopsy_text_options* options,
+                                                                 char** out, char** error_out);
 
 /* What a native function does for CPython, by its symbol (compiler suffixes
  * such as ".cold" ignored): the role name native frames carry in the JSON

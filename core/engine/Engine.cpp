@@ -78,7 +78,10 @@ snapshot::Snapshot withDetails(snapshot::Snapshot full, bool native, bool locals
     }
     if (!locals) {
         for (auto& thread : full.threads)
-            for (auto& frame : thread.frames) frame.locals.clear();
+            for (auto& frame : thread.frames) {
+                frame.locals.clear();
+                frame.unboundLocals.clear();
+            }
     }
     return full;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <string>
 #include <set>
 
 namespace pyautopsy::report {
@@ -62,8 +63,14 @@ private:
         }
         m_out += fmt::format("{}Task \"{}\" ({})\n", indent, task.name, fmt::join(facts, ", "));
         auto frameLine = [&](const snapshot::Frame& f) {
-            std::string text = formatFrame(f, m_options);
-            m_out += indent + "  " + text;
+            // Every line of it (source and locals under the frame line) under the task.
+            const std::string text = formatFrame(f, m_options);
+            for (std::size_t at = 0; at < text.size();) {
+                std::size_t end = text.find('\n', at);
+                end = end == std::string::npos ? text.size() : end + 1;
+                m_out += indent + "  " + text.substr(at, end - at);
+                at = end;
+            }
         };
         if (m_options.mostRecentLast) {
             for (auto it = task.coroutineStack.rbegin(); it != task.coroutineStack.rend(); ++it) frameLine(*it);

@@ -3,10 +3,12 @@
 #include "report/AsyncioText.h"
 #include "report/DiagnosisReport.h"
 #include "report/ProcessStateText.h"
+#include "report/SourceLines.h"
 #include "snapshot/Syscalls.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace pyautopsy::report {
@@ -40,7 +42,48 @@ const char* statusText(snapshot::ThreadStatus status)
     return nullptr;
 }
 
+// A frame's identity for collapsing runs: what its line says, without source or locals.
+bool sameLine(const snapshot::Frame& a, const snapshot::Frame& b)
+{
+    return a.kind == b.kind && a.file == b.file && a.line == b.line && a.function == b.function &&
+           (a.kind == snapshot::FrameKind::Python || a.address == b.address);
+}
+
+// The repeat count line traceback prints after the first kRecursiveCutoff
+// lines of a run.
+constexpr std::size_t kRecursiveCutoff = 3;
+
+std::string repeatedLine(std::size_t count)
+{
+    const std::size_t more = count - kRecursiveCutoff;
+    return fmt::format("  [Previous line repeated {} more time{}]\n", more, more > 1 ? "s" : "");
+}
+
+std::string formatFrames(const std::vector<const snapshot::Frame*>& frames, const TextOptions& options)
+{
+    std::string out;
+    const snapshot::Frame* last = nullptr;
+    std::size_t count = 0;
+    for (const snapshot::Frame* frame : frames) {
+        if (last == nullptr || !sameLine(*last, *frame)) {
+            if (count > kRecursiveCutoff) out += repeatedLine(count);
+            last = frame;
+            count = 0;
+        }
+        if (++count > kRecursiveCutoff) continue;
+        out += formatFrame(*frame, options);
+    }
+    if (count > kRecursiveCutoff) out += repeatedLine(count);
+    return out;
+}
+
 }  // namespace
+
+TextOptions withSourceReference(TextOptions options, const snapshot::Snapshot& snapshot)
+{
+    if (!options.sourceNotAfter) options.sourceNotAfter = sourceReferenceTime(snapshot.target);
+    return options;
+}
 
 std::string formatProcessHeader(const snapshot::Snapshot& s, const TextOptions& options)
 {
@@ -107,6 +150,16 @@ std::string formatFrame(const snapshot::Frame& f, const TextOptions& options)
     }
     std::string line = f.line ? std::to_string(*f.line) : std::string("?");
     std::string out = fmt::format("  File \"{}\", line {}, in {}{}{}\n", f.file, line, p.bold, f.function, p.reset);
+    if (options.source && f.line) {
+        auto source = sourceLine(f.file, *f.line, options.sourceNotAfter);
+        if (source && !source->text.empty()) {
+            out += fmt::format("    {}\n", source->text);
+            if (source->mayHaveChanged)
+                out += fmt::format("    {}(the file was modified after the process started: the source may have "
+                                   "changed){}\n",
+                                   p.dim, p.reset);
+        }
+    }
     for (const auto& local : f.locals) out += fmt::format("      {} = {}\n", local.name, local.repr);
     return out;
 }
@@ -118,19 +171,31 @@ std::string formatThread(const snapshot::Thread& t, const TextOptions& options)
         out += "  (no Python frames)\n";
     } else {
         out += options.mostRecentLast ? "Traceback (most recent call last):\n" : "Stack (most recent call first):\n";
-        if (options.mostRecentLast) {
-            for (auto it = t.frames.rbegin(); it != t.frames.rend(); ++it) out += formatFrame(*it, options);
-        } else {
-            for (const auto& frame : t.frames) out += formatFrame(frame, options);
+        std::vector<const snapshot::Frame*> order;
+        std::size_t skipped = 0;
+        for (std::size_t i = 0; i < t.frames.size(); ++i) {
+            if (i >= options.firstFrame) order.push_back(&t.frames[i]);
+            else if (t.frames[i].kind == snapshot::FrameKind::Python) ++skipped;
         }
+        const std::string leftOut =
+            skipped == 0 ? std::string()
+                         : fmt::format("  ({} newer Python frame{} not shown: the backtrace starts at the selected "
+                                       "frame)\n",
+                                       skipped, skipped > 1 ? "s" : "");
+        if (!options.mostRecentLast) out += leftOut;
+        if (options.mostRecentLast) std::reverse(order.begin(), order.end());
+        out += formatFrames(order, options);
+        if (options.mostRecentLast) out += leftOut;
     }
     for (const auto& note : t.notes) out += fmt::format("  note: {}\n", note);
     for (const auto& note : t.nativeNotes) out += fmt::format("  note: {}\n", note);
     return out;
 }
 
-std::string formatSnapshot(const snapshot::Snapshot& s, const diagnosis::Diagnosis& diagnosis, const TextOptions& options)
+std::string formatSnapshot(const snapshot::Snapshot& s, const diagnosis::Diagnosis& diagnosis,
+                           const TextOptions& givenOptions)
 {
+    const TextOptions options = withSourceReference(givenOptions, s);
     std::string out = formatProcessHeader(s, options);
     out += "\n" + formatDiagnosis(diagnosis, options.color) + "\n";
     out += formatProcessState(s);

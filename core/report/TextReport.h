@@ -4,12 +4,17 @@
 // so that the same process reads the same everywhere. Python frames are
 // written as traceback lines (`File "PATH", line N, in FUNCTION`); the order
 // (most recent call last, as in a traceback, or first, as in a debugger's bt)
-// is the caller's choice.
+// is the caller's choice. As in a traceback, each Python frame line is
+// followed by its source line when the file is readable here (SourceLines.h),
+// and a run of more than three identical frame lines (recursion) is shown as
+// its first three and "[Previous line repeated N more times]".
 #pragma once
 
 #include "diagnosis/Finding.h"
 #include "snapshot/Snapshot.h"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 namespace pyautopsy::report {
@@ -17,7 +22,14 @@ namespace pyautopsy::report {
 struct TextOptions {
     bool color = false;             // ANSI colours; the caller decides (tty, NO_COLOR)
     bool mostRecentLast = true;     // traceback order; false = debugger order
+    bool source = true;             // the source line under each Python frame (--no-source: false)
+    std::optional<std::int64_t> sourceNotAfter;   // sourceReferenceTime(): newer files are flagged
+    std::size_t firstFrame = 0;     // formatThread starts at this frame (a debugger's selected
+                                    // frame) and counts the newer Python frames it leaves out
 };
+
+// `options` with sourceNotAfter filled in for `snapshot`'s target, when unset.
+TextOptions withSourceReference(TextOptions options, const snapshot::Snapshot& snapshot);
 
 std::string formatProcessHeader(const snapshot::Snapshot& snapshot, const TextOptions& options);
 std::string formatThreadHeader(const snapshot::Thread& thread, const TextOptions& options);

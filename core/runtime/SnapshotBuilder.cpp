@@ -13,6 +13,7 @@
 #include "runtime/stdlib/ThreadingState.h"
 #include "runtime/threads/FrameWalker.h"
 #include "runtime/threads/LocalsReader.h"
+#include "runtime/threads/Namespaces.h"
 #include "runtime/threads/MixedStack.h"
 #include "runtime/threads/SharedThreadStates.h"
 #include "runtime/threads/ThreadStatus.h"
@@ -357,6 +358,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             // Ids read from the target's memory are its pid namespace's; report the host's.
             if (thread.nativeId && !hostNativeId) thread.nativeId = target.hostThreadId(*thread.nativeId);
             if (options.locals || (options.crashedThreadLocals && thread.crashed)) locals.addTo(thread);
+            if (options.namespaces) addNamespaces(reader, reprs, thread, snap.namespaces);
             snap.threads.push_back(std::move(thread));
         }
         addThreadsKnownOnlyToThreading(target, threading, info.id, snap.threads);

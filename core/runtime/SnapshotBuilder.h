@@ -15,6 +15,9 @@ struct SnapshotOptions {
     Limits limits = kDefaultLimits;
     bool locals = false;    // each Python frame's locals and arguments, as reprs
     bool native = false;    // native frames, unwound from the registers, interleaved
+    // Each Python frame's globals and builtins by name, for a debugger's
+    // py-print and py-locals (with `locals`: the names are looked up after them).
+    bool namespaces = false;
     // Evidence a diagnosis of a crash needs from the crashing thread alone:
     // its native frames and its locals (every thread's when native/locals).
     bool crashedThreadNative = false;

@@ -62,6 +62,19 @@ struct Frame {
     std::optional<std::uint64_t> symbolOffset;  // native: pc - symbol start
     NativeRole role = NativeRole::None;         // native: what the function does for CPython
     std::vector<Local> locals;
+    std::vector<std::string> unboundLocals;     // with locals: locals with no value (yet, or any more)
+    // With SnapshotOptions::namespaces: the dicts names are looked up in after
+    // the locals (keys of Snapshot::namespaces), and whether the frame's
+    // locals are its globals (module level, exec).
+    std::optional<std::uint64_t> globals;
+    std::optional<std::uint64_t> builtins;
+    bool localsAreGlobals = false;
+};
+
+// The names of a globals or builtins dict, in its order, as reprs.
+struct Namespace {
+    std::vector<Local> names;
+    bool complete = true;                       // false: cut at Limits::maxContainerItems, or unreadable
 };
 
 }  // namespace pyautopsy::snapshot

@@ -14,6 +14,7 @@
 #include "snapshot/ProcessState.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -104,6 +105,8 @@ struct Snapshot {
     AsyncioState asyncio;                   // event loops and their tasks
     std::vector<Lock> locks;                // locks some thread holds or waits for
     std::vector<std::string> warnings;      // problems reading the target (build-id mismatch, ...)
+    std::map<std::uint64_t, Namespace> namespaces;  // frames' globals and builtins by dict address
+                                                    // (SnapshotOptions::namespaces)
 };
 
 }  // namespace pyautopsy::snapshot

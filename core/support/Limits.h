@@ -18,7 +18,7 @@ struct Limits {
     std::size_t maxStringBytes = 4096;        // names, filenames, reprs of str
     std::size_t maxLineTableBytes = 1 << 20;  // a code object's line table
     std::size_t maxContainerItems = 4096;     // dict entries, list/tuple items walked
-    std::size_t maxReprLength = 256;          // reprs of locals, truncated with a marker
+    std::size_t maxReprLength = 256;          // characters of a repr of a local, the "..." marker included
     std::size_t maxReprDepth = 4;             // nested containers in a repr
     std::size_t maxNativeFrames = 1024;       // unwinding one native stack
     std::size_t maxChildProcesses = 1024;     // children of a live process listed from /proc

@@ -132,6 +132,8 @@ def auxv_entry():
 
 def read_registers(frame):
     registers = capi.Registers()
+    # orig_rax names the system call a thread is in, and 0 is `read`: unread, it is -1 ("none").
+    registers.orig_rax = 0xFFFFFFFFFFFFFFFF
     for name in capi.REGISTER_NAMES:
         try:
             setattr(registers, name, int(frame.read_register(name)) & 0xFFFFFFFFFFFFFFFF)

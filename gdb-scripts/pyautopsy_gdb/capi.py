@@ -8,7 +8,7 @@ import ctypes
 import glob
 import os
 
-CAPI_VERSION = 2
+CAPI_VERSION = 3
 
 PERM_READ = 4
 PERM_WRITE = 2
@@ -64,11 +64,13 @@ class Callbacks(ctypes.Structure):
 
 
 class Options(ctypes.Structure):
-    _fields_ = [("size", ctypes.c_uint32), ("locals", ctypes.c_int32), ("native", ctypes.c_int32)]
+    _fields_ = [("size", ctypes.c_uint32), ("locals", ctypes.c_int32), ("native", ctypes.c_int32),
+                ("namespaces", ctypes.c_int32)]
 
 
 class TextOptions(ctypes.Structure):
-    _fields_ = [("size", ctypes.c_uint32), ("color", ctypes.c_int32), ("most_recent_last", ctypes.c_int32)]
+    _fields_ = [("size", ctypes.c_uint32), ("color", ctypes.c_int32), ("most_recent_last", ctypes.c_int32),
+                ("source", ctypes.c_int32), ("first_frame", ctypes.c_uint32)]
 
 
 class CapiError(Exception):
@@ -135,6 +137,12 @@ class Library:
             getattr(lib, name).argtypes = [ctypes.c_void_p, out, out]
         lib.pyautopsy_native_role.restype = ctypes.c_char_p
         lib.pyautopsy_native_role.argtypes = [ctypes.c_char_p]
+        lib.pyautopsy_report_name_text.restype = ctypes.c_int
+        lib.pyautopsy_report_name_text.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t,
+                                                   ctypes.c_char_p, out, out]
+        lib.pyautopsy_report_frame_names_text.restype = ctypes.c_int
+        lib.pyautopsy_report_frame_names_text.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t,
+                                                          ctypes.POINTER(TextOptions), out, out]
         lib.pyautopsy_report_frame_text.restype = ctypes.c_int
         lib.pyautopsy_report_frame_text.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t,
                                                     ctypes.POINTER(TextOptions), out, out]
@@ -158,8 +166,8 @@ class Library:
         if status != 0:
             raise CapiError(status, message)
 
-    def analyze(self, callbacks, locals_=False, native=False):
-        options = Options(ctypes.sizeof(Options), int(locals_), int(native))
+    def analyze(self, callbacks, locals_=False, native=False, namespaces=False):
+        options = Options(ctypes.sizeof(Options), int(locals_), int(native), int(namespaces))
         report = ctypes.c_void_p()
         error = ctypes.c_void_p()
         status = self._lib.pyautopsy_analyze(ctypes.byref(callbacks), ctypes.byref(options), ctypes.byref(report),
@@ -189,14 +197,15 @@ class Report:
         return self._library.take_string(out.value)
 
     @staticmethod
-    def _text_options(most_recent_last):
-        return ctypes.byref(TextOptions(ctypes.sizeof(TextOptions), 0, int(most_recent_last)))
+    def _text_options(most_recent_last, source=True, first_frame=0):
+        return ctypes.byref(TextOptions(ctypes.sizeof(TextOptions), 0, int(most_recent_last), int(source),
+                                        first_frame))
 
     def json(self, indent=-1):
         return self._string(self._lib.pyautopsy_report_json, indent)
 
-    def text(self, most_recent_last=False):
-        return self._string(self._lib.pyautopsy_report_text, self._text_options(most_recent_last))
+    def text(self, most_recent_last=False, source=True):
+        return self._string(self._lib.pyautopsy_report_text, self._text_options(most_recent_last, source))
 
     def process_text(self):
         return self._string(self._lib.pyautopsy_report_process_text, self._text_options(False))
@@ -210,11 +219,22 @@ class Report:
     def diagnosis_text(self):
         return self._string(self._lib.pyautopsy_report_diagnosis_text)
 
-    def thread_text(self, thread, most_recent_last=False):
-        return self._string(self._lib.pyautopsy_report_thread_text, thread, self._text_options(most_recent_last))
+    def thread_text(self, thread, most_recent_last=False, source=True, first_frame=0):
+        """One thread; first_frame: start at that frame, counting the newer Python frames left out."""
+        return self._string(self._lib.pyautopsy_report_thread_text, thread,
+                            self._text_options(most_recent_last, source, first_frame))
 
     def thread_header_text(self, thread):
         return self._string(self._lib.pyautopsy_report_thread_header_text, thread, self._text_options(False))
 
-    def frame_text(self, thread, frame):
-        return self._string(self._lib.pyautopsy_report_frame_text, thread, frame, self._text_options(False))
+    def frame_text(self, thread, frame, source=True):
+        return self._string(self._lib.pyautopsy_report_frame_text, thread, frame,
+                            self._text_options(False, source))
+
+    def name_text(self, thread, frame, name):
+        """py-print NAME in that frame: "local 'x' = 1", "global ...", "builtin ...", "'x' not found"."""
+        return self._string(self._lib.pyautopsy_report_name_text, thread, frame, name.encode("utf-8"))
+
+    def frame_names_text(self, thread, frame):
+        """py-locals of that frame: its line, then its locals (a module-level frame's globals)."""
+        return self._string(self._lib.pyautopsy_report_frame_names_text, thread, frame, self._text_options(False))

@@ -56,37 +56,66 @@ def _selected_frame(session, analysis, thread_index):
     return position, index, frame
 
 
+def _parse_flags(argument, known, usage):
+    """(set of canonical flags given, positional arguments); raises Unavailable on an unknown flag.
+
+    known: {spelling: canonical name}."""
+    given, positional = set(), []
+    for arg in gdb.string_to_argv(argument):
+        if arg.startswith("-") and not arg.lstrip("-").isdigit():
+            if arg not in known:
+                raise Unavailable("unknown argument %s (usage: %s)" % (arg, usage))
+            given.add(known[arg])
+        else:
+            positional.append(arg)
+    return given, positional
+
+
 class PyBt(_Command):
     """Print the Python stack of the selected thread, most recent call first.
 
-Usage: py-bt [--all|-a]
-Each frame prints as: File "PATH", line N, in FUNCTION
-With --all (-a), print every Python thread, each with a header naming its
-threading ident, native thread id, name, and whether it holds the GIL.
+Usage: py-bt [--all|-a] [--native] [--no-source]
+Each frame prints as: File "PATH", line N, in FUNCTION, followed by its
+source line when the file is readable on this machine (--no-source: not).
+Without --all, the stack starts at the Python frame selected with py-up /
+py-down, and says how many newer frames it leaves out.
+With --all (-a), print every Python thread whole, each with a header naming
+its threading ident, native thread id, name, and whether it holds the GIL.
+With --native, the native frames are interleaved with the Python frames.
 Needs no debug symbols: pyautopsy reads CPython's state from memory."""
+
+    _FLAGS = {"--all": "all", "-a": "all", "--native": "native", "--no-source": "no-source"}
 
     def __init__(self, name="py-bt", locals_=False):
         super().__init__(name)
         self._locals = locals_
+        self._usage = "%s [--all|-a] [--native] [--no-source]" % name
 
     @_guarded
     def invoke(self, argument, from_tty):
-        args = gdb.string_to_argv(argument)
-        unknown = [a for a in args if a not in ("--all", "-a")]
-        if unknown:
-            raise Unavailable("unknown argument %s (usage: py-bt [--all|-a])" % unknown[0])
-        analysis = self.session.analysis(locals_=self._locals)
-        if args:
-            gdb.write(analysis.report.text(most_recent_last=False))
+        flags, positional = _parse_flags(argument, self._FLAGS, self._usage)
+        if positional:
+            raise Unavailable("unexpected argument %s (usage: %s)" % (positional[0], self._usage))
+        analysis = self.session.analysis(locals_=self._locals, native="native" in flags)
+        source = "no-source" not in flags
+        if "all" in flags:
+            texts = [analysis.report.thread_text(index, source=source)
+                     for index in range(len(analysis.data["threads"]))]
+            gdb.write("\n".join(texts) if texts else "No Python threads.\n")
             return
         index = self.session.selected_thread_index(analysis)
-        gdb.write(analysis.report.thread_text(index, most_recent_last=False))
+        frames = analysis.python_frames(index)
+        first = 0
+        if frames:
+            position = min(self.session.selected.get(self.session.selected_tid(), 0), len(frames) - 1)
+            first = frames[position][0]
+        gdb.write(analysis.report.thread_text(index, most_recent_last=False, source=source, first_frame=first))
 
 
 class PyBtFull(PyBt):
     """Print the Python stack of the selected thread with each frame's locals.
 
-Usage: py-bt-full [--all|-a]
+Usage: py-bt-full [--all|-a] [--native] [--no-source]
 Like py-bt, and under each frame its local variables as NAME = REPR."""
 
     def __init__(self):
@@ -96,31 +125,42 @@ Like py-bt, and under each frame its local variables as NAME = REPR."""
 class PyList(_Command):
     """List the Python source around the selected Python frame's current line.
 
-Usage: py-list [START[,END]]
-Without arguments, five lines either side of the current line (marked >).
-The source file is read from this machine's file system."""
+Usage: py-list [START [END] | START,END]
+Without arguments, five lines either side of the current line (marked >);
+with START, ten lines from START; with START and END, those lines.
+The source file is read from this machine's file system and decoded by its
+declared encoding (PEP 263)."""
 
     def __init__(self):
         super().__init__("py-list", gdb.COMMAND_FILES)
+
+    @staticmethod
+    def _bounds(argument, line):
+        text = argument.replace(",", " ").split()
+        try:
+            numbers = [int(x) for x in text]
+        except ValueError:
+            numbers = None
+        if numbers is None or len(numbers) > 2 or any(n < 0 for n in numbers):
+            raise Unavailable("usage: py-list [START [END] | START,END]")
+        if not numbers:
+            return (line - 5, line + 5) if line else (1, 10)
+        if len(numbers) == 1:
+            return numbers[0], numbers[0] + 10
+        return numbers[0], numbers[1]
 
     @_guarded
     def invoke(self, argument, from_tty):
         analysis = self.session.analysis()
         thread = self.session.selected_thread_index(analysis)
         _position, index, frame = _selected_frame(self.session, analysis, thread)
-        gdb.write(analysis.report.frame_text(thread, index))
         line = frame.get("line")
         path = frame.get("file") or ""
-        start, end = (line - 5, line + 5) if line else (1, 10)
-        if argument.strip():
-            try:
-                bounds = [int(x) for x in argument.split(",")]
-            except ValueError:
-                raise Unavailable("usage: py-list [START[,END]]")
-            start = bounds[0]
-            end = bounds[1] if len(bounds) > 1 else start + 10
+        start, end = self._bounds(argument, line)
         if not os.path.isfile(path):
             raise Unavailable("source file %s is not on this machine" % path)
+        gdb.write(analysis.report.frame_text(thread, index, source=False))
+        # linecache decodes as Python's tokenizer does: by the PEP 263 declaration.
         linecache.checkcache(path)
         for number in range(max(start, 1), end + 1):
             text = linecache.getline(path, number)
@@ -132,32 +172,39 @@ The source file is read from this machine's file system."""
 class PyLocals(_Command):
     """Print the local variables of the selected Python frame.
 
-Usage: py-locals
-Values are shown as Python's repr() would show them, read from memory."""
+Usage: py-locals [--all|-a]
+Values are shown as Python's repr() would show them, read from memory. A
+module-level frame's locals are its module's globals. With --all, every
+Python frame of the selected thread, innermost first."""
 
     def __init__(self):
         super().__init__("py-locals", gdb.COMMAND_DATA)
 
     @_guarded
     def invoke(self, argument, from_tty):
-        analysis = self.session.analysis(locals_=True)
+        flags, positional = _parse_flags(argument, {"--all": "all", "-a": "all"}, "py-locals [--all|-a]")
+        if positional:
+            raise Unavailable("unexpected argument %s (usage: py-locals [--all|-a])" % positional[0])
+        analysis = self.session.analysis(locals_=True, namespaces=True)
         thread = self.session.selected_thread_index(analysis)
-        _position, index, frame = _selected_frame(self.session, analysis, thread)
-        gdb.write(analysis.report.frame_text(thread, index))
-        if "locals" not in frame:
-            gdb.write("      (no locals: %s)\n" % _why_no_locals(analysis))
-
-
-def _why_no_locals(analysis):
-    if any("locals" in f for t in analysis.data["threads"] for f in t["frames"]):
-        return "this frame has none"
-    return "this build of the engine does not read locals yet"
+        if "all" in flags:
+            frames = analysis.python_frames(thread)
+            if not frames:
+                raise Unavailable("no Python frames in this thread")
+            for position, (index, _frame) in enumerate(frames):
+                gdb.write("#%d %s" % (position, analysis.report.frame_names_text(thread, index).lstrip()))
+            return
+        _position, index, _frame = _selected_frame(self.session, analysis, thread)
+        gdb.write(analysis.report.frame_names_text(thread, index))
 
 
 class PyPrint(_Command):
-    """Print one local variable of the selected Python frame.
+    """Print the value of a name as the selected Python frame sees it.
 
-Usage: py-print NAME"""
+Usage: py-print NAME
+Looked up as libpython does: the frame's locals, then its globals, then the
+builtins; the line says which (local 'x' = ..., global 'x' = ...,
+builtin 'len' = ...), or that a local is unbound, or that it was not found."""
 
     def __init__(self):
         super().__init__("py-print", gdb.COMMAND_DATA)
@@ -165,17 +212,47 @@ Usage: py-print NAME"""
     @_guarded
     def invoke(self, argument, from_tty):
         name = argument.strip()
-        if not name:
+        if not name or len(name.split()) != 1:
             raise Unavailable("usage: py-print NAME")
-        analysis = self.session.analysis(locals_=True)
+        analysis = self.session.analysis(locals_=True, namespaces=True)
         thread = self.session.selected_thread_index(analysis)
-        _position, _index, frame = _selected_frame(self.session, analysis, thread)
-        values = frame.get("locals")
-        if values is None and _why_no_locals(analysis) != "this frame has none":
-            raise Unavailable("cannot print %s: %s" % (name, _why_no_locals(analysis)))
-        if name not in (values or {}):
-            raise Unavailable("%s is not a local of %s" % (name, frame.get("qualname") or frame.get("function")))
-        gdb.write("local %s = %s\n" % (name, values[name]))
+        _position, index, _frame = _selected_frame(self.session, analysis, thread)
+        gdb.write(analysis.report.name_text(thread, index, name))
+
+
+MAX_GDB_FRAMES = 1 << 16  # GDB frames searched for an eval loop
+
+
+def _select_eval_loop_frame(session, position):
+    """Selects GDB's frame of the eval loop that runs Python frame `position`
+    (0 = innermost) of the selected thread; returns its level, or None when
+    the engine's native frames do not tie it to one."""
+    try:
+        analysis = session.analysis(native=True)
+        thread = session.selected_thread_index(analysis)
+    except Unavailable:
+        return None
+    frames = analysis.data["threads"][thread]["frames"]
+    python = [i for i, f in enumerate(frames) if f.get("kind") == "python"]
+    if position >= len(python):
+        return None
+    # The eval loop running a Python frame is the first one outward of it.
+    eval_index = next((i for i in range(python[position] + 1, len(frames))
+                       if frames[i].get("kind") == "native" and frames[i].get("role") == "eval_loop"), None)
+    if eval_index is None or frames[eval_index].get("address") is None:
+        return None
+    pc = frames[eval_index]["address"]
+    # Recursive eval calls return to one call site: the n-th frame at that pc is the engine's n-th.
+    occurrence = sum(1 for f in frames[:eval_index] if f.get("kind") == "native" and f.get("address") == pc)
+    frame, level, seen = gdb.newest_frame(), 0, 0
+    while frame is not None and level < MAX_GDB_FRAMES:
+        if frame.type() != gdb.INLINE_FRAME and frame.pc() == pc:
+            if seen == occurrence:
+                frame.select()
+                return level
+            seen += 1
+        frame, level = frame.older(), level + 1
+    return None
 
 
 class _Move(_Command):
@@ -190,22 +267,31 @@ class _Move(_Command):
         frames = analysis.python_frames(thread)
         if not frames:
             raise Unavailable("no Python frames in this thread")
+        count = argument.strip() or "1"
+        if not count.isdigit() or int(count) == 0:
+            raise Unavailable("usage: %s [N]" % ("py-up" if self._step > 0 else "py-down"))
         tid = self.session.selected_tid()
-        position = self.session.selected.get(tid, 0) + self._step
-        if position < 0:
-            raise Unavailable("unable to find a newer Python frame")
-        if position >= len(frames):
-            raise Unavailable("unable to find an older Python frame")
+        current = self.session.selected.get(tid, 0)
+        if current + self._step < 0 or current + self._step >= len(frames):
+            # libpython's words, on stdout, as its users' scripts expect them.
+            gdb.write("Unable to find %s python frame\n" % ("a newer" if self._step < 0 else "an older"))
+            return
+        # Like the debuggers' own up N/down N: as far as there are frames.
+        position = min(max(current + self._step * int(count), 0), len(frames) - 1)
         self.session.selected[tid] = position
         index, _frame = frames[position]
         gdb.write("#%d %s" % (position, analysis.report.frame_text(thread, index).lstrip()))
+        level = _select_eval_loop_frame(self.session, position)
+        if level is not None:
+            gdb.write("  (GDB frame #%d selected: the eval loop running it)\n" % level)
 
 
 class PyUp(_Move):
     """Select the Python frame that called the selected one (older).
 
-Usage: py-up
-py-list, py-locals and py-print then show that frame."""
+Usage: py-up [N]
+py-bt, py-list, py-locals and py-print then start from that frame. At the
+oldest frame it says "Unable to find an older python frame"."""
 
     def __init__(self):
         super().__init__("py-up", +1)
@@ -214,7 +300,8 @@ py-list, py-locals and py-print then show that frame."""
 class PyDown(_Move):
     """Select the Python frame the selected one called (newer).
 
-Usage: py-down"""
+Usage: py-down [N]
+At the newest frame it says "Unable to find a newer python frame"."""
 
     def __init__(self):
         super().__init__("py-down", -1)
@@ -226,7 +313,7 @@ class Pyautopsy(_Command):
 Usage: pyautopsy SUBCOMMAND
 Subcommands:
   threads                 one line per Python thread (ident, native id, name, GIL)
-  report [--json] [--locals] [--native]
+  report [--json] [--locals] [--native] [--no-source]
                           everything the pyautopsy CLI shows, as text or JSON
   gc, runtime             runtime, finalization, GC, atexit and refcount state
   diagnose                why the process crashed or hung: findings with evidence
@@ -249,15 +336,15 @@ Subcommands:
             for index in range(len(analysis.data["threads"])):
                 gdb.write(analysis.report.thread_header_text(index))
         elif command == "report":
-            unknown = [a for a in rest if a not in ("--json", "--locals", "--native")]
+            unknown = [a for a in rest if a not in ("--json", "--locals", "--native", "--no-source")]
             if unknown:
-                raise Unavailable("unknown argument %s (usage: pyautopsy report [--json] [--locals] [--native])"
-                                  % unknown[0])
+                raise Unavailable("unknown argument %s (usage: pyautopsy report [--json] [--locals] [--native] "
+                                  "[--no-source])" % unknown[0])
             analysis = self.session.analysis(locals_="--locals" in rest, native="--native" in rest)
             if "--json" in rest:
                 gdb.write(analysis.report.json(2) + "\n")
             else:
-                gdb.write(analysis.report.text(most_recent_last=True))
+                gdb.write(analysis.report.text(most_recent_last=True, source="--no-source" not in rest))
         elif command in ("gc", "runtime"):
             gdb.write(self.session.analysis().report.state_text())
         elif command == "diagnose":

@@ -85,7 +85,7 @@ class Session:
         # A stop after the inferior ran: drop what was read before it ran.
         events.stop.connect(self.invalidate)
 
-    def analysis(self, locals_=False, native=False, light=False):
+    def analysis(self, locals_=False, native=False, light=False, namespaces=False):
         """The cached analysis of the selected inferior, making it if needed.
 
         Raises Unavailable with the engine's one-line message on failure.
@@ -95,14 +95,14 @@ class Session:
             raise Unavailable("no process: run the program, attach to it, or load a core file")
         if self.library is None and self.load_library() is None:
             raise Unavailable(self.library_error)
-        key = (inferior.num, bool(locals_), bool(native))
+        key = (inferior.num, bool(locals_), bool(native), bool(namespaces))
         cached = self._cache.get(key)
         if cached is not None and (light or not cached[1]):
             return cached[0]
         started = time.monotonic()
         link = bridge.Bridge(inferior, all_registers=not light)
         try:
-            report = self.library.analyze(link.callbacks, locals_, native)
+            report = self.library.analyze(link.callbacks, locals_, native, namespaces)
         except capi.CapiError as e:
             raise Unavailable(str(e))
         data = json.loads(report.json())

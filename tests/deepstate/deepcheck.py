@@ -24,7 +24,7 @@ def check_truncated(name, want, got):
         if got != expected_deep_repr():
             raise Mismatch("%s: %r, expected %r (depth limit)" % (name, got, expected_deep_repr()))
         return
-    if not got.endswith(MARKER) or len(got) > MAX_REPR_LENGTH + len(MARKER):
+    if not got.endswith(MARKER) or len(got) > MAX_REPR_LENGTH:
         raise Mismatch("%s: %r is not a truncated repr" % (name, got))
     if not want.startswith(got[:-len(MARKER)]):
         raise Mismatch("%s: %r is not the start of %r" % (name, got, want[:80]))

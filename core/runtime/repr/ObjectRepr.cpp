@@ -5,6 +5,7 @@
 #include "runtime/objects/ContainerItems.h"
 #include "runtime/objects/DictReader.h"
 #include "runtime/objects/FreedMemory.h"
+#include "runtime/objects/InstanceAttributes.h"
 #include "runtime/objects/ScalarReader.h"
 #include "runtime/repr/ReprFormat.h"
 
@@ -47,8 +48,12 @@ ObjectRepr::TypeInfo ObjectRepr::classify(std::uint64_t type)
     }
     if (base == 0) return info;
     info.exact = base == type;
-    if (!info.exact && readPointerField(memory, type, t.tp_repr) != readPointerField(memory, base, t.tp_repr))
-        return info;   // the subclass has its own __repr__, which we cannot run
+    if (!info.exact && readPointerField(memory, type, t.tp_repr) != readPointerField(memory, base, t.tp_repr)) {
+        // The subclass has its own __repr__, which we cannot run, unless it is
+        // collections' UserDict/UserList/UserString's: repr(self.data).
+        if (isUserWrapper(type)) info.kind = Kind::UserWrapper;
+        return info;
+    }
 
     static const std::pair<const char*, Kind> kBuiltins[] = {
         {"NoneType", Kind::None},   {"bool", Kind::Bool},          {"int", Kind::Int},
@@ -57,6 +62,8 @@ ObjectRepr::TypeInfo ObjectRepr::classify(std::uint64_t type)
         {"dict", Kind::Dict},       {"set", Kind::Set},            {"frozenset", Kind::FrozenSet},
         {"function", Kind::Function}, {"type", Kind::Type},        {"ellipsis", Kind::Ellipsis},
         {"NotImplementedType", Kind::NotImplemented},              {"cell", Kind::Cell},
+        {"builtin_function_or_method", Kind::BuiltinFunction},     {"builtin_method", Kind::BuiltinFunction},
+        {"module", Kind::Module},
     };
     auto baseName = m_reader.typeName(base);
     if (!baseName) return info;
@@ -136,7 +143,11 @@ std::string ObjectRepr::repr(std::uint64_t object)
 {
     std::string out;
     m_active.clear();
+    m_cut = false;
     render(object, 0, out);
+    // A container left open because the output was full must still end with
+    // the marker, even when what was written is short enough in characters.
+    if (m_cut && !out.ends_with(repr::kTruncationMarker)) out += repr::kTruncationMarker;
     repr::truncate(out, m_reader.limits().maxReprLength);
     return out;
 }
@@ -153,7 +164,18 @@ void ObjectRepr::render(std::uint64_t object, std::size_t depth, std::string& ou
         renderKnown(object, info, depth, out);
     } catch (const target::MemoryFault&) {
         out.resize(mark);
-        out += fmt::format("<unreadable object at {:#x}>", object);
+        // Contents that cannot be read: object.__repr__'s form when the type
+        // still reads as one, so the user learns at least what it was.
+        std::optional<std::string> type;
+        try {
+            type = m_reader.typeNameOf(object);
+        } catch (const target::MemoryFault&) {
+            type.reset();
+        }
+        const bool plausible = type && !type->empty() && type->size() < 256 &&
+                               std::all_of(type->begin(), type->end(), [](char c) { return c > ' ' && c < 0x7F; });
+        out += plausible ? fmt::format("<{} object at {:#x}>", *type, object)
+                         : fmt::format("<invalid object at {:#x}>", object);
         // Freed by the debug allocator, yet still referenced.
         if (m_freed.size() < 64 && isFreedObject(m_reader, object)) m_freed.push_back(object);
     }
@@ -264,6 +286,18 @@ void ObjectRepr::renderKnown(std::uint64_t object, const TypeInfo& info, std::si
         return;
     }
     case Kind::Type: out += fmt::format("<class '{}'>", qualifiedName(object)); return;
+    case Kind::BuiltinFunction:
+        if (renderBuiltinFunction(object, out)) return;
+        break;
+    case Kind::Module:
+        if (renderModule(object, out)) return;
+        break;
+    case Kind::UserWrapper:
+        if (auto data = InstanceAttributes(m_reader).find(object, "data"); data && *data) {
+            render(*data, depth, out);
+            return;
+        }
+        break;
     case Kind::Cell:
     case Kind::Other: break;
     }
@@ -274,7 +308,10 @@ void ObjectRepr::renderKnown(std::uint64_t object, const TypeInfo& info, std::si
 void ObjectRepr::renderItems(const std::vector<std::uint64_t>& items, std::size_t depth, std::string& out)
 {
     for (std::size_t i = 0; i < items.size(); ++i) {
-        if (full(out)) return;
+        if (full(out)) {
+            m_cut = true;
+            return;
+        }
         if (i) out += ", ";
         render(items[i], depth + 1, out);
     }
@@ -286,7 +323,10 @@ void ObjectRepr::renderDict(std::uint64_t object, std::size_t depth, std::string
     DictItems items = DictReader(m_reader).items(object, std::min(limits.maxContainerItems, limits.maxReprLength + 1));
     out += '{';
     for (std::size_t i = 0; i < items.items.size(); ++i) {
-        if (full(out)) return;
+        if (full(out)) {
+            m_cut = true;
+            return;
+        }
         if (i) out += ", ";
         render(items.items[i].key, depth + 1, out);
         out += ": ";
@@ -309,13 +349,111 @@ void ObjectRepr::renderSet(std::uint64_t object, const TypeInfo& info, std::size
     if (!bare) out += info.name + "(";
     out += '{';
     for (std::size_t i = 0; i < items.size(); ++i) {
-        if (full(out)) return;
+        if (full(out)) {
+            m_cut = true;
+            return;
+        }
         if (i) out += ", ";
         render(items[i], depth + 1, out);
     }
-    if (items.size() >= limit) return;   // cut short: full() has already marked the truncation
+    if (items.size() >= limit) {   // cut short
+        m_cut = true;
+        return;
+    }
     out += '}';
     if (!bare) out += ')';
+}
+
+// Whether `type` gets its repr from collections.UserDict, UserList or
+// UserString (whose __repr__ is repr(self.data)): the first class up its
+// tp_base chain that defines __repr__ is one of them.
+bool ObjectRepr::isUserWrapper(std::uint64_t type)
+{
+    const auto& t = m_reader.runtime().layout.type;
+    const auto& memory = m_reader.memory();
+    DictReader dicts(m_reader);
+    for (std::size_t hops = 0; type != 0 && hops < m_reader.limits().maxTypeChain; ++hops) {
+        if ((m_reader.typeFlags(type) & encoding::kTpFlagsHeapType) == 0) return false;
+        const std::string name = qualifiedName(type);
+        if (name == "collections.UserDict" || name == "collections.UserList" || name == "collections.UserString")
+            return true;
+        const std::uint64_t dict = readPointerField(memory, type, t.tp_dict);
+        if (dict != 0 && dicts.findStr(dict, "__repr__")) return false;
+        type = readPointerField(memory, type, t.tp_base);
+    }
+    return false;
+}
+
+// meth_repr: a function of a module (or of nothing), or a method bound to its instance.
+bool ObjectRepr::renderBuiltinFunction(std::uint64_t object, std::string& out)
+{
+    const auto& o = m_reader.runtime().layout.object;
+    const auto& memory = m_reader.memory();
+    if (!has(o.cfunction_ml) || !has(o.methoddef_name) || !has(o.cfunction_self)) return false;
+    const std::uint64_t def = readPointerField(memory, object, o.cfunction_ml);
+    if (def == 0) return false;
+    const std::uint64_t namePointer = readPointerField(memory, def, o.methoddef_name);
+    const std::string name = namePointer ? memory.readCString(namePointer, m_reader.limits().maxStringBytes) : "";
+    if (name.empty()) return false;
+    const std::uint64_t self = readPointerField(memory, object, o.cfunction_self);
+    if (self == 0 || typeInfo(m_reader.typeOf(self)).kind == Kind::Module) {
+        out += fmt::format("<built-in function {}>", name);
+        return true;
+    }
+    auto selfType = m_reader.typeNameOf(self);   // tp_name as written, "_io.TextIOWrapper"
+    if (!selfType) return false;
+    out += fmt::format("<built-in method {} of {} object at {:#x}>", name, *selfType, self);
+    return true;
+}
+
+// importlib's _module_repr: the name, then where it came from: __file__, or
+// the spec's origin ("built-in", "frozen"), or nothing.
+bool ObjectRepr::renderModule(std::uint64_t object, std::string& out)
+{
+    const auto& o = m_reader.runtime().layout.object;
+    const auto& memory = m_reader.memory();
+    const std::size_t maxString = m_reader.limits().maxStringBytes;
+    if (!has(o.module_dict)) return false;
+    const std::uint64_t dict = readPointerField(memory, object, o.module_dict);
+    if (dict == 0) return false;
+    DictReader dicts(m_reader);
+    auto textAt = [&](std::optional<std::uint64_t> value) -> std::optional<std::u32string> {
+        if (!value || *value == 0) return std::nullopt;
+        auto text = readStr(m_reader, *value, maxString);
+        return text ? std::optional<std::u32string>(text->text) : std::nullopt;
+    };
+    auto name = textAt(dicts.findStr(dict, "__name__"));
+    if (!name) return false;
+    if (auto file = textAt(dicts.findStr(dict, "__file__"))) {
+        out += fmt::format("<module {} from {}>", repr::formatStr(*name), repr::formatStr(*file));
+        return true;
+    }
+    std::optional<std::u32string> origin;
+    if (auto spec = dicts.findStr(dict, "__spec__"); spec && *spec) {
+        try {
+            origin = textAt(InstanceAttributes(m_reader).find(*spec, "origin"));
+        } catch (const target::MemoryFault&) {
+            origin.reset();   // an unreadable spec: the name alone, as for a module without one
+        }
+    }
+    if (!origin || origin->empty()) {
+        // The spec's origin of the two importers that have no file: their class says it.
+        origin.reset();
+        if (auto loader = dicts.findStr(dict, "__loader__"); loader && *loader &&
+                                                               typeInfo(m_reader.typeOf(*loader)).kind == Kind::Type) {
+            const std::string importer = qualifiedName(*loader);
+            if (importer.ends_with("BuiltinImporter")) origin = U"built-in";
+            else if (importer.ends_with("FrozenImporter")) origin = U"frozen";
+        }
+    }
+    out += fmt::format("<module {}", repr::formatStr(*name));
+    if (origin) {
+        out += " (";
+        for (char32_t c : *origin) repr::appendUtf8(out, c);
+        out += ")";
+    }
+    out += ">";
+    return true;
 }
 
 }  // namespace pyautopsy::runtime

@@ -3,16 +3,23 @@
 //
 // Exact (equal to the target's own repr()) for None, bool, int, float,
 // complex, str, bytes, tuple, list, dict, set, frozenset (and subclasses of
-// them that do not override __repr__), functions, classes, Ellipsis and
-// NotImplemented. Everything else is shown as object.__repr__ would:
+// them that do not override __repr__), functions, classes, Ellipsis,
+// NotImplemented, builtin functions and methods (`<built-in function len>`,
+// `<built-in method readlines of _io.TextIOWrapper object at 0x...>`) and
+// modules (`<module 'os' from '...'>`, `<module 'sys' (built-in)>`, from
+// __file__ or __spec__.origin as importlib's repr reads them), and
+// collections' UserDict, UserList and UserString (and their subclasses that
+// keep that __repr__), shown as their data is. Everything else is shown as object.__repr__ would:
 // `<module.QualName object at 0x...>` -- also for types whose own __repr__
 // we cannot run (ReprFormat.h notes the one other known difference).
 //
-// Bounded: a repr longer than Limits::maxReprLength bytes is cut and ends
-// with "..."; containers nested deeper than Limits::maxReprDepth show as
-// `[...]`/`{...}`/`(...)`, the marker Python itself uses for a container
+// Bounded: a repr longer than Limits::maxReprLength characters is cut so
+// that it ends with "..." and is exactly that long; containers nested deeper
+// than Limits::maxReprDepth show as `[...]`/`{...}`/`(...)`, the marker Python itself uses for a container
 // that contains itself (cycles are shown that way too, as Python does).
-// Never throws: an object that cannot be read is `<unreadable object at 0x...>`.
+// Never throws: an object whose contents cannot be read shows as
+// `<TYPE object at 0x...>` when its type reads as one, else as
+// `<invalid object at 0x...>`.
 #pragma once
 
 #include "runtime/objects/ObjectReader.h"
@@ -44,7 +51,8 @@ public:
 private:
     enum class Kind {
         Other, None, Bool, Int, Float, Complex, Str, Bytes, Tuple, List, Dict, Set, FrozenSet,
-        Function, Type, Ellipsis, NotImplemented, Cell,
+        Function, Type, Ellipsis, NotImplemented, Cell, BuiltinFunction, Module,
+        UserWrapper,    // collections.UserDict, UserList, UserString: repr(self.data)
     };
     struct TypeInfo {
         Kind kind = Kind::Other;
@@ -59,12 +67,16 @@ private:
     void renderItems(const std::vector<std::uint64_t>& items, std::size_t depth, std::string& out);
     void renderDict(std::uint64_t object, std::size_t depth, std::string& out);
     void renderSet(std::uint64_t object, const TypeInfo& info, std::size_t depth, std::string& out);
+    bool renderBuiltinFunction(std::uint64_t object, std::string& out);
+    bool renderModule(std::uint64_t object, std::string& out);
+    bool isUserWrapper(std::uint64_t type);
     bool full(const std::string& out) const { return out.size() > m_reader.limits().maxReprLength; }
 
     const ObjectReader& m_reader;
     std::unordered_map<std::uint64_t, TypeInfo> m_types;
     std::vector<std::uint64_t> m_active;    // containers being rendered: cycle guard
     std::vector<std::uint64_t> m_freed;     // see takeFreed()
+    bool m_cut = false;                     // the current repr stopped early: it must show the marker
 };
 
 }  // namespace pyautopsy::runtime

@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <string>
 #include <utility>
 
 namespace pyautopsy::runtime::repr {
@@ -209,13 +210,21 @@ std::string formatBytes(const std::vector<std::uint8_t>& data, bool truncated)
     return out + quote;
 }
 
-void truncate(std::string& text, std::size_t maxBytes)
+void truncate(std::string& text, std::size_t maxChars)
 {
-    if (text.size() <= maxBytes) return;
-    std::size_t cut = maxBytes;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;   // not inside a character
-    text.resize(cut);
-    text += kTruncationMarker;
+    // Count characters (UTF-8 lead bytes), as len() of the printed value would.
+    const std::size_t marker = std::char_traits<char>::length(kTruncationMarker);
+    std::size_t chars = 0;
+    std::size_t keepEnd = 0;   // byte offset after the last character that fits beside the marker
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;   // inside a character
+        if (chars == maxChars - std::min(maxChars, marker)) keepEnd = i;
+        if (++chars > maxChars) {
+            text.resize(keepEnd);
+            text += kTruncationMarker;
+            return;
+        }
+    }
 }
 
 }  // namespace pyautopsy::runtime::repr

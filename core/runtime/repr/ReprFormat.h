@@ -46,8 +46,9 @@ void appendUtf8(std::string& out, char32_t cp);
 // The marker every truncated repr ends with.
 inline constexpr const char* kTruncationMarker = "...";
 
-// Cuts `text` to at most `maxBytes` bytes on a UTF-8 character boundary and
-// appends kTruncationMarker, if it is longer than that.
-void truncate(std::string& text, std::size_t maxBytes);
+// If `text` (UTF-8) is longer than `maxChars` characters, cuts it on a
+// character boundary so that, with kTruncationMarker appended, it is exactly
+// `maxChars` characters long: the marker is always visible within the limit.
+void truncate(std::string& text, std::size_t maxChars);
 
 }  // namespace pyautopsy::runtime::repr

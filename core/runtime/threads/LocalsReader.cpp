@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 namespace pyautopsy::runtime {
@@ -45,7 +46,7 @@ const std::vector<LocalsReader::Slot>& LocalsReader::slotsOf(std::uint64_t code)
     return m_slots.emplace(code, readSlots(code)).first->second;
 }
 
-std::vector<LocalValue> LocalsReader::values(std::uint64_t frame, std::uint64_t code)
+std::vector<LocalValue> LocalsReader::values(std::uint64_t frame, std::uint64_t code, std::vector<std::string>* unbound)
 {
     const auto& rt = m_reader.runtime();
     const auto& memory = m_reader.memory();
@@ -59,6 +60,7 @@ std::vector<LocalValue> LocalsReader::values(std::uint64_t frame, std::uint64_t 
     memory.readBytes(fieldAddress(frame, base), words.data(), words.size() * sizeof(std::uint64_t));
 
     std::set<std::string> shown;
+    std::vector<std::string> empty;   // slots with no value, in slot order
     for (std::size_t i = 0; i < slots.size(); ++i) {
         const Slot& slot = slots[i];
         std::uint64_t value = words[i];
@@ -71,22 +73,35 @@ std::vector<LocalValue> LocalsReader::values(std::uint64_t frame, std::uint64_t 
             }
             value = ref.object;
         }
-        if (value == 0) continue;   // unbound
+        if (value == 0) {   // unbound
+            empty.push_back(slot.name);
+            continue;
+        }
         if (slot.cell && m_repr.isCell(value)) {
             value = readPointerField(memory, value, rt.layout.object.cell_ref);
-            if (value == 0) continue;   // empty cell: unbound
+            if (value == 0) {   // empty cell: unbound
+                empty.push_back(slot.name);
+                continue;
+            }
         }
         // <= 3.10 lists an argument that is also a cell twice; its local slot is NULL.
         if (!shown.insert(slot.name).second) continue;
         out.push_back({slot.name, value, std::nullopt});
     }
+    if (unbound != nullptr) {
+        // <= 3.10 lists an argument that is also a cell twice: bound in one slot is bound.
+        for (auto& name : empty)
+            if (!shown.contains(name) && std::find(unbound->begin(), unbound->end(), name) == unbound->end())
+                unbound->push_back(std::move(name));
+    }
     return out;
 }
 
-std::vector<snapshot::Local> LocalsReader::read(std::uint64_t frame, std::uint64_t code)
+std::vector<snapshot::Local> LocalsReader::read(std::uint64_t frame, std::uint64_t code,
+                                                std::vector<std::string>* unbound)
 {
     std::vector<snapshot::Local> out;
-    for (const auto& value : values(frame, code)) {
+    for (const auto& value : values(frame, code, unbound)) {
         if (value.taggedInt) {
             out.push_back({value.name, std::to_string(*value.taggedInt), {}});
             continue;
@@ -102,7 +117,7 @@ void LocalsReader::addTo(snapshot::Thread& thread)
     for (auto& frame : thread.frames) {
         if (frame.kind != snapshot::FrameKind::Python || !frame.address || !frame.codeAddress) continue;
         try {
-            frame.locals = read(*frame.address, *frame.codeAddress);
+            frame.locals = read(*frame.address, *frame.codeAddress, &frame.unboundLocals);
         } catch (const target::MemoryFault& fault) {
             thread.notes.push_back(fmt::format("locals of frame {:#x} unreadable: {}", *frame.address, fault.what()));
         }

@@ -33,11 +33,14 @@ public:
 
     // `frame` and `code` as FrameWalker recorded them (snapshot::Frame::address
     // and codeAddress). Throws target::MemoryFault if the frame is unreadable.
-    std::vector<snapshot::Local> read(std::uint64_t frame, std::uint64_t code);
+    // Names of locals that have no value are added to `unbound` when given.
+    std::vector<snapshot::Local> read(std::uint64_t frame, std::uint64_t code,
+                                      std::vector<std::string>* unbound = nullptr);
 
     // The same locals before repr: cells are followed, unbound and hidden
     // slots left out. Throws target::MemoryFault if the frame is unreadable.
-    std::vector<LocalValue> values(std::uint64_t frame, std::uint64_t code);
+    std::vector<LocalValue> values(std::uint64_t frame, std::uint64_t code,
+                                   std::vector<std::string>* unbound = nullptr);
 
     // Fills Frame::locals of every Python frame of `thread`; a frame that
     // cannot be read gets no locals and the thread a note. Never throws.

@@ -72,6 +72,8 @@ def run_gdb(target_args, commands, library, source_ours=True, pre_commands=(), t
 
 
 _FRAME = re.compile(r'^\s*File "(.*)", line (\S+), in (.*)$')
+# traceback's collapsed run of identical frame lines (TextReport.cpp).
+REPEATED = re.compile(r"^\s*\[Previous line repeated (\d+) more times?\]$")
 _HEADER = re.compile(r"^Thread (0x[0-9a-f]+|\?) \(")
 
 
@@ -86,6 +88,10 @@ def parse_text_threads(text):
             continue
         if line and not line[0].isspace() and not line.startswith(("Stack ", "Traceback ")):
             current = None   # another section of the report (e.g. the asyncio tasks) starts
+            continue
+        repeated = REPEATED.match(line)
+        if repeated and current:
+            current.extend(dict(current[-1]) for _ in range(int(repeated.group(1))))
             continue
         frame = _FRAME.match(line)
         if frame and current is not None:

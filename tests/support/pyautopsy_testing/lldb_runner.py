@@ -20,6 +20,12 @@ class LldbError(Mismatch):
 
 def run_lldb(lldb, plugin, commands, pre=(), timeout=120):
     """pre: LLDB options before the commands (e.g. ["-p", PID]). Returns {command: output}."""
+    return dict(run_lldb_in_order(lldb, plugin, commands, pre, timeout))
+
+
+def run_lldb_in_order(lldb, plugin, commands, pre=(), timeout=120):
+    """As run_lldb, but [(command, output)] in the order run: a command given
+    twice keeps both outputs."""
     argv = [lldb, "--no-lldbinit", "-b"] + list(pre) + ["-o", "plugin load " + plugin]
     for command in commands:
         argv += ["-o", command]
@@ -28,15 +34,14 @@ def run_lldb(lldb, plugin, commands, pre=(), timeout=120):
     except subprocess.TimeoutExpired:
         raise LldbError("lldb did not finish in %d s: %s" % (timeout, " ".join(argv)))
     text = proc.stdout.decode("utf-8", "replace")
-    outputs = {}
-    current = None
+    outputs = []
     for line in text.splitlines(keepends=True):
         if line.startswith(PROMPT):
-            current = line[len(PROMPT):].rstrip("\n")
-            outputs[current] = ""
-        elif current is not None:
-            outputs[current] += line
-    missing = [c for c in commands if c not in outputs]
+            outputs.append([line[len(PROMPT):].rstrip("\n"), ""])
+        elif outputs:
+            outputs[-1][1] += line
+    ran = [command for command, _output in outputs]
+    missing = [c for c in commands if c not in ran]
     errors = proc.stderr.decode("utf-8", "replace").strip()
     if missing:
         raise LldbError("lldb exited %d before %r; stderr: %s" % (proc.returncode, missing[0], errors[-2000:]))
@@ -45,7 +50,7 @@ def run_lldb(lldb, plugin, commands, pre=(), timeout=120):
         for line in errors.splitlines():
             if line.startswith("error:"):
                 raise LldbError(line)
-    return outputs
+    return [tuple(pair) for pair in outputs]
 
 
 def parse_json(output):
@@ -58,6 +63,7 @@ def parse_json(output):
 
 THREAD_HEADER = re.compile(r"^Thread (0x[0-9a-f]+|\?) \((.*)\)$")
 FRAME_LINE = re.compile(r'^  File "(.*)", line (\d+|\?), in (.*)$')
+REPEATED = re.compile(r"^\s*\[Previous line repeated (\d+) more times?\]$")
 
 
 def parse_backtrace(output):
@@ -68,6 +74,10 @@ def parse_backtrace(output):
         header = THREAD_HEADER.match(line)
         if header:
             frames = threads.setdefault(int(header.group(1), 16) if header.group(1) != "?" else None, [])
+            continue
+        repeated = REPEATED.match(line)
+        if repeated and frames:
+            frames.extend(dict(frames[-1]) for _ in range(int(repeated.group(1))))
             continue
         frame = FRAME_LINE.match(line)
         if frame and frames is not None:

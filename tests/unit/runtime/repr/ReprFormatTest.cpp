@@ -113,10 +113,13 @@ TEST(Truncate, CutsOnCharacterBoundariesAndMarks)
     EXPECT_EQ(shortText, "[1, 2]");
     std::string longText(20, 'x');
     truncate(longText, 10);
-    EXPECT_EQ(longText, "xxxxxxxxxx...");
-    std::string accented = "'\u00e9\u00e9\u00e9'";   // each é is 2 bytes
-    truncate(accented, 2);                            // byte 2 is inside the first é
-    EXPECT_EQ(accented, "'...");
+    EXPECT_EQ(longText, "xxxxxxx...");                // the marker counts: 10 characters in all
+    std::string exact(10, 'x');
+    truncate(exact, 10);
+    EXPECT_EQ(exact, std::string(10, 'x'));
+    std::string accented = "'\u00e9\u00e9\u00e9\u00e9\u00e9'";   // 7 characters, each é 2 bytes
+    truncate(accented, 6);                                            // characters, not bytes
+    EXPECT_EQ(accented, "'\u00e9\u00e9...");
 }
 
 }  // namespace
