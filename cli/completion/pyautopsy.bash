@@ -26,7 +26,7 @@ _pyautopsy()
                 --sysroot) _filedir -d; return ;;
             esac
             if [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "--exe --sysroot --json --locals --native -h --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "--exe --sysroot --json --locals --native --no-source -h --help" -- "$cur"))
             else
                 _filedir
             fi ;;
@@ -36,7 +36,7 @@ _pyautopsy()
             esac
             if [[ $cur == -* ]]; then
                 COMPREPLY=($(compgen -W "--tree --nonblocking --max-stop-ms --json --stats --locals --native
-                                         -h --help" -- "$cur"))
+                                         --no-source -h --help" -- "$cur"))
             else
                 _pids
             fi ;;
