@@ -98,11 +98,18 @@ class Tree:
     def __init__(self, python, work, name, child, start=True):
         self.work = work
         self.beats = [os.path.join(work, name)] + ([os.path.join(work, name + ".child")] if child else [])
+        # Each mode measures with a tree of the same name: a heartbeat left by
+        # the last one would name a dead process as this tree's.
+        for beat in self.beats:
+            for path in (beat, beat + ".pid"):
+                if os.path.exists(path):
+                    os.unlink(path)
         self.script = os.path.join(work, "parked.py")
         with open(self.script, "w") as f:
             f.write(SCRIPT)
         self.argv = [python, self.script, self.beats[0]] + (["child"] if child else [])
-        self.proc = subprocess.Popen(self.argv) if start else None
+        # A session of its own: close() ends the target and its child as one group.
+        self.proc = subprocess.Popen(self.argv, start_new_session=True) if start else None
 
     def pids(self, timeout=10):
         wait_until(lambda: all(read_int(b + ".pid") and read_int(b) for b in self.beats), timeout)
@@ -129,14 +136,21 @@ class Tree:
         return moved, "heartbeats %s" % ("move" if moved else "stopped at %s" % before)
 
     def close(self):
-        for pid in reversed(self.pids(timeout=0)):
-            if pid:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        # The target we started is killed even before it wrote its heartbeat.
+        pids = [p for p in reversed(self.pids(timeout=0)) if p]
+        if self.proc and self.proc.pid not in pids:
+            pids.append(self.proc.pid)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         if self.proc:
-            self.proc.wait()
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(30)
 
 
 def run_tool(argv, hold_ms):
