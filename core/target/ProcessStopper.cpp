@@ -258,12 +258,18 @@ ProcessStopper::ProcessStopper(int pid, std::chrono::milliseconds maxStop) : m_p
         for (int tid : fresh) {
             // Registered before the seize, so that a signal handler sees every thread we may hold.
             Slot* slot = registerThread(tid);
+            // The hold starts with the seize, not the interrupt: a seized thread
+            // stops at its next signal and waits for us, so a pyautopsy frozen
+            // between the two must be bounded too.
+            if (!m_firstInterrupt) m_watchdog->arm();
             if (seizeThread(tid) != 0) {
                 const int error = errno;
                 if (slot != nullptr) slot->tid.store(0);
                 if (error == ESRCH) continue;  // the thread exited meanwhile
                 // The kernel refuses a thread that is already exiting with EPERM.
                 if (error == EPERM && tid != pid && threadIsExiting(pid, tid)) continue;
+                // This round's threads are seized but not yet waited for: let them go too.
+                m_seizedRunning.insert(m_seizedRunning.end(), interrupted.begin(), interrupted.end());
                 detach();
                 removeGuards();
                 throw Error(ErrorKind::System, attachError(pid, tid, error));
@@ -272,7 +278,6 @@ ProcessStopper::ProcessStopper(int pid, std::chrono::milliseconds maxStop) : m_p
             if (!m_firstInterrupt) {
                 m_cpuAtFirstInterrupt = threadCpuTime();
                 m_firstInterrupt = std::chrono::steady_clock::now();
-                m_watchdog->arm();
             }
             if (::ptrace(PTRACE_INTERRUPT, tid, nullptr, nullptr) == 0) interrupted.push_back(tid);
         }
@@ -286,6 +291,7 @@ ProcessStopper::ProcessStopper(int pid, std::chrono::milliseconds maxStop) : m_p
             }
         }
     }
+    if (seized.empty()) m_watchdog->disarm();   // every thread was gone before its seize: nothing held
     // Tests widen the hold, to freeze or kill pyautopsy inside it (tests/reliability).
     if (const char* hold = std::getenv("PYAUTOPSY_TEST_HOLD_MS"))
         std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(hold)));
