@@ -22,6 +22,7 @@ import tempfile
 import time
 
 from pyautopsy_testing import checks
+from pyautopsy_testing.tasks import held, read_int, thread_states, wait_until
 
 # A parked interpreter with a heartbeat thread; with --child, it first starts
 # a copy of itself (a process tree for --tree), whose heartbeat is BEAT.child.
@@ -51,45 +52,8 @@ HOLD_MS = 40          # the test hook's extra hold per process
 RELEASE_S = 1.0 + 0.25 + 0.75   # stop limit + watchdog grace + margin for a busy machine
 
 
-def thread_states(pid):
-    out = {}
-    try:
-        tids = os.listdir("/proc/%d/task" % pid)
-    except OSError:
-        return out
-    for tid in tids:
-        try:
-            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-                fields = dict(line.split(":", 1) for line in f if ":" in line)
-            out[int(tid)] = (fields["State"].split()[0], int(fields["TracerPid"]))
-        except (OSError, KeyError, ValueError):
-            continue
-    return out
-
-
-def held(pid):
-    return any(state in ("t", "T") or tracer != 0 for state, tracer in thread_states(pid).values())
-
-
 def zombie(pid):
     return thread_states(pid).get(pid, ("?",))[0] in ("Z", "X", "?")
-
-
-def wait_until(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
-
-
-def read_int(path):
-    try:
-        with open(path) as f:
-            return int(f.read() or 0)
-    except (OSError, ValueError):
-        return 0
 
 
 class Tree:

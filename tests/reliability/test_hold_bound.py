@@ -22,6 +22,7 @@ import tempfile
 import time
 
 from pyautopsy_testing import checks
+from pyautopsy_testing.tasks import held, read_int as beats, thread_states, wait_until
 
 SCRIPT = """
 import os, sys, threading, time
@@ -42,44 +43,10 @@ parked()
 """
 
 
-def thread_states(pid):
-    """{tid: (state letter, tracer pid)} of every thread."""
-    out = {}
-    for tid in os.listdir("/proc/%d/task" % pid):
-        try:
-            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-                fields = dict(line.split(":", 1) for line in f if ":" in line)
-            out[int(tid)] = (fields["State"].split()[0], int(fields["TracerPid"]))
-        except (OSError, KeyError, ValueError):
-            continue
-    return out
-
-
-def held(pid):
-    return any(state in ("t", "T") or tracer != 0 for state, tracer in thread_states(pid).values())
-
-
 def fully_held(pid):
     """Every thread stopped by its tracer: pyautopsy is past stopping them."""
     states = thread_states(pid).values()
     return bool(states) and all(state == "t" and tracer != 0 for state, tracer in states)
-
-
-def wait_until(predicate, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
-
-
-def beats(path):
-    try:
-        with open(path) as f:
-            return int(f.read() or 0)
-    except (OSError, ValueError):
-        return 0
 
 
 class Target:

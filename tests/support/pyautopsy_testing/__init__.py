@@ -14,6 +14,7 @@ One job per module:
   live          keeps a scenario alive, parked where it would abort
   scenario_runs the core-and-live runner: one scenario's core and live process
   checks        runs named checks, one "ok"/"FAIL" line each
+  tasks         the kernel's view of a target's threads: stopped, traced, polled
   environment   the environment the processes under test get
   gdb_runner    the real GDB with gdb-scripts/pyautopsy.py, per-command output
   lldb_runner   the real LLDB with the plugin, per-command output
