@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+
 namespace pyautopsy::runtime {
 namespace {
 
@@ -29,9 +31,19 @@ std::optional<bool> debugFromInterpreterSize(const PythonVersion& v, std::uint64
 
 // asyncio's own table (3.14+), where a module of the target publishes one:
 // a table that is unreadable or invalid is noted and changes nothing.
-void applyAsyncioDebug(const target::Memory& memory, const target::ModuleIndex& modules, Runtime& rt)
+// Only the modules that can hold _asyncio are searched: its extension module,
+// and the binary holding _PyRuntime (where _asyncio may be built in). Opening
+// every mapped library to look for the section would double the cost of a core.
+void applyAsyncioDebug(const target::Memory& memory, const target::ModuleIndex& modules,
+                       const target::Module* interpreter, Runtime& rt)
 {
-    auto section = modules.findSection(".AsyncioDebug");
+    std::optional<target::ModuleIndex::SectionRange> section;
+    for (const auto& module : modules.modules()) {
+        const auto slash = module.path.rfind('/');
+        const std::string_view file = std::string_view(module.path).substr(slash == std::string::npos ? 0 : slash + 1);
+        if (&module != interpreter && file.rfind("_asyncio.", 0) != 0) continue;
+        if ((section = modules.findSection(".AsyncioDebug", &module))) break;
+    }
     if (!section || section->size < kAsyncioDebugBytes) return;
     std::vector<std::uint8_t> bytes(kAsyncioDebugBytes);
     if (memory.readSome(section->start, bytes.data(), bytes.size()) != bytes.size()) {
@@ -106,7 +118,7 @@ Runtime openRuntime(const target::Memory& memory, const target::ModuleIndex& mod
         rt.notes.insert(rt.notes.end(), applied.notes.begin(), applied.notes.end());
         if (applied.applied) rt.layoutSource = table ? rt.layoutSource + " + _Py_DebugOffsets" : "_Py_DebugOffsets";
     }
-    applyAsyncioDebug(memory, modules, rt);
+    applyAsyncioDebug(memory, modules, where->module, rt);
     if (table == nullptr && !(offsets && offsets->applied)) {
         throw Error(ErrorKind::Unsupported,
                     fmt::format("no layout for CPython {}{} (no table, no usable _Py_DebugOffsets)", rt.version.str(),
