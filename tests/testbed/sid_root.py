@@ -171,6 +171,54 @@ def _expected_stamp(root, packages):
     return {"format": _STAMP_FORMAT, "root": root, "requested": sorted(packages)}
 
 
+# Third-party modules the scenarios need from sid, unpacked into the same root
+# after it exists (site-packages of the sid interpreters is the root's
+# /usr/lib/python3/dist-packages). Debian builds them for the sid interpreters
+# it supports: greenlet for 3.14 and 3.15, gevent for 3.14 (debug interpreters
+# have none: Debian ships no debug builds of extension modules any more).
+SID_EXTRAS = ("python3-greenlet", "python3-gevent")
+
+
+def ensure_sid_extras(sid_dir, archive_uri, signed_by, packages=SID_EXTRAS, quiet=False):
+    """Unpack `packages` and whatever of their closure the root lacks; idempotent.
+
+    Only packages the root does not already hold are unpacked, so the
+    interpreters' own libraries are never replaced by newer sid versions.
+    """
+    sid_dir = os.path.abspath(sid_dir)
+    root = os.path.join(sid_dir, "root")
+    stamp_path = os.path.join(sid_dir, "stamp.json")
+    stamp = _read_stamp(stamp_path)
+    if not stamp or not os.path.isdir(root):
+        raise SidError("no sid root to add %s to" % " ".join(packages))
+    if sorted(stamp.get("extras_requested", [])) == sorted(packages):
+        return stamp
+    apt_dir = os.path.join(sid_dir, "apt")
+    _prepare_apt_dir(apt_dir, archive_uri, signed_by)
+    arch = _run(["dpkg", "--print-architecture"]).strip()
+    apt = ["apt-get", "-q"] + _apt_options(apt_dir, arch)
+    _log(quiet, "updating package lists for suite sid from %s" % archive_uri)
+    _run(apt + ["update"])
+    for deb in glob.glob(os.path.join(apt_dir, "cache", "archives", "*.deb")):
+        os.remove(deb)
+    _log(quiet, "downloading %s" % " ".join(packages))
+    _run(apt + ["-y", "--download-only", "install"] + list(packages))
+    held = stamp.get("packages", {})
+    added = {}
+    for deb in sorted(glob.glob(os.path.join(apt_dir, "cache", "archives", "*.deb"))):
+        name, version = os.path.basename(deb)[:-4].split("_")[:2]
+        if name not in held:
+            _unpack(deb, root)
+            added[name] = version.replace("%3a", ":")
+        os.remove(deb)
+    stamp = dict(stamp, extras_requested=sorted(packages), extras=added)
+    with open(stamp_path + ".tmp", "w") as f:
+        json.dump(stamp, f, indent=1, sort_keys=True)
+    os.replace(stamp_path + ".tmp", stamp_path)
+    _log(quiet, "added %s" % ", ".join("%s %s" % item for item in sorted(added.items())))
+    return stamp
+
+
 def ensure_sid_root(sid_dir, archive_uri, signed_by, minors=SID_MINORS,
                     refresh=False, quiet=False, jobs=None):
     """Make <sid_dir>/root hold runnable sid interpreters; return the stamp dict.
