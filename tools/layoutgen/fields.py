@@ -312,6 +312,11 @@ FIELDS = [
     ("gc.generation_size",              "3.8+",       "sizeof(struct gc_generation)"),
     ("gc.generation_threshold",         "3.8+",       "offsetof(struct gc_generation, threshold)"),
     ("gc.generation_count",             "3.8+",       "offsetof(struct gc_generation, count)"),
+    # The list of tracked objects each generation heads, and the header that
+    # precedes every tracked object (objects are found by walking these lists).
+    ("gc.generation_head",              "3.8+",       "offsetof(struct gc_generation, head)"),
+    ("gc.head_size",                    "3.8+",       "sizeof(PyGC_Head)"),
+    ("gc.head_next",                    "3.8+",       "offsetof(PyGC_Head, _gc_next)"),
     ("gc.young",                        "3.14?",      f"offsetof({GC}, young)"),
     ("gc.old",                          "3.14?",      f"offsetof({GC}, old)"),
     ("gc.permanent_generation",         "3.8+",       f"offsetof({GC}, permanent_generation)"),

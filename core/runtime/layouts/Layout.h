@@ -301,6 +301,9 @@ struct GcLayout {                    // struct _gc_runtime_state
     Offset generation_size = kAbsent;   // sizeof(struct gc_generation)
     Offset generation_threshold = kAbsent;
     Offset generation_count = kAbsent;
+    Offset generation_head = kAbsent;   // PyGC_Head of the generation's list of tracked objects
+    Offset head_size = kAbsent;         // sizeof(PyGC_Head): a tracked object follows its header
+    Offset head_next = kAbsent;         // _gc_next: next header; low bits are flags in some states
     Offset young = kAbsent;             // 3.14.0 incremental GC
     Offset old = kAbsent;
     Offset permanent_generation = kAbsent;
