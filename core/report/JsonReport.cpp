@@ -131,6 +131,30 @@ nlohmann::json attachStateJson(const std::optional<snapshot::AttachState>& state
     return nullptr;
 }
 
+nlohmann::json greenletJson(const snapshot::Greenlet& greenlet)
+{
+    nlohmann::json frames = nlohmann::json::array();
+    for (const auto& frame : greenlet.frames) frames.push_back(frameJson(frame));
+    return {{"address", greenlet.address},
+            {"type", greenlet.type},
+            {"state", snapshot::greenletStateName(greenlet.state)},
+            {"main", greenlet.main},
+            {"parent", orNull(greenlet.parent)},
+            {"name", orNull(greenlet.name)},
+            {"run", orNull(greenlet.run)},
+            {"hub", greenlet.hub},
+            {"frames", std::move(frames)},
+            {"waits_for", orNull(greenlet.waitsFor)},
+            {"notes", greenlet.notes}};
+}
+
+nlohmann::json greenletFactsJson(const snapshot::GreenletFacts& facts)
+{
+    nlohmann::json without = nlohmann::json::array();
+    for (const auto& greenlet : facts.withoutThread) without.push_back(greenletJson(greenlet));
+    return {{"version", orNull(facts.version)}, {"without_thread", std::move(without)}, {"notes", facts.notes}};
+}
+
 nlohmann::json threadJson(const snapshot::Thread& thread)
 {
     nlohmann::json j;
@@ -152,6 +176,8 @@ nlohmann::json threadJson(const snapshot::Thread& thread)
     addLocksJson(j, thread);
     j["frames"] = nlohmann::json::array();
     for (const auto& frame : thread.frames) j["frames"].push_back(frameJson(frame));
+    j["greenlets"] = nlohmann::json::array();
+    for (const auto& greenlet : thread.greenlets) j["greenlets"].push_back(greenletJson(greenlet));
     j["notes"] = thread.notes;
     for (const auto& note : thread.nativeNotes) j["notes"].push_back(note);
     return j;
@@ -267,6 +293,7 @@ nlohmann::json toJson(const snapshot::Snapshot& s, const diagnosis::Diagnosis& d
     j["threads"] = nlohmann::json::array();
     for (const auto& thread : s.threads) j["threads"].push_back(threadJson(thread));
     j["asyncio"] = asyncioJson(s.asyncio);
+    j["greenlet"] = greenletFactsJson(s.greenlet);
     j["locks"] = nlohmann::json::array();
     for (const auto& lock : s.locks) j["locks"].push_back(lockJson(lock));
     j["children"] = childrenJson(s.children);

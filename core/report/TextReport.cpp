@@ -1,6 +1,7 @@
 #include "report/TextReport.h"
 
 #include "report/AsyncioText.h"
+#include "report/GreenletText.h"
 #include "report/DiagnosisReport.h"
 #include "report/ProcessStateText.h"
 #include "report/SourceLines.h"
@@ -59,6 +60,9 @@ std::string repeatedLine(std::size_t count)
     return fmt::format("  [Previous line repeated {} more time{}]\n", more, more > 1 ? "s" : "");
 }
 
+
+}  // namespace
+
 std::string formatFrames(const std::vector<const snapshot::Frame*>& frames, const TextOptions& options)
 {
     std::string out;
@@ -76,8 +80,6 @@ std::string formatFrames(const std::vector<const snapshot::Frame*>& frames, cons
     if (count > kRecursiveCutoff) out += repeatedLine(count);
     return out;
 }
-
-}  // namespace
 
 TextOptions withSourceReference(TextOptions options, const snapshot::Snapshot& snapshot)
 {
@@ -189,6 +191,7 @@ std::string formatThread(const snapshot::Thread& t, const TextOptions& options)
     }
     for (const auto& note : t.notes) out += fmt::format("  note: {}\n", note);
     for (const auto& note : t.nativeNotes) out += fmt::format("  note: {}\n", note);
+    out += formatGreenlets(t.greenlets, options);
     return out;
 }
 
@@ -205,6 +208,7 @@ std::string formatSnapshot(const snapshot::Snapshot& s, const diagnosis::Diagnos
     }
     if (s.threads.empty()) out += "\nNo Python threads.\n";
     if (std::string tasks = formatAsyncio(s, options); !tasks.empty()) out += "\n" + tasks;
+    if (std::string orphans = formatGreenletsWithoutThread(s, options); !orphans.empty()) out += "\n" + orphans;
     return out;
 }
 

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace pyautopsy::report {
 
@@ -34,6 +35,8 @@ TextOptions withSourceReference(TextOptions options, const snapshot::Snapshot& s
 std::string formatProcessHeader(const snapshot::Snapshot& snapshot, const TextOptions& options);
 std::string formatThreadHeader(const snapshot::Thread& thread, const TextOptions& options);
 std::string formatFrame(const snapshot::Frame& frame, const TextOptions& options);
+// Frames in the given order, recursion collapsed as formatThread does.
+std::string formatFrames(const std::vector<const snapshot::Frame*>& frames, const TextOptions& options);
 std::string formatThread(const snapshot::Thread& thread, const TextOptions& options);
 // The whole report: a diagnosis made earlier by the engine (from a snapshot
 // holding more evidence than this one shows), then the snapshot.

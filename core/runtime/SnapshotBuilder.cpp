@@ -4,11 +4,13 @@
 #include "runtime/layouts/Field.h"
 #include "runtime/objects/ObjectReader.h"
 #include "runtime/repr/ObjectRepr.h"
+#include "runtime/state/GcStateReader.h"
 #include "runtime/state/ProcessStateReader.h"
 #include "runtime/state/TraceHooks.h"
 #include "runtime/stdlib/AsyncioReader.h"
 #include "runtime/stdlib/ChildProcessReader.h"
 #include "runtime/stdlib/ForkOriginReader.h"
+#include "runtime/stdlib/GreenletReader.h"
 #include "runtime/stdlib/ThreadLocks.h"
 #include "runtime/stdlib/ThreadingState.h"
 #include "runtime/threads/FrameWalker.h"
@@ -364,6 +366,12 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
         addThreadsKnownOnlyToThreading(target, threading, info.id, snap.threads);
         if (info.main) mainThreading = {interp, std::move(threading)};
         readAsyncio(reader, walker, interp, info.id, tstates, snap.asyncio);
+    }
+    if (mainThreading) {
+        // greenlet supports the main interpreter only.
+        const std::uint64_t interp = mainThreading->first;
+        readGreenlets(reader, walker, locals, options.locals, interp,
+                      gcStateAddress(rt, interp, true).value_or(0), snap);
     }
     // Before native frames: the lock a thread waits for is its innermost Python frame's call.
     addThreadLocks(reader, locals, reprs, snap);

@@ -9,6 +9,7 @@
 #include "snapshot/ChildProcesses.h"
 #include "snapshot/CrashFacts.h"
 #include "snapshot/ForkOrigin.h"
+#include "snapshot/Greenlets.h"
 #include "snapshot/Frame.h"
 #include "snapshot/Locks.h"
 #include "snapshot/ProcessState.h"
@@ -82,6 +83,7 @@ struct Thread {
     std::vector<LockHold> locksHeld;        // see Snapshot::locks
     std::optional<LockWait> waitsFor;       // the lock its innermost Python frame is acquiring
     std::optional<ThreadJoin> joins;        // the thread it waits for in Thread.join()
+    std::vector<Greenlet> greenlets;        // greenlet: the running one first, then the suspended ones
     std::vector<std::string> notes;         // why a walk stopped early, etc.
     std::vector<std::string> nativeNotes;   // the same, about the native frames (--native)
 };
@@ -103,6 +105,7 @@ struct Snapshot {
     std::vector<Interpreter> interpreters;
     std::vector<Thread> threads;            // every interpreter's threads, main interpreter first
     AsyncioState asyncio;                   // event loops and their tasks
+    GreenletFacts greenlet;                 // greenlet's version; greenlets no thread owns
     std::vector<Lock> locks;                // locks some thread holds or waits for
     std::vector<std::string> warnings;      // problems reading the target (build-id mismatch, ...)
     std::map<std::uint64_t, Namespace> namespaces;  // frames' globals and builtins by dict address

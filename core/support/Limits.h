@@ -29,6 +29,8 @@ struct Limits {
     std::size_t maxCallableUnwrap = 4;        // partial(method(...)) layers looked through
     std::size_t maxReprIntDigits = 2048;      // 30-bit digits of an int repr'd (~18,000 decimal digits)
     std::size_t maxAsyncioTasks = 100000;     // tasks of one interpreter: more than any real loop keeps
+    std::size_t maxGcObjects = 4000000;       // tracked objects looked at when searching the GC lists (greenlets)
+    std::size_t maxGreenlets = 100000;        // greenlets reported per process
     std::size_t maxAwaitDepth = 256;          // coroutines awaiting coroutines
     std::size_t maxFreedScanStackBytes = 16384;   // innermost stack searched for containers of freed items
     std::size_t maxFreedScanContainers = 512;     // containers opened by that search

@@ -19,6 +19,14 @@ snapshot::GcGeneration readGeneration(const target::Memory& memory, const GcLayo
 
 }  // namespace
 
+std::optional<std::uint64_t> gcStateAddress(const Runtime& runtime, std::uint64_t interp, bool mainInterpreter)
+{
+    const auto& L = runtime.layout;
+    if (has(L.interpreter.gc)) return fieldAddress(interp, L.interpreter.gc);
+    if (has(L.runtime.gc) && mainInterpreter) return fieldAddress(runtime.address, L.runtime.gc);
+    return std::nullopt;
+}
+
 std::optional<snapshot::GcState> readGcState(const ObjectReader& reader, FrameWalker& frames, std::uint64_t interp,
                                              bool mainInterpreter)
 {
@@ -27,15 +35,9 @@ std::optional<snapshot::GcState> readGcState(const ObjectReader& reader, FrameWa
     const auto& L = rt.layout;
     const GcLayout& g = L.gc;
 
-    std::uint64_t gc = 0;
-    if (has(L.interpreter.gc)) {
-        gc = fieldAddress(interp, L.interpreter.gc);
-    } else if (has(L.runtime.gc)) {
-        if (!mainInterpreter) return std::nullopt;
-        gc = fieldAddress(rt.address, L.runtime.gc);
-    } else {
-        return std::nullopt;
-    }
+    const auto address = gcStateAddress(rt, interp, mainInterpreter);
+    if (!address) return std::nullopt;
+    const std::uint64_t gc = *address;
 
     snapshot::GcState state;
     if (!has(L.interpreter.gc)) state.notes.push_back("this version has one GC state for the whole process");

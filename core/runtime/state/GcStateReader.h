@@ -17,6 +17,10 @@
 
 namespace pyautopsy::runtime {
 
+// The address of the interpreter's struct _gc_runtime_state; nullopt when it
+// has none of its own (3.8 subinterpreters) or the layout does not say.
+std::optional<std::uint64_t> gcStateAddress(const Runtime& runtime, std::uint64_t interp, bool mainInterpreter);
+
 // nullopt when this interpreter has no GC state of its own (3.8 subinterpreters).
 std::optional<snapshot::GcState> readGcState(const ObjectReader& reader, FrameWalker& frames, std::uint64_t interp,
                                              bool mainInterpreter);
