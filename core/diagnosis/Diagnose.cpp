@@ -30,6 +30,7 @@ Diagnosis diagnose(const snapshot::Snapshot& snapshot)
     rules.push_back(makeForkHeldLockRule());
     rules.push_back(makeGilHeldBlockingRule());
     rules.push_back(makeBlockedEventLoopRule());
+    rules.push_back(makeGeventBlockedHubRule());
     rules.push_back(makeDanglingChildrenRule());
     rules.push_back(makeKilledPendingAtexitRule());
 

@@ -44,6 +44,7 @@ std::unique_ptr<Rule> makeExitHangRule();
 std::unique_ptr<Rule> makeForkHeldLockRule();
 std::unique_ptr<Rule> makeGilHeldBlockingRule();
 std::unique_ptr<Rule> makeBlockedEventLoopRule();
+std::unique_ptr<Rule> makeGeventBlockedHubRule();
 std::unique_ptr<Rule> makeDanglingChildrenRule();
 std::unique_ptr<Rule> makeKilledPendingAtexitRule();
 

@@ -33,7 +33,10 @@ def _import_greenlet():
         return greenlet
     except ImportError:
         pass
-    # Debian's python3-greenlet, for an interpreter with the same ABI.
+    # Debian's python3-greenlet (bookworm builds it for python3.11 only), for
+    # another 3.11 build: the same ABI.
+    if sys.version_info[:2] != (3, 11):
+        return None
     sys.path.append("/usr/lib/python3/dist-packages")
     try:
         import greenlet

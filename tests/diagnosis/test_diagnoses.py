@@ -284,6 +284,26 @@ def expect_blocked_event_loop(diags, facts, applicable, role):
     check_blocked_event_loop(expect_first(diags, "blocked-event-loop"), facts, "error")
 
 
+def check_gevent_blocked_hub(f, facts, severity):
+    if f["severity"] != severity:
+        raise Mismatch("gevent-blocked-hub is %s, expected %s" % (f["severity"], severity))
+    if '"%s" made a blocking call' % facts["blocked_greenlet"] not in f["summary"]:
+        raise Mismatch("the blocked greenlet %s is not named: %s" % (facts["blocked_greenlet"], f["summary"]))
+    if facts["blocking_call"] not in f["summary"]:
+        raise Mismatch("the blocking call %s is not named: %s" % (facts["blocking_call"], f["summary"]))
+    starved = [e["text"] for e in f["evidence"] if e["kind"] == "greenlet"]
+    want = sorted('"%s"' % n for n in facts["starved_greenlets"])
+    if len(starved) != 1 or sorted(starved[0].split(": ", 1)[1].split(", ")) != want:
+        raise Mismatch("starved greenlets %s, expected %s" % (starved, want))
+
+
+def expect_gevent_blocked_hub(diags, facts, applicable, role):
+    if applicable:
+        check_gevent_blocked_hub(expect_first(diags, "gevent-blocked-hub"), facts, "error")
+    else:
+        no_errors(diags)
+
+
 EXPECTED = {
     "threads_abort": expect_no_errors,
     "locals_zoo": expect_no_errors,
@@ -302,6 +322,8 @@ EXPECTED = {
     "gil_held_blocking": expect_gil_held_blocking,
     "blocked_event_loop": expect_blocked_event_loop,
     "import_deadlock": expect_import_deadlock,
+    "greenlets": expect_no_errors,
+    "gevent_blocked_hub": expect_gevent_blocked_hub,
 }
 
 

@@ -17,7 +17,9 @@ scenario recorded, with the same checks as its cores:
   error with or without native frames (the waiters' drop request on the
   holder proves that threads wait; their native frames prove which);
 - blocked_event_loop: blocked-event-loop naming the task that blocked and
-  the task it starves, a warning (a live call may yet return).
+  the task it starves, a warning (a live call may yet return);
+- gevent_blocked_hub (where gevent is packaged): gevent-blocked-hub naming
+  the greenlet that blocked, its call and the greenlets it starves, a warning.
 """
 
 import argparse
@@ -26,8 +28,9 @@ import sys
 
 from pyautopsy_testing import Mismatch, checks, cli, live
 from pyautopsy_testing.truthcheck import load_truth
-from test_diagnoses import (check_blocked_event_loop, check_gil_held_blocking, expect_exit_hang,  # beside
-                            expect_first, expect_fork_held_lock, expect_import_deadlock)          # this script
+from test_diagnoses import (check_blocked_event_loop, check_gevent_blocked_hub, check_gil_held_blocking,  # beside
+                            expect_exit_hang, expect_first, expect_fork_held_lock,                   # this
+                            expect_import_deadlock, no_errors)                                       # script
 
 
 def no_contradiction(report, rule):
@@ -97,6 +100,15 @@ def main():
                                 lambda report: check_blocked_event_loop(
                                     expect_first(report["diagnoses"], "blocked-event-loop"), truth["facts"], "warning")
                                 or report["diagnoses"][0]["summary"])
+        with live.parked_scenario(args.python, "gevent_blocked_hub") as (proc, truth):
+            if truth["applicable"]:
+                failures += run_pid(args.pyautopsy, "%s/gevent_blocked_hub pid" % name, proc.pid, [],
+                                    lambda report: check_gevent_blocked_hub(
+                                        expect_first(report["diagnoses"], "gevent-blocked-hub"), truth["facts"],
+                                        "warning") or report["diagnoses"][0]["summary"])
+            else:
+                failures += run_pid(args.pyautopsy, "%s/gevent_blocked_hub pid (no gevent)" % name, proc.pid, [],
+                                    lambda report: no_errors(report["diagnoses"]) or "no gevent, no finding")
     except Mismatch as e:
         checks.fail("%s live hangs" % name, e)
         failures += 1
