@@ -4,6 +4,7 @@
 #include "SourceListing.h"
 
 #include "report/AsyncioText.h"
+#include "report/GreenletText.h"
 #include "report/DiagnosisReport.h"
 #include "report/JsonReport.h"
 #include "report/JsonValue.h"
@@ -434,6 +435,16 @@ std::string asyncioTasks(lldb::SBDebugger& debugger, const Arguments& args)
     return text.empty() ? std::string("No asyncio tasks.\n") : text;
 }
 
+std::string greenlets(lldb::SBDebugger& debugger, const Arguments& args)
+{
+    requireNoPositional(args, "pyautopsy greenlets");
+    lldb::SBTarget target = debugger.GetSelectedTarget();
+    report::TextOptions options;
+    options.color = debugger.GetUseColor();
+    std::string text = report::formatGreenletReport(session().snapshot(target, analysisOptions(false, false)), options);
+    return text.empty() ? std::string("No greenlets.\n") : text;
+}
+
 // LLDB keeps the raw pointers it is given for the life of the process; the
 // plugin can never be unloaded, so the commands live as long.
 lldb::SBCommandPluginInterface* keep(std::string name, Body body) { return new Command(std::move(name), std::move(body)); }
@@ -500,6 +511,10 @@ bool registerCommands(lldb::SBDebugger debugger)
         "asyncio: each event loop's tasks as trees (a task above the tasks it awaits), with the coroutine stack "
         "each is suspended in.",
         "pyautopsy tasks");
+    sub("greenlets", greenlets,
+        "greenlet and gevent: each thread's greenlets -- the one running on it, and each suspended one with the "
+        "stack it stopped in, its parent, and for gevent the hub, names and what a greenlet waits on.",
+        "pyautopsy greenlets");
     return ok;
 }
 

@@ -6,6 +6,7 @@
 #include "CallbackTarget.h"
 #include "engine/Engine.h"
 #include "report/AsyncioText.h"
+#include "report/GreenletText.h"
 #include "report/DiagnosisReport.h"
 #include "report/JsonReport.h"
 #include "report/JsonValue.h"
@@ -216,6 +217,15 @@ pyautopsy_status pyautopsy_report_asyncio_text(const pyautopsy_report* report,
     return guarded(errorOut, [&] {
         require(report != nullptr, "report is NULL");
         setOut(out, report::formatAsyncio(report->snapshot, textOptions(report, options)));
+    });
+}
+
+pyautopsy_status pyautopsy_report_greenlets_text(const pyautopsy_report* report,
+                                                 const pyautopsy_text_options* options, char** out, char** errorOut)
+{
+    return guarded(errorOut, [&] {
+        require(report != nullptr, "report is NULL");
+        setOut(out, report::formatGreenletReport(report->snapshot, textOptions(report, options)));
     });
 }
 

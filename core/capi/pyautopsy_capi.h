@@ -35,7 +35,7 @@
 extern "C" {
 #endif
 
-#define PYAUTOPSY_CAPI_VERSION 3
+#define PYAUTOPSY_CAPI_VERSION 4
 
 #if defined(__GNUC__)
 #define PYAUTOPSY_API __attribute__((visibility("default")))
@@ -174,6 +174,12 @@ PYAUTOPSY_API pyautopsy_status pyautopsy_report_diagnosis_text(const pyautopsy_r
 PYAUTOPSY_API pyautopsy_status pyautopsy_report_asyncio_text(const pyautopsy_report* report,
                                                              const pyautopsy_text_options* options, char** out,
                                                              char** error_out);
+/* The greenlet section: every thread's greenlets under its thread header, a
+ * suspended one with its stack; "" when the process has none (added in
+ * version 4, with no change to earlier functions). */
+PYAUTOPSY_API pyautopsy_status pyautopsy_report_greenlets_text(const pyautopsy_report* report,
+                                                               const pyautopsy_text_options* options, char** out,
+                                                               char** error_out);
 PYAUTOPSY_API pyautopsy_status pyautopsy_report_thread_text(const pyautopsy_report* report, size_t thread,
                                                             const pyautopsy_text_options* options, char** out,
                                                             char** error_out);

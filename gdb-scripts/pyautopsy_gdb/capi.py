@@ -8,7 +8,7 @@ import ctypes
 import glob
 import os
 
-CAPI_VERSION = 3
+CAPI_VERSION = 4
 
 PERM_READ = 4
 PERM_WRITE = 2
@@ -126,7 +126,8 @@ class Library:
         lib.pyautopsy_string_free.argtypes = [ctypes.c_void_p]
         lib.pyautopsy_report_json.restype = ctypes.c_int
         lib.pyautopsy_report_json.argtypes = [ctypes.c_void_p, ctypes.c_int32, out, out]
-        for name in ("pyautopsy_report_text", "pyautopsy_report_process_text", "pyautopsy_report_asyncio_text"):
+        for name in ("pyautopsy_report_text", "pyautopsy_report_process_text", "pyautopsy_report_asyncio_text",
+                     "pyautopsy_report_greenlets_text"):
             getattr(lib, name).restype = ctypes.c_int
             getattr(lib, name).argtypes = [ctypes.c_void_p, ctypes.POINTER(TextOptions), out, out]
         for name in ("pyautopsy_report_thread_text", "pyautopsy_report_thread_header_text"):
@@ -212,6 +213,9 @@ class Report:
 
     def asyncio_text(self):
         return self._string(self._lib.pyautopsy_report_asyncio_text, self._text_options(True))
+
+    def greenlets_text(self):
+        return self._string(self._lib.pyautopsy_report_greenlets_text, self._text_options(True))
 
     def state_text(self):
         return self._string(self._lib.pyautopsy_report_state_text)

@@ -318,6 +318,7 @@ Subcommands:
   gc, runtime             runtime, finalization, GC, atexit and refcount state
   diagnose                why the process crashed or hung: findings with evidence
   tasks                   asyncio: each event loop's tasks, what they await, their coroutine stacks
+  greenlets               each thread's greenlets: the running one, and each suspended one's stack
   lib [PATH]              show (or load) the libpyautopsy.so in use"""
 
     def __init__(self):
@@ -352,6 +353,8 @@ Subcommands:
             gdb.write(self.session.analysis().report.diagnosis_text())
         elif command == "tasks":
             gdb.write(self.session.analysis().report.asyncio_text() or "No asyncio tasks.\n")
+        elif command == "greenlets":
+            gdb.write(self.session.analysis().report.greenlets_text() or "No greenlets.\n")
         elif command == "lib":
             load_library_command(self.session, rest[0] if rest else None)
         else:
