@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -64,6 +65,21 @@ std::string trimNewline(std::string text)
 {
     while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.pop_back();
     return text;
+}
+
+// /proc/PID/task/TID/syscall: "running", or "NR ARGS... SP PC" in a system
+// call, or "-1 SP PC" blocked elsewhere in the kernel: SP is next to last.
+std::optional<std::uint64_t> blockedStackPointer(const std::string& text)
+{
+    std::istringstream fields(text);
+    std::vector<std::string> words;
+    for (std::string word; fields >> word && words.size() < 16;) words.push_back(word);
+    if (words.size() < 3 || words.front() == "running") return std::nullopt;
+    const std::string& sp = words[words.size() - 2];
+    char* end = nullptr;
+    const std::uint64_t value = std::strtoull(sp.c_str(), &end, 16);
+    if (end == sp.c_str() || *end != '\0' || value == 0) return std::nullopt;
+    return value;
 }
 
 }  // namespace
@@ -163,7 +179,10 @@ void LiveProcessTarget::Impl::listThreads()
         ThreadInfo thread;
         thread.tid = tid;
         thread.name = trimNewline(readProcFile(fmt::format("{}/task/{}/comm", proc, tid)));
-        if (stopper) thread.registers = stopper->registers(tid);
+        if (stopper)
+            thread.registers = stopper->registers(tid);
+        else
+            thread.blockedStackPointer = blockedStackPointer(readProcFile(fmt::format("{}/task/{}/syscall", proc, tid)));
         threads.push_back(std::move(thread));
     }
 }

@@ -20,6 +20,10 @@ static_assert(sizeof(Registers) == 27 * 8, "Registers must match user_regs_struc
 struct ThreadInfo {
     std::int32_t tid = 0;                    // kernel thread id (LWP)
     std::optional<Registers> registers;      // absent when the target cannot tell
+    // Without registers (a live process read --nonblocking): the user stack
+    // pointer /proc/PID/task/TID/syscall shows while the thread is blocked in
+    // the kernel; absent while it runs.
+    std::optional<std::uint64_t> blockedStackPointer;
     std::string name;                        // /proc comm or debugger's name; may be empty
     std::optional<int> pendingSignal;        // from NT_PRSTATUS pr_cursig, when non-zero
 };

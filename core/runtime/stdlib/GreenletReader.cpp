@@ -293,8 +293,12 @@ std::optional<std::size_t> GreenletCollector::threadOf(const std::vector<const R
     if (anchors.empty()) return std::nullopt;
     const auto& target = m_reader.memory().target();
     std::map<std::int64_t, std::uint64_t> spByTid;
-    for (const auto& t : target.threads())
-        if (t.registers) spByTid[t.tid] = t.registers->rsp;
+    for (const auto& t : target.threads()) {
+        if (t.registers)
+            spByTid[t.tid] = t.registers->rsp;
+        else if (t.blockedStackPointer)
+            spByTid[t.tid] = *t.blockedStackPointer;   // --nonblocking: what the kernel shows of a blocked thread
+    }
     std::optional<std::size_t> best;
     std::uint64_t bestDistance = kSameStackDistance;
     for (std::size_t i = 0; i < snap.threads.size(); ++i) {
@@ -399,7 +403,7 @@ void GreenletCollector::run(std::uint64_t gc, snapshot::Snapshot& snap)
         } else {
             for (auto& greenlet : described) {
                 greenlet.notes.push_back(threadState == 0 ? "its thread has exited"
-                                                          : "its thread was not found (no registers to match stacks)");
+                                                          : "its thread was not found (no stack pointer to match: the thread was running)");
                 facts.withoutThread.push_back(std::move(greenlet));
             }
         }
