@@ -185,7 +185,7 @@ def ensure_sid_extras(sid_dir, archive_uri, signed_by, packages=SID_EXTRAS, quie
     Only packages the root does not already hold are unpacked, so the
     interpreters' own libraries are never replaced by newer sid versions.
     """
-    sid_dir = os.path.abspath(sid_dir)
+    sid_dir = os.path.realpath(sid_dir)   # one root whatever symlink leads to the test bed
     root = os.path.join(sid_dir, "root")
     stamp_path = os.path.join(sid_dir, "stamp.json")
     stamp = _read_stamp(stamp_path)
@@ -225,7 +225,7 @@ def ensure_sid_root(sid_dir, archive_uri, signed_by, minors=SID_MINORS,
 
     Raises SidError with the failing command's output if anything goes wrong.
     """
-    sid_dir = os.path.abspath(sid_dir)
+    sid_dir = os.path.realpath(sid_dir)   # one root whatever symlink leads to the test bed
     root = os.path.join(sid_dir, "root")
     stamp_path = os.path.join(sid_dir, "stamp.json")
     packages = sid_packages(minors)
