@@ -18,32 +18,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _packaged  # noqa: E402
 import _truth  # noqa: E402
 
 truth = _truth.Truth("gevent_blocked_hub")
 
-
-def _import_gevent():
-    try:
-        import gevent
-        import gevent.event
-        return gevent
-    except ImportError:
-        pass
-    # Debian's python3-gevent (bookworm builds it for python3.11 only), for
-    # another 3.11 build: the same ABI.
-    if sys.version_info[:2] != (3, 11):
-        return None
-    sys.path.append("/usr/lib/python3/dist-packages")
-    try:
-        import gevent
-        import gevent.event
-        return gevent
-    except Exception:
-        return None
-
-
-gevent = _import_gevent()
+gevent = _packaged.import_packaged("gevent", "event")
 
 
 def heartbeat():

@@ -22,35 +22,13 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _packaged  # noqa: E402
 import _truth  # noqa: E402
 
 truth = _truth.Truth("greenlets")
 
-
-def _import_greenlet():
-    try:
-        import greenlet
-        return greenlet
-    except ImportError:
-        pass
-    # Debian's python3-greenlet (bookworm builds it for python3.11 only), for
-    # another 3.11 build: the same ABI.
-    if sys.version_info[:2] != (3, 11):
-        return None
-    sys.path.append("/usr/lib/python3/dist-packages")
-    try:
-        import greenlet
-        return greenlet
-    except ImportError:
-        return None
-
-
-greenlet = _import_greenlet()
-try:
-    import gevent
-    import gevent.event
-except Exception:   # not packaged for this interpreter, or broken
-    gevent = None
+greenlet = _packaged.import_packaged("greenlet")
+gevent = _packaged.import_packaged("gevent", "event") if greenlet is not None else None
 
 current_of = {}     # thread ident -> the greenlet running on it when it parked
 everyone = {}       # label -> greenlet

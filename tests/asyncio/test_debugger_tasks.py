@@ -10,7 +10,7 @@ import argparse
 import re
 import sys
 
-from pyautopsy_testing import Mismatch, checks, cores, gdb_runner, lldb_runner, truthcheck
+from pyautopsy_testing import Mismatch, checks, cores, debugger_commands, truthcheck
 
 _TASK = re.compile(r'^\s*Task "(.*)" \((.*)\)$')
 _FRAME = re.compile(r'^\s*File "(.*)", line (\d+), in (.*)$')
@@ -52,31 +52,14 @@ def compare(truth, text):
     return len(want)
 
 
-def run_lldb(args, core):
-    outputs = lldb_runner.run_lldb(args.lldb, args.plugin, ["target create %s --core %s" % (args.python, core),
-                                                            "pyautopsy tasks"])
-    return outputs["pyautopsy tasks"]
-
-
-def run_gdb(args, core):
-    result = gdb_runner.run_gdb([args.python, core], [("tasks", "pyautopsy tasks")], args.library)
-    return result.sections.get("tasks", "")
-
-
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("interpreter")
-    ap.add_argument("--debugger", choices=("lldb", "gdb"), required=True)
-    ap.add_argument("--python", required=True)
-    ap.add_argument("--lldb")
-    ap.add_argument("--plugin")
-    ap.add_argument("--library")
-    ap.add_argument("--cache", default=cores.default_cache())
+    debugger_commands.add_arguments(ap)
     args = ap.parse_args()
     label = "%s/asyncio_tasks %s `pyautopsy tasks`" % (args.interpreter, args.debugger)
     try:
         core, truth = cores.core_and_truth(args.cache, args.interpreter, "asyncio_tasks")
-        text = (run_lldb if args.debugger == "lldb" else run_gdb)(args, core)
+        text = debugger_commands.run_command(args, "pyautopsy tasks", core=core)
         count = compare(truth, text)
     except Exception as e:  # a debugger failing to start is a failure too, with its message
         checks.fail(label, e)

@@ -14,7 +14,7 @@ import argparse
 import re
 import sys
 
-from pyautopsy_testing import Mismatch, checks, cores, gdb_runner, live, lldb_runner, truthcheck
+from pyautopsy_testing import Mismatch, checks, cores, debugger_commands, live, truthcheck
 
 _THREAD = re.compile(r'^Thread (0x[0-9a-f]+) ')
 _GREENLET = re.compile(r'^\s*Greenlet (0x[0-9a-f]+) .*\(([a-z ]+?)(?:,|\))')
@@ -67,21 +67,6 @@ def compare(truth, text):
     return len(want)
 
 
-def run_lldb(args, core=None, pid=None):
-    if pid is not None:
-        return lldb_runner.run_lldb(args.lldb, args.plugin, ["pyautopsy greenlets"],
-                                    pre=["-p", str(pid)])["pyautopsy greenlets"]
-    outputs = lldb_runner.run_lldb(args.lldb, args.plugin, ["target create %s --core %s" % (args.python, core),
-                                                            "pyautopsy greenlets"])
-    return outputs["pyautopsy greenlets"]
-
-
-def run_gdb(args, core=None, pid=None):
-    target = ["-p", str(pid)] if pid is not None else [args.python, core]
-    result = gdb_runner.run_gdb(target, [("greenlets", "pyautopsy greenlets")], args.library)
-    return result.sections.get("greenlets", "")
-
-
 def check(label, truth, text):
     count = compare(truth, text)
     checks.ok(label, "%d greenlets equal the truth" % count if count else "no greenlet here, none printed")
@@ -89,25 +74,19 @@ def check(label, truth, text):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("interpreter")
-    ap.add_argument("--debugger", choices=("lldb", "gdb"), required=True)
-    ap.add_argument("--python", required=True)
-    ap.add_argument("--lldb")
-    ap.add_argument("--plugin")
-    ap.add_argument("--library")
-    ap.add_argument("--cache", default=cores.default_cache())
+    debugger_commands.add_arguments(ap)
     args = ap.parse_args()
     label = "%s/greenlets %s `pyautopsy greenlets`" % (args.interpreter, args.debugger)
-    run = run_lldb if args.debugger == "lldb" else run_gdb
     failures = 0
     for where in ("core", "live"):
         try:
             if where == "core":
                 core, truth = cores.core_and_truth(args.cache, args.interpreter, "greenlets")
-                check(label + " (core)", truth, run(args, core=core))
+                check(label + " (core)", truth, debugger_commands.run_command(args, "pyautopsy greenlets", core=core))
             else:
                 with live.parked_scenario(args.python, "greenlets") as (proc, truth):
-                    check(label + " (live)", truth, run(args, pid=proc.pid))
+                    check(label + " (live)", truth,
+                          debugger_commands.run_command(args, "pyautopsy greenlets", pid=proc.pid))
                     live.ensure_running(proc)
         except Exception as e:  # a debugger failing to start is a failure too, with its message
             checks.fail("%s (%s)" % (label, where), e)

@@ -171,6 +171,17 @@ def _expected_stamp(root, packages):
     return {"format": _STAMP_FORMAT, "root": root, "requested": sorted(packages)}
 
 
+def _updated_apt(sid_dir, archive_uri, signed_by, quiet):
+    """(apt dir, apt-get's argv) for the private apt of `sid_dir`, its lists freshly updated."""
+    apt_dir = os.path.join(sid_dir, "apt")
+    _prepare_apt_dir(apt_dir, archive_uri, signed_by)
+    arch = _run(["dpkg", "--print-architecture"]).strip()
+    apt = ["apt-get", "-q"] + _apt_options(apt_dir, arch)
+    _log(quiet, "updating package lists for suite sid from %s" % archive_uri)
+    _run(apt + ["update"])
+    return apt_dir, apt
+
+
 # Third-party modules the scenarios need from sid, unpacked into the same root
 # after it exists (site-packages of the sid interpreters is the root's
 # /usr/lib/python3/dist-packages). Debian builds them for the sid interpreters
@@ -193,12 +204,7 @@ def ensure_sid_extras(sid_dir, archive_uri, signed_by, packages=SID_EXTRAS, quie
         raise SidError("no sid root to add %s to" % " ".join(packages))
     if sorted(stamp.get("extras_requested", [])) == sorted(packages):
         return stamp
-    apt_dir = os.path.join(sid_dir, "apt")
-    _prepare_apt_dir(apt_dir, archive_uri, signed_by)
-    arch = _run(["dpkg", "--print-architecture"]).strip()
-    apt = ["apt-get", "-q"] + _apt_options(apt_dir, arch)
-    _log(quiet, "updating package lists for suite sid from %s" % archive_uri)
-    _run(apt + ["update"])
+    apt_dir, apt = _updated_apt(sid_dir, archive_uri, signed_by, quiet)
     for deb in glob.glob(os.path.join(apt_dir, "cache", "archives", "*.deb")):
         os.remove(deb)
     _log(quiet, "downloading %s" % " ".join(packages))
@@ -238,12 +244,7 @@ def ensure_sid_root(sid_dir, archive_uri, signed_by, minors=SID_MINORS,
             raise SidError("%s is not installed (run scripts/install-deps)" % tool)
 
     started = time.monotonic()
-    apt_dir = os.path.join(sid_dir, "apt")
-    _prepare_apt_dir(apt_dir, archive_uri, signed_by)
-    arch = _run(["dpkg", "--print-architecture"]).strip()
-    apt = ["apt-get", "-q"] + _apt_options(apt_dir, arch)
-    _log(quiet, "updating package lists for suite sid from %s" % archive_uri)
-    _run(apt + ["update"])
+    apt_dir, apt = _updated_apt(sid_dir, archive_uri, signed_by, quiet)
     _log(quiet, "downloading %s and their dependencies" % " ".join(packages))
     phase = time.monotonic()
     _run(apt + ["-y", "--download-only", "install"] + packages)
