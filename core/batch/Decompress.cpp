@@ -14,7 +14,6 @@
 #include <fcntl.h>
 #include <memory>
 #include <unistd.h>
-#include <vector>
 
 namespace pyautopsy::batch {
 namespace {
@@ -26,6 +25,19 @@ constexpr std::size_t kZeroBlock = 4096;
 {
     throw Error(ErrorKind::BadInput, fmt::format("{}: {}", path, why));
 }
+
+// A buffer the decoder fills before anything reads it: not zero-filled, as
+// a vector would be (a per-file cost that dominated fuzzing the decoders).
+class Scratch {
+public:
+    explicit Scratch(std::size_t size) : m_data(std::make_unique_for_overwrite<std::uint8_t[]>(size)), m_size(size) {}
+    std::uint8_t* data() { return m_data.get(); }
+    std::size_t size() const { return m_size; }
+
+private:
+    std::unique_ptr<std::uint8_t[]> m_data;
+    std::size_t m_size;
+};
 
 class Fd {
 public:
@@ -45,7 +57,6 @@ public:
     explicit Source(const std::string& path) : m_path(path), m_fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC))
     {
         if (m_fd.get() < 0) fail(path, std::strerror(errno));
-        m_buffer.resize(kChunk);
     }
     // The next chunk; empty at end of file.
     std::span<const std::uint8_t> next()
@@ -60,7 +71,7 @@ public:
 private:
     std::string m_path;
     Fd m_fd;
-    std::vector<std::uint8_t> m_buffer;
+    Scratch m_buffer{kChunk};
 };
 
 // Writes the decompressed bytes, leaving holes for zero blocks and enforcing the cap.
@@ -122,7 +133,7 @@ void zstdDecompress(const std::string& path, Source& in, Sink& out)
 {
     std::unique_ptr<ZSTD_DStream, decltype(&ZSTD_freeDStream)> stream(ZSTD_createDStream(), ZSTD_freeDStream);
     if (!stream) fail(path, "out of memory");
-    std::vector<std::uint8_t> buffer(ZSTD_DStreamOutSize());
+    Scratch buffer(ZSTD_DStreamOutSize());
     std::size_t last = 1;  // 0 once a frame is complete
     for (auto chunk = in.next(); !chunk.empty(); chunk = in.next()) {
         ZSTD_inBuffer input{chunk.data(), chunk.size(), 0};
@@ -150,7 +161,8 @@ void lz4Decompress(const std::string& path, Source& in, Sink& out)
     LZ4F_dctx* raw = nullptr;
     if (LZ4F_isError(LZ4F_createDecompressionContext(&raw, LZ4F_VERSION))) fail(path, "out of memory");
     std::unique_ptr<LZ4F_dctx, decltype(&LZ4F_freeDecompressionContext)> context(raw, LZ4F_freeDecompressionContext);
-    std::vector<std::uint8_t> buffer(4 * 1024 * 1024);  // the largest LZ4 frame block
+    // LZ4F keeps what does not fit (a block is up to 4 MiB) for the next call.
+    Scratch buffer(kChunk);
     std::size_t hint = 1;
     for (auto chunk = in.next(); !chunk.empty(); chunk = in.next()) {
         const std::uint8_t* src = chunk.data();
@@ -182,7 +194,7 @@ void xzDecompress(const std::string& path, Source& in, Sink& out)
     // Decoder memory is capped (1 GiB covers xz -9e's 674 MiB); concatenated streams allowed.
     if (lzma_stream_decoder(&stream, std::uint64_t{1} << 30, LZMA_CONCATENATED) != LZMA_OK) fail(path, "xz: cannot start");
     std::unique_ptr<lzma_stream, decltype(&lzma_end)> guard(&stream, lzma_end);
-    std::vector<std::uint8_t> buffer(kChunk);
+    Scratch buffer(kChunk);
     bool done = false;
     std::span<const std::uint8_t> chunk = in.next();
     lzma_action action = chunk.empty() ? LZMA_FINISH : LZMA_RUN;
@@ -210,7 +222,7 @@ void gzipDecompress(const std::string& path, Source& in, Sink& out)
     z_stream stream{};
     if (inflateInit2(&stream, 15 + 32) != Z_OK) fail(path, "gzip: cannot start");  // +32: gzip or zlib header
     std::unique_ptr<z_stream, decltype(&inflateEnd)> guard(&stream, inflateEnd);
-    std::vector<std::uint8_t> buffer(kChunk);
+    Scratch buffer(kChunk);
     int ret = Z_OK;
     for (auto chunk = in.next(); !chunk.empty(); chunk = in.next()) {
         stream.next_in = const_cast<Bytef*>(chunk.data());  // zlib's API is not const-correct
