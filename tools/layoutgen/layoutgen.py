@@ -216,6 +216,10 @@ def pretty_path(path: Path) -> str:
     cache = str(cache_dir()).rstrip("/")
     if text.startswith(cache + "/"):
         return "${PYAUTOPSY_CACHE}" + text[len(cache):]
+    # The test bed may be a symlink into another cache: its real path is the one in use.
+    testbed = os.path.realpath(cache_dir() / "testbed")
+    if text.startswith(testbed + "/"):
+        return "${PYAUTOPSY_CACHE}/testbed" + text[len(testbed):]
     home = str(Path.home())
     if text.startswith(home + "/"):
         return "~" + text[len(home):]
