@@ -2,6 +2,7 @@
 
 #include <cstring>
 #include <regex>
+#include <vector>
 
 namespace pyautopsy::runtime {
 namespace {
@@ -66,6 +67,24 @@ bool hasDebugSymbols(const target::ModuleIndex& modules, const target::Module* i
            modules.findSymbol("_Py_RefTotal", in, true).has_value();
 }
 
+// _PyRuntime is exported (PyAPI_DATA) by every build: by the executable when
+// libpython is linked into it (Debian), else by libpython. Asking those
+// modules' .dynsym first spares opening every library mapped, and indexing
+// their full .symtab, on the way to libpython (bench/README.md).
+std::optional<RuntimeLocation> exportedRuntime(const target::ModuleIndex& modules)
+{
+    std::vector<const target::Module*> candidates;
+    if (const target::Module* main = modules.mainExecutable()) candidates.push_back(main);
+    for (const auto& module : modules.modules()) {
+        if (&module != modules.mainExecutable() && versionFromModuleName(module.path)) candidates.push_back(&module);
+    }
+    for (const target::Module* module : candidates) {
+        if (auto address = modules.findSymbol("_PyRuntime", module, true))
+            return RuntimeLocation{*address, "symbol _PyRuntime", module};
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 PythonVersion versionFromHex(std::uint32_t hex)
@@ -92,7 +111,8 @@ std::optional<PythonVersion> parseVersionString(const std::string& text)
 
 std::optional<RuntimeLocation> locateRuntime(const target::Memory& memory, const target::ModuleIndex& modules)
 {
-    // The executable first (Debian links libpython statically), then libpython.
+    if (auto exported = exportedRuntime(modules)) return exported;
+    // Any module's symbol tables, .symtab too: the executable first, then libpython.
     if (auto address = modules.findSymbol("_PyRuntime")) {
         // The module whose symbol table names it: on 3.8/3.9 _PyRuntime lies in
         // libpython's .bss, past the file-backed mappings moduleAt() knows.
