@@ -1,7 +1,7 @@
 #include "runtime/discovery/RuntimeLocator.h"
 
 #include <cstring>
-#include <regex>
+#include <string_view>
 #include <vector>
 
 namespace pyautopsy::runtime {
@@ -48,14 +48,38 @@ std::optional<std::uint64_t> scanForCookie(const target::Memory& memory)
     return std::nullopt;
 }
 
-std::optional<PythonVersion> versionFromModuleName(const std::string& path)
+// A run of decimal digits at the front of `text`, consumed; nullopt when
+// there is none or it does not fit an int.
+std::optional<int> takeNumber(std::string_view& text)
 {
-    static const std::regex pattern(R"((?:^|/)(?:lib)?python(\d)\.(\d+)(d?)[^/]*$)");
-    std::smatch match;
-    if (!std::regex_search(path, match, pattern)) return std::nullopt;
+    std::size_t digits = 0;
+    int value = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+        if (value > 100000) return std::nullopt;
+        value = value * 10 + (text[digits] - '0');
+        ++digits;
+    }
+    if (digits == 0) return std::nullopt;
+    text.remove_prefix(digits);
+    return value;
+}
+
+// "python3.12", "libpython3.12d.so.1.0", ".../python3.8": the version a
+// module's file name carries. Parsed by hand: compiling a std::regex cost
+// more than finding the runtime.
+std::optional<PythonVersion> versionFromModuleName(std::string_view path)
+{
+    std::string_view name = path.substr(path.rfind('/') + 1);   // npos + 1 == 0: no directory
+    if (name.starts_with("lib")) name.remove_prefix(3);
+    if (!name.starts_with("python")) return std::nullopt;
+    name.remove_prefix(6);
+    if (name.size() < 3 || name[0] < '0' || name[0] > '9' || name[1] != '.') return std::nullopt;
     PythonVersion v;
-    v.major = std::stoi(match[1]);
-    v.minor = std::stoi(match[2]);
+    v.major = name[0] - '0';
+    name.remove_prefix(2);
+    auto minor = takeNumber(name);
+    if (!minor) return std::nullopt;
+    v.minor = *minor;
     return v;
 }
 
@@ -99,13 +123,19 @@ PythonVersion versionFromHex(std::uint32_t hex)
 
 std::optional<PythonVersion> parseVersionString(const std::string& text)
 {
-    static const std::regex pattern(R"(^(\d)\.(\d+)\.(\d+))");
-    std::smatch match;
-    if (!std::regex_search(text, match, pattern)) return std::nullopt;
+    // "3.12.1+ (main, ...": one digit, then two numbers, each after a dot.
+    std::string_view rest(text);
+    if (rest.size() < 2 || rest[0] < '0' || rest[0] > '9' || rest[1] != '.') return std::nullopt;
     PythonVersion v;
-    v.major = std::stoi(match[1]);
-    v.minor = std::stoi(match[2]);
-    v.micro = std::stoi(match[3]);
+    v.major = rest[0] - '0';
+    rest.remove_prefix(2);
+    auto minor = takeNumber(rest);
+    if (!minor || !rest.starts_with('.')) return std::nullopt;
+    rest.remove_prefix(1);
+    auto micro = takeNumber(rest);
+    if (!micro) return std::nullopt;
+    v.minor = *minor;
+    v.micro = *micro;
     return v;
 }
 
