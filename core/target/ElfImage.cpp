@@ -7,6 +7,7 @@
 #include <cstring>
 #include <mutex>
 #include <functional>
+#include <utility>
 
 namespace pyautopsy::target {
 
@@ -31,13 +32,44 @@ struct SymbolTable {
     std::vector<Slot> slots;       // size is a power of two, at most half full
 };
 
+// A function symbol in the sorted index: 16 bytes, so that sorting the
+// ~15,000 functions of an unstripped libpython moves little memory. The name
+// is found again through `ref` when a lookup returns it. They are sorted by
+// a radix sort on the address: a comparison sort of them cost more than the
+// rest of the native unwind (bench/README.md).
 struct FunctionEntry {
     std::uint64_t value;
-    std::uint64_t size;
-    std::string_view name;
+    std::uint32_t size;        // st_size, clamped (no function spans 4 GiB)
+    std::uint32_t ref;         // symbol index, | kDynsymRef for .dynsym
 };
+constexpr std::uint32_t kDynsymRef = 0x80000000u;
 
 bool isFunctionType(unsigned type) { return type == STT_FUNC || type == STT_GNU_IFUNC; }
+
+// Calls f(index, st_value, st_size, st_name) for each defined function symbol
+// with an address, reading 64-bit tables in place (gelf_getsym copies each).
+template <typename F>
+void forEachFunction(const SymbolTable& table, bool elf64, F&& f)
+{
+    if (table.data == nullptr) return;
+    if (elf64 && table.data->d_type == ELF_T_SYM && table.data->d_buf != nullptr) {
+        const auto* syms = static_cast<const Elf64_Sym*>(table.data->d_buf);
+        const std::size_t count = std::min(table.count, table.data->d_size / sizeof(Elf64_Sym));
+        for (std::size_t i = 1; i < count; ++i) {
+            const Elf64_Sym& sym = syms[i];
+            if (!isFunctionType(ELF64_ST_TYPE(sym.st_info)) || sym.st_shndx == SHN_UNDEF || sym.st_value == 0)
+                continue;
+            f(i, sym.st_value, sym.st_size, sym.st_name);
+        }
+        return;
+    }
+    for (std::size_t i = 1; i < table.count; ++i) {
+        GElf_Sym sym;
+        if (gelf_getsym(table.data, static_cast<int>(i), &sym) == nullptr) continue;
+        if (!isFunctionType(GELF_ST_TYPE(sym.st_info)) || sym.st_shndx == SHN_UNDEF || sym.st_value == 0) continue;
+        f(i, sym.st_value, sym.st_size, sym.st_name);
+    }
+}
 
 }  // namespace
 
@@ -50,7 +82,7 @@ struct ElfImage::Impl {
     std::optional<std::string> buildId;
     SymbolTable dynsym, symtab;
     std::once_flag functionsSorted;
-    std::vector<FunctionEntry> functions;
+    std::vector<FunctionEntry> functions;    // sorted by address, one per address
 
     // The symbol's name, straight from the string table's bytes (elf_strptr
     // re-validates the section on every call); empty when out of range or
@@ -115,30 +147,77 @@ struct ElfImage::Impl {
         }
     }
 
-    void collectFunctions(const SymbolTable& table)
+    bool elf64() const { return gelf_getclass(file.elf()) == ELFCLASS64; }
+
+    std::string_view nameOfRef(std::uint32_t ref) const
     {
-        for (std::size_t i = 1; i < table.count; ++i) {
-            GElf_Sym sym;
-            if (gelf_getsym(table.data, static_cast<int>(i), &sym) == nullptr) continue;
-            if (!isFunctionType(GELF_ST_TYPE(sym.st_info)) || sym.st_shndx == SHN_UNDEF
-                || sym.st_value == 0)
-                continue;
-            std::string_view name = nameOf(table, sym);
-            if (!name.empty()) functions.push_back({sym.st_value, sym.st_size, name});
+        const SymbolTable& table = (ref & kDynsymRef) != 0 ? dynsym : symtab;
+        GElf_Sym sym;
+        if (gelf_getsym(table.data, static_cast<int>(ref & ~kDynsymRef), &sym) == nullptr) return {};
+        return nameOf(table, sym);
+    }
+
+    // Both tables in one order: .symtab, then .dynsym, each by index.
+    template <typename F>
+    void forEachFunctionEntry(F&& f) const
+    {
+        const bool is64 = elf64();
+        for (const SymbolTable* table : {&symtab, &dynsym}) {
+            const std::uint32_t tag = table == &dynsym ? kDynsymRef : 0;
+            forEachFunction(*table, is64, [&](std::size_t index, std::uint64_t value, std::uint64_t size,
+                                              std::uint64_t name) {
+                if (name == 0 || name >= table->strings.size() || index >= kDynsymRef) return;
+                f(FunctionEntry{value, static_cast<std::uint32_t>(std::min<std::uint64_t>(size, UINT32_MAX)),
+                                static_cast<std::uint32_t>(index) | tag});
+            });
+        }
+    }
+
+    // Stable LSD radix sort by address, 11 bits a pass: two or three passes
+    // for a shared library's addresses.
+    static void sortByAddress(std::vector<FunctionEntry>& entries)
+    {
+        constexpr unsigned kBits = 11;
+        constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+        std::uint64_t highest = 0;
+        for (const FunctionEntry& entry : entries) highest = std::max(highest, entry.value);
+        std::vector<FunctionEntry> scratch(entries.size());
+        for (unsigned shift = 0; shift < 64 && (highest >> shift) != 0; shift += kBits) {
+            std::vector<std::size_t> next(kBuckets, 0);
+            for (const FunctionEntry& entry : entries) ++next[(entry.value >> shift) & (kBuckets - 1)];
+            std::size_t at = 0;
+            for (std::size_t& slot : next) at += std::exchange(slot, at);
+            for (const FunctionEntry& entry : entries) scratch[next[(entry.value >> shift) & (kBuckets - 1)]++] = entry;
+            entries.swap(scratch);
         }
     }
 
     void sortFunctions()
     {
-        collectFunctions(symtab);
-        collectFunctions(dynsym);
-        // Equal addresses: keep the entry with a size (aliases often lack one).
-        std::sort(functions.begin(), functions.end(), [](const auto& a, const auto& b) {
-            return a.value != b.value ? a.value < b.value : a.size > b.size;
-        });
-        functions.erase(std::unique(functions.begin(), functions.end(),
-                                    [](const auto& a, const auto& b) { return a.value == b.value; }),
-                        functions.end());
+        functions.reserve(symtab.count + dynsym.count);
+        forEachFunctionEntry([&](const FunctionEntry& entry) { functions.push_back(entry); });
+        sortByAddress(functions);
+        // One entry per address: the one with the largest size (aliases often
+        // lack one), the first in table order among equals (the sort is stable).
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < functions.size();) {
+            std::size_t best = i, j = i + 1;
+            for (; j < functions.size() && functions[j].value == functions[i].value; ++j) {
+                if (functions[j].size > functions[best].size) best = j;
+            }
+            functions[kept++] = functions[best];
+            i = j;
+        }
+        functions.resize(kept);
+    }
+
+    std::optional<FunctionEntry> functionAt(std::uint64_t vaddr)
+    {
+        std::call_once(functionsSorted, [&] { sortFunctions(); });
+        auto it = std::upper_bound(functions.begin(), functions.end(), vaddr,
+                                   [](std::uint64_t address, const FunctionEntry& f) { return address < f.value; });
+        if (it == functions.begin()) return std::nullopt;
+        return *--it;
     }
 };
 
@@ -206,14 +285,10 @@ std::optional<ElfSymbol> ElfImage::findSymbol(std::string_view name, bool dynami
 
 std::optional<ElfSymbol> ElfImage::symbolize(std::uint64_t vaddr) const
 {
-    std::call_once(m_impl->functionsSorted, [&] { m_impl->sortFunctions(); });
-    const auto& functions = m_impl->functions;
-    auto it = std::upper_bound(functions.begin(), functions.end(), vaddr,
-                               [](std::uint64_t address, const FunctionEntry& f) { return address < f.value; });
-    if (it == functions.begin()) return std::nullopt;
-    --it;
-    if (it->size != 0 && vaddr - it->value >= it->size) return std::nullopt;
-    return ElfSymbol{std::string(it->name), it->value, it->size, true};
+    auto entry = m_impl->functionAt(vaddr);
+    if (!entry) return std::nullopt;
+    if (entry->size != 0 && vaddr - entry->value >= entry->size) return std::nullopt;
+    return ElfSymbol{std::string(m_impl->nameOfRef(entry->ref)), entry->value, entry->size, true};
 }
 
 std::optional<ElfSection> ElfImage::findSection(std::string_view name) const
