@@ -72,7 +72,7 @@ std::size_t ElfFile::copy(std::uint64_t offset, void* out, std::size_t size) con
         auto it = m_pages.find(index);
         if (it == m_pages.end()) {
             if (m_pages.size() >= kMaxCachedPages) m_pages.clear();
-            auto page = std::make_unique<std::uint8_t[]>(kPage);
+            auto page = std::make_unique_for_overwrite<std::uint8_t[]>(kPage);   // pread fills it
             const std::uint64_t start = index * kPage;
             const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kPage, fileSize - start));
             std::size_t got = 0;
