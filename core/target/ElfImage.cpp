@@ -4,6 +4,7 @@
 #include "target/ElfNotes.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <functional>
@@ -13,12 +14,17 @@ namespace pyautopsy::target {
 
 namespace {
 
-// One symbol table (.dynsym or .symtab). The name index is built on the first
-// lookup: the first lookup then costs one pass over the table (the same as a
-// linear search), and every later lookup is a hash probe. The index is one
-// flat open-addressing array (no allocation per symbol): libpython's .symtab
-// has ~15,000 entries, and a node-based map of them cost more than the whole
-// stack walk (see bench/README.md).
+// One symbol table (.dynsym or .symtab). A name index is built on the first
+// lookup in .dynsym (small, and asked some thirty times a report); .symtab
+// is scanned for its first kSymtabScans lookups and indexed only past them:
+// a report asks libpython's .symtab (~17,000 entries) for a few names, most
+// of them missing, and a scan compares a first byte per symbol where the
+// index hashes every name and fills 512 KiB of slots, each fresh page a
+// fault. The index is one flat open-addressing array (no allocation per
+// symbol): a node-based map of the names cost more than the whole stack walk
+// (see bench/README.md).
+constexpr unsigned kSymtabScans = 8;
+
 struct SymbolTable {
     struct Slot {
         std::uint32_t symbol = 0;  // index into the table; 0 (STN_UNDEF) = empty
@@ -28,6 +34,8 @@ struct SymbolTable {
     std::size_t count = 0;
     std::size_t stringSection = 0;
     std::string_view strings;      // the linked string table's raw bytes
+    unsigned scansBeforeIndexing = 0;
+    std::atomic<unsigned> lookups{0};
     std::once_flag indexed;
     std::vector<Slot> slots;       // size is a power of two, at most half full
 };
@@ -128,9 +136,52 @@ struct ElfImage::Impl {
         }
     }
 
+    // What the index would answer for `name`, by one pass over the table: the
+    // last global symbol of that name, else the first local one.
+    std::optional<ElfSymbol> scanTable(const SymbolTable& table, std::string_view name) const
+    {
+        if (name.empty()) return std::nullopt;
+        std::optional<GElf_Sym> found;
+        auto consider = [&](const GElf_Sym& sym) {
+            if (sym.st_shndx == SHN_UNDEF || sym.st_name == 0 || sym.st_name >= table.strings.size()) return;
+            const std::string_view rest = table.strings.substr(sym.st_name);
+            if (rest.size() <= name.size() || rest[name.size()] != '\0' || rest.compare(0, name.size(), name) != 0)
+                return;
+            if (!found || GELF_ST_BIND(sym.st_info) != STB_LOCAL) found = sym;
+        };
+        if (elf64() && table.data->d_type == ELF_T_SYM && table.data->d_buf != nullptr) {
+            const auto* syms = static_cast<const Elf64_Sym*>(table.data->d_buf);
+            const std::size_t count = std::min(table.count, table.data->d_size / sizeof(Elf64_Sym));
+            const char first = name.front();
+            for (std::size_t i = 1; i < count; ++i) {
+                // Most names differ in their first byte: test it before anything else.
+                if (syms[i].st_name >= table.strings.size() || table.strings[syms[i].st_name] != first) continue;
+                GElf_Sym sym;
+                sym.st_name = syms[i].st_name;
+                sym.st_info = syms[i].st_info;
+                sym.st_other = syms[i].st_other;
+                sym.st_shndx = syms[i].st_shndx;
+                sym.st_value = syms[i].st_value;
+                sym.st_size = syms[i].st_size;
+                consider(sym);
+            }
+        } else {
+            for (std::size_t i = 1; i < table.count; ++i) {
+                GElf_Sym sym;
+                if (gelf_getsym(table.data, static_cast<int>(i), &sym) != nullptr) consider(sym);
+            }
+        }
+        if (!found) return std::nullopt;
+        return ElfSymbol{std::string(name), found->st_value, found->st_size,
+                         isFunctionType(GELF_ST_TYPE(found->st_info))};
+    }
+
     std::optional<ElfSymbol> lookup(SymbolTable& table, std::string_view name) const
     {
         if (table.data == nullptr) return std::nullopt;
+        // Either answer is the same; past a few lookups the index is cheaper.
+        if (table.lookups.fetch_add(1, std::memory_order_relaxed) < table.scansBeforeIndexing)
+            return scanTable(table, name);
         std::call_once(table.indexed, [&] { indexTable(table); });
         const std::size_t hash = std::hash<std::string_view>{}(name);
         const std::uint32_t tag = hashTag(hash);
@@ -259,6 +310,7 @@ std::shared_ptr<ElfImage> ElfImage::open(const std::string& path)
                 table.data = elf_getdata(scn, nullptr);
                 table.count = shdr.sh_entsize != 0 ? shdr.sh_size / shdr.sh_entsize : 0;
                 table.stringSection = shdr.sh_link;
+                table.scansBeforeIndexing = shdr.sh_type == SHT_SYMTAB ? kSymtabScans : 0;
                 if (Elf_Scn* strings = elf_getscn(elf, shdr.sh_link)) {
                     if (Elf_Data* bytes = elf_getdata(strings, nullptr); bytes != nullptr && bytes->d_buf != nullptr)
                         table.strings = std::string_view(static_cast<const char*>(bytes->d_buf), bytes->d_size);
