@@ -60,10 +60,17 @@ std::span<const std::uint8_t> ElfFile::slice(std::uint64_t offset, std::uint64_t
 
 const std::uint8_t* ElfFile::cachedBlock(std::uint64_t index) const
 {
-    if (auto it = m_blocks.find(index); it != m_blocks.end()) return it->second;
+    // Most reads are a few bytes from the block the previous read used.
+    if (m_lastBlock != nullptr && m_lastIndex == index) return m_lastBlock;
+    if (auto it = m_blocks.find(index); it != m_blocks.end()) {
+        m_lastIndex = index;
+        m_lastBlock = it->second;
+        return it->second;
+    }
     if (m_blocks.size() >= kMaxCachedBlocks) {
         m_blocks.clear();
         m_chunks.clear();
+        m_lastBlock = nullptr;
         m_usedInChunk = kBlocksPerChunk;
     }
     if (m_usedInChunk == kBlocksPerChunk) {
@@ -83,6 +90,8 @@ const std::uint8_t* ElfFile::cachedBlock(std::uint64_t index) const
     if (got < want) return nullptr;
     ++m_usedInChunk;
     m_blocks.emplace(index, block);
+    m_lastIndex = index;
+    m_lastBlock = block;
     return block;
 }
 

@@ -59,6 +59,8 @@ private:
     mutable std::unordered_map<std::uint64_t, const std::uint8_t*> m_blocks;   // block index -> bytes
     mutable std::vector<std::unique_ptr<std::uint8_t[]>> m_chunks;
     mutable std::size_t m_usedInChunk = kBlocksPerChunk;
+    mutable std::uint64_t m_lastIndex = 0;                 // the block the last copy() used
+    mutable const std::uint8_t* m_lastBlock = nullptr;
 };
 
 }  // namespace pyautopsy::target
