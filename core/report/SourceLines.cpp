@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -18,10 +19,28 @@ namespace {
 
 constexpr std::size_t kMaxCachedFiles = 256;
 
+// One decoded file: the UTF-8 text in one string and where each line starts.
+// A traceback prints one line of each frame: splitting a file into a string
+// per line cost more than walking the whole stack (bench/README.md).
+struct DecodedText {
+    std::string text;
+    std::vector<std::size_t> lineStarts;   // lineStarts[i]: offset of line i + 1
+
+    std::size_t lineCount() const { return lineStarts.size(); }
+    // Line `index` (0-based) without its line end.
+    std::string_view line(std::size_t index) const
+    {
+        const std::size_t start = lineStarts[index];
+        std::size_t end = index + 1 < lineStarts.size() ? lineStarts[index + 1] - 1 : text.size();
+        if (end > start && text[end - 1] == '\r') --end;
+        return std::string_view(text).substr(start, end - start);
+    }
+};
+
 struct Decoded {
     std::int64_t size = 0;
     std::int64_t mtimeNs = 0;
-    std::shared_ptr<const std::vector<std::string>> lines;
+    std::shared_ptr<const DecodedText> text;
 };
 
 std::mutex g_cacheLock;
@@ -61,23 +80,55 @@ bool isBlankOrComment(std::string_view line)
     return i == std::string_view::npos || line[i] == '#';
 }
 
-// Replaces every byte that is not part of valid UTF-8 with U+FFFD, as a
-// decoder with errors="replace" would.
-std::string validUtf8(std::string_view in)
+// The length of the UTF-8 sequence at in[i], or 0 when it is not a valid one.
+std::size_t utf8SequenceAt(std::string_view in, std::size_t i)
 {
-    std::string out;
-    out.reserve(in.size());
-    for (std::size_t i = 0; i < in.size();) {
-        const auto c = static_cast<unsigned char>(in[i]);
-        std::size_t length = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        bool ok = length != 0 && i + length <= in.size();
-        for (std::size_t k = 1; ok && k < length; ++k) ok = (static_cast<unsigned char>(in[i + k]) & 0xC0) == 0x80;
-        if (!ok) {
+    const auto c = static_cast<unsigned char>(in[i]);
+    const std::size_t length = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (length == 0 || i + length > in.size()) return 0;
+    for (std::size_t k = 1; k < length; ++k) {
+        if ((static_cast<unsigned char>(in[i + k]) & 0xC0) != 0x80) return 0;
+    }
+    return length;
+}
+
+// Offset of the first byte that is not part of valid UTF-8, or in.size().
+std::size_t firstInvalidUtf8(std::string_view in)
+{
+    std::size_t i = 0;
+    while (i < in.size()) {
+        // Source is mostly ASCII: skip it eight bytes at a time.
+        while (i + 8 <= in.size()) {
+            std::uint64_t word;
+            std::memcpy(&word, in.data() + i, sizeof word);
+            if ((word & 0x8080808080808080ull) != 0) break;
+            i += 8;
+        }
+        if (i >= in.size()) break;
+        const std::size_t length = utf8SequenceAt(in, i);
+        if (length == 0) return i;
+        i += length;
+    }
+    return in.size();
+}
+
+// Replaces every byte that is not part of valid UTF-8 with U+FFFD, as a
+// decoder with errors="replace" would. Valid text (nearly all source) is
+// returned as it is, without a copy.
+std::string validUtf8(std::string in)
+{
+    std::size_t bad = firstInvalidUtf8(in);
+    if (bad == in.size()) return in;
+    std::string out(in, 0, bad);
+    out.reserve(in.size() + 16);
+    for (std::size_t i = bad; i < in.size();) {
+        const std::size_t length = utf8SequenceAt(in, i);
+        if (length == 0) {
             out += "\xEF\xBF\xBD";
             ++i;
             continue;
         }
-        out.append(in.substr(i, length));
+        out.append(in, i, length);
         i += length;
     }
     return out;
@@ -107,29 +158,31 @@ std::optional<std::string> toUtf8(const std::string& bytes, const std::string& e
     return out;
 }
 
-std::vector<std::string> splitLines(const std::string& text)
+// Lines end at '\n' (a '\r' before it is dropped when the line is read); text
+// after the last '\n' is one more line, an empty tail is none.
+std::vector<std::size_t> lineStarts(std::string_view text)
 {
-    std::vector<std::string> lines;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string::npos) end = text.size();
-        std::string line = text.substr(start, end - start);
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        lines.push_back(std::move(line));
-        start = end + 1;
+    std::vector<std::size_t> starts;
+    for (std::size_t start = 0; start < text.size();) {
+        starts.push_back(start);
+        const void* end = std::memchr(text.data() + start, '\n', text.size() - start);
+        if (end == nullptr) break;
+        start = static_cast<std::size_t>(static_cast<const char*>(end) - text.data()) + 1;
     }
-    return lines;
+    return starts;
 }
 
-std::vector<std::string> decode(std::string bytes)
+DecodedText decode(std::string bytes)
 {
     const bool bom = bytes.starts_with("\xEF\xBB\xBF");
     if (bom) bytes.erase(0, 3);
     const std::string encoding = bom ? "utf-8" : declaredEncoding(std::string_view(bytes).substr(0, 1024));
     std::optional<std::string> text;
     if (encoding != "utf-8") text = toUtf8(bytes, encoding);
-    return splitLines(text ? *text : validUtf8(bytes));
+    DecodedText decoded;
+    decoded.text = text ? std::move(*text) : validUtf8(std::move(bytes));
+    decoded.lineStarts = lineStarts(decoded.text);
+    return decoded;
 }
 
 std::string strip(std::string_view line)
@@ -210,55 +263,63 @@ std::optional<std::int64_t> sourceReferenceTime(const snapshot::TargetFacts& tar
     }
 }
 
-std::optional<SourceText> readSource(const std::string& path, std::optional<std::int64_t> notAfter)
+namespace {
+
+// The decoded file at `path` (stat()ed as `st`), read on first use and then
+// kept while its size and mtime stay the same; nullptr when unreadable.
+std::shared_ptr<const DecodedText> cachedText(const std::string& path, const struct stat& st)
+{
+    const std::int64_t mtimeNs = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+    std::lock_guard lock(g_cacheLock);
+    auto it = g_cache.find(path);
+    if (it != g_cache.end() && it->second.size == st.st_size && it->second.mtimeNs == mtimeNs) return it->second.text;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return nullptr;
+    std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    bytes.resize(static_cast<std::size_t>(in.gcount()));
+    if (g_cache.size() >= kMaxCachedFiles) g_cache.clear();
+    Decoded entry{st.st_size, mtimeNs, std::make_shared<const DecodedText>(decode(std::move(bytes)))};
+    return g_cache.insert_or_assign(path, std::move(entry)).first->second.text;
+}
+
+// stat() of a regular file small enough to read, else nullopt.
+std::optional<struct stat> readableSource(const std::string& path)
 {
     struct stat st {};
     if (path.empty() || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
     if (static_cast<std::uint64_t>(st.st_size) > kMaxSourceBytes) return std::nullopt;
-    const std::int64_t mtimeNs = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-    SourceText result;
-    result.mayHaveChanged = notAfter && static_cast<std::int64_t>(st.st_mtim.tv_sec) > *notAfter;
+    return st;
+}
 
-    std::lock_guard lock(g_cacheLock);
-    auto it = g_cache.find(path);
-    if (it == g_cache.end() || it->second.size != st.st_size || it->second.mtimeNs != mtimeNs) {
-        std::ifstream in(path, std::ios::binary);
-        if (!in) return std::nullopt;
-        std::string bytes(static_cast<std::size_t>(st.st_size), '\0');
-        in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-        bytes.resize(static_cast<std::size_t>(in.gcount()));
-        if (g_cache.size() >= kMaxCachedFiles) g_cache.clear();
-        Decoded entry{st.st_size, mtimeNs, std::make_shared<const std::vector<std::string>>(decode(std::move(bytes)))};
-        it = g_cache.insert_or_assign(path, std::move(entry)).first;
-    }
-    result.lines = *it->second.lines;
+bool newerThan(const struct stat& st, std::optional<std::int64_t> notAfter)
+{
+    return notAfter && static_cast<std::int64_t>(st.st_mtim.tv_sec) > *notAfter;
+}
+
+}  // namespace
+
+std::optional<SourceText> readSource(const std::string& path, std::optional<std::int64_t> notAfter)
+{
+    const auto st = readableSource(path);
+    if (!st) return std::nullopt;
+    const auto text = cachedText(path, *st);
+    if (!text) return std::nullopt;
+    SourceText result;
+    result.mayHaveChanged = newerThan(*st, notAfter);
+    result.lines.reserve(text->lineCount());
+    for (std::size_t i = 0; i < text->lineCount(); ++i) result.lines.emplace_back(text->line(i));
     return result;
 }
 
 std::optional<SourceLine> sourceLine(const std::string& path, int number, std::optional<std::int64_t> notAfter)
 {
     if (number < 1) return std::nullopt;
-    struct stat st {};
-    if (path.empty() || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-    std::shared_ptr<const std::vector<std::string>> lines;
-    bool changed = false;
-    {
-        // Cheap path: the file is cached already.
-        std::lock_guard lock(g_cacheLock);
-        auto it = g_cache.find(path);
-        const std::int64_t mtimeNs = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-        if (it != g_cache.end() && it->second.size == st.st_size && it->second.mtimeNs == mtimeNs)
-            lines = it->second.lines;
-        changed = notAfter && static_cast<std::int64_t>(st.st_mtim.tv_sec) > *notAfter;
-    }
-    if (!lines) {
-        auto text = readSource(path, notAfter);
-        if (!text) return std::nullopt;
-        lines = std::make_shared<const std::vector<std::string>>(std::move(text->lines));
-        changed = text->mayHaveChanged;
-    }
-    if (static_cast<std::size_t>(number) > lines->size()) return std::nullopt;
-    return SourceLine{strip((*lines)[static_cast<std::size_t>(number) - 1]), changed};
+    const auto st = readableSource(path);
+    if (!st) return std::nullopt;
+    const auto text = cachedText(path, *st);
+    if (!text || static_cast<std::size_t>(number) > text->lineCount()) return std::nullopt;
+    return SourceLine{strip(text->line(static_cast<std::size_t>(number) - 1)), newerThan(*st, notAfter)};
 }
 
 }  // namespace pyautopsy::report

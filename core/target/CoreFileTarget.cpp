@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <unordered_map>
@@ -53,6 +54,7 @@ struct CoreFileTarget::Impl {
     ElfFile file;
     CoreOptions options;
     std::vector<Segment> segments;                  // sorted by vaddr
+    std::atomic<std::size_t> lastSegment{0};        // where the last read was; only a hint
     std::vector<core_notes::FileNoteEntry> files;   // sorted by start
     ProcessInfo process;
     std::vector<ThreadInfo> threads;
@@ -271,8 +273,18 @@ std::size_t CoreFileTarget::read(std::uint64_t address, void* out, std::size_t s
         const std::uint64_t at = address + copied;
         if (at < address) break;  // wrapped around the address space
         const std::size_t want = size - copied;
-        auto segment = findContaining(segments, at, [](const Segment& s) { return s.vaddr; },
-                                      [](const Segment& s) { return s.vaddr + s.memsz; });
+        // Reads come in runs within one segment (a walk follows pointers
+        // through one heap arena): try the last one before searching.
+        auto segment = segments.end();
+        if (const std::size_t last = m_impl->lastSegment.load(std::memory_order_relaxed); last < segments.size()
+            && at >= segments[last].vaddr && at - segments[last].vaddr < segments[last].memsz) {
+            segment = segments.begin() + static_cast<std::ptrdiff_t>(last);
+        } else {
+            segment = findContaining(segments, at, [](const Segment& s) { return s.vaddr; },
+                                     [](const Segment& s) { return s.vaddr + s.memsz; });
+            if (segment != segments.end())
+                m_impl->lastSegment.store(static_cast<std::size_t>(segment - segments.begin()), std::memory_order_relaxed);
+        }
         std::uint64_t limit = ~std::uint64_t{0};
         if (segment != segments.end()) {
             const std::uint64_t within = at - segment->vaddr;

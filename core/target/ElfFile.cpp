@@ -58,41 +58,64 @@ std::span<const std::uint8_t> ElfFile::slice(std::uint64_t offset, std::uint64_t
     return m_bytes.subspan(offset, std::min<std::uint64_t>(size, m_bytes.size() - offset));
 }
 
+const std::uint8_t* ElfFile::cachedBlock(std::uint64_t index) const
+{
+    // Most reads are a few bytes from the block the previous read used.
+    if (m_lastBlock != nullptr && m_lastIndex == index) return m_lastBlock;
+    if (auto it = m_blocks.find(index); it != m_blocks.end()) {
+        m_lastIndex = index;
+        m_lastBlock = it->second;
+        return it->second;
+    }
+    if (m_blocks.size() >= kMaxCachedBlocks) {
+        m_blocks.clear();
+        m_chunks.clear();
+        m_lastBlock = nullptr;
+        m_usedInChunk = kBlocksPerChunk;
+    }
+    if (m_usedInChunk == kBlocksPerChunk) {
+        m_chunks.push_back(std::make_unique_for_overwrite<std::uint8_t[]>(kBlock * kBlocksPerChunk));
+        m_usedInChunk = 0;
+    }
+    std::uint8_t* block = m_chunks.back().get() + kBlock * m_usedInChunk;
+    const std::uint64_t start = index * kBlock;
+    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kBlock, m_bytes.size() - start));
+    std::size_t got = 0;
+    while (got < want) {
+        ssize_t n = ::pread(m_fd, block + got, want - got, static_cast<off_t>(start + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    if (got < want) return nullptr;
+    ++m_usedInChunk;
+    m_blocks.emplace(index, block);
+    m_lastIndex = index;
+    m_lastBlock = block;
+    return block;
+}
+
 std::size_t ElfFile::copy(std::uint64_t offset, void* out, std::size_t size) const
 {
     const std::uint64_t fileSize = m_bytes.size();
     if (offset >= fileSize) return 0;
     size = static_cast<std::size_t>(std::min<std::uint64_t>(size, fileSize - offset));
     auto* dest = static_cast<std::uint8_t*>(out);
-    std::lock_guard<std::mutex> guard(m_pagesLock);
+    std::lock_guard<std::mutex> guard(m_blocksLock);
     std::size_t copied = 0;
     while (copied < size) {
         const std::uint64_t at = offset + copied;
-        const std::uint64_t index = at / kPage;
-        auto it = m_pages.find(index);
-        if (it == m_pages.end()) {
-            if (m_pages.size() >= kMaxCachedPages) m_pages.clear();
-            auto page = std::make_unique<std::uint8_t[]>(kPage);
-            const std::uint64_t start = index * kPage;
-            const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(kPage, fileSize - start));
-            std::size_t got = 0;
-            while (got < want) {
-                ssize_t n = ::pread(m_fd, page.get() + got, want - got, static_cast<off_t>(start + got));
-                if (n < 0 && errno == EINTR) continue;
-                if (n <= 0) break;
-                got += static_cast<std::size_t>(n);
-            }
-            if (got < want) {
-                // The file shrank under us: fall back to what the mapping still shows.
-                auto bytes = slice(at, size - copied);
-                std::memcpy(dest + copied, bytes.data(), bytes.size());
-                return copied + bytes.size();
-            }
-            it = m_pages.emplace(index, std::move(page)).first;
+        const std::uint64_t index = at / kBlock;
+        const std::uint8_t* block = cachedBlock(index);
+        if (block == nullptr) {
+            // The file shrank under us: fall back to what the mapping still shows.
+            auto bytes = slice(at, size - copied);
+            std::memcpy(dest + copied, bytes.data(), bytes.size());
+            return copied + bytes.size();
         }
-        const std::uint64_t within = at - index * kPage;
-        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kPage - within, size - copied));
-        std::memcpy(dest + copied, it->second.get() + within, n);
+        const std::uint64_t within = at - index * kBlock;
+        const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kBlock - within, size - copied));
+        std::memcpy(dest + copied, block + within, n);
         copied += n;
     }
     return copied;

@@ -4,20 +4,27 @@
 #include "target/ElfNotes.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <functional>
+#include <utility>
 
 namespace pyautopsy::target {
 
 namespace {
 
-// One symbol table (.dynsym or .symtab). The name index is built on the first
-// lookup: the first lookup then costs one pass over the table (the same as a
-// linear search), and every later lookup is a hash probe. The index is one
-// flat open-addressing array (no allocation per symbol): libpython's .symtab
-// has ~15,000 entries, and a node-based map of them cost more than the whole
-// stack walk (see bench/README.md).
+// One symbol table (.dynsym or .symtab). A name index is built on the first
+// lookup in .dynsym (small, and asked some thirty times a report); .symtab
+// is scanned for its first kSymtabScans lookups and indexed only past them:
+// a report asks libpython's .symtab (~17,000 entries) for a few names, most
+// of them missing, and a scan compares a first byte per symbol where the
+// index hashes every name and fills 512 KiB of slots, each fresh page a
+// fault. The index is one flat open-addressing array (no allocation per
+// symbol): a node-based map of the names cost more than the whole stack walk
+// (see bench/README.md).
+constexpr unsigned kSymtabScans = 8;
+
 struct SymbolTable {
     struct Slot {
         std::uint32_t symbol = 0;  // index into the table; 0 (STN_UNDEF) = empty
@@ -27,17 +34,50 @@ struct SymbolTable {
     std::size_t count = 0;
     std::size_t stringSection = 0;
     std::string_view strings;      // the linked string table's raw bytes
+    unsigned scansBeforeIndexing = 0;
+    std::atomic<unsigned> lookups{0};
     std::once_flag indexed;
     std::vector<Slot> slots;       // size is a power of two, at most half full
 };
 
+// A function symbol in the sorted index: 16 bytes, so that sorting the
+// ~15,000 functions of an unstripped libpython moves little memory. The name
+// is found again through `ref` when a lookup returns it. They are sorted by
+// a radix sort on the address: a comparison sort of them cost more than the
+// rest of the native unwind (bench/README.md).
 struct FunctionEntry {
     std::uint64_t value;
-    std::uint64_t size;
-    std::string_view name;
+    std::uint32_t size;        // st_size, clamped (no function spans 4 GiB)
+    std::uint32_t ref;         // symbol index, | kDynsymRef for .dynsym
 };
+constexpr std::uint32_t kDynsymRef = 0x80000000u;
 
 bool isFunctionType(unsigned type) { return type == STT_FUNC || type == STT_GNU_IFUNC; }
+
+// Calls f(index, st_value, st_size, st_name) for each defined function symbol
+// with an address, reading 64-bit tables in place (gelf_getsym copies each).
+template <typename F>
+void forEachFunction(const SymbolTable& table, bool elf64, F&& f)
+{
+    if (table.data == nullptr) return;
+    if (elf64 && table.data->d_type == ELF_T_SYM && table.data->d_buf != nullptr) {
+        const auto* syms = static_cast<const Elf64_Sym*>(table.data->d_buf);
+        const std::size_t count = std::min(table.count, table.data->d_size / sizeof(Elf64_Sym));
+        for (std::size_t i = 1; i < count; ++i) {
+            const Elf64_Sym& sym = syms[i];
+            if (!isFunctionType(ELF64_ST_TYPE(sym.st_info)) || sym.st_shndx == SHN_UNDEF || sym.st_value == 0)
+                continue;
+            f(i, sym.st_value, sym.st_size, sym.st_name);
+        }
+        return;
+    }
+    for (std::size_t i = 1; i < table.count; ++i) {
+        GElf_Sym sym;
+        if (gelf_getsym(table.data, static_cast<int>(i), &sym) == nullptr) continue;
+        if (!isFunctionType(GELF_ST_TYPE(sym.st_info)) || sym.st_shndx == SHN_UNDEF || sym.st_value == 0) continue;
+        f(i, sym.st_value, sym.st_size, sym.st_name);
+    }
+}
 
 }  // namespace
 
@@ -50,7 +90,7 @@ struct ElfImage::Impl {
     std::optional<std::string> buildId;
     SymbolTable dynsym, symtab;
     std::once_flag functionsSorted;
-    std::vector<FunctionEntry> functions;
+    std::vector<FunctionEntry> functions;    // sorted by address, one per address
 
     // The symbol's name, straight from the string table's bytes (elf_strptr
     // re-validates the section on every call); empty when out of range or
@@ -96,9 +136,52 @@ struct ElfImage::Impl {
         }
     }
 
+    // What the index would answer for `name`, by one pass over the table: the
+    // last global symbol of that name, else the first local one.
+    std::optional<ElfSymbol> scanTable(const SymbolTable& table, std::string_view name) const
+    {
+        if (name.empty()) return std::nullopt;
+        std::optional<GElf_Sym> found;
+        auto consider = [&](const GElf_Sym& sym) {
+            if (sym.st_shndx == SHN_UNDEF || sym.st_name == 0 || sym.st_name >= table.strings.size()) return;
+            const std::string_view rest = table.strings.substr(sym.st_name);
+            if (rest.size() <= name.size() || rest[name.size()] != '\0' || rest.compare(0, name.size(), name) != 0)
+                return;
+            if (!found || GELF_ST_BIND(sym.st_info) != STB_LOCAL) found = sym;
+        };
+        if (elf64() && table.data->d_type == ELF_T_SYM && table.data->d_buf != nullptr) {
+            const auto* syms = static_cast<const Elf64_Sym*>(table.data->d_buf);
+            const std::size_t count = std::min(table.count, table.data->d_size / sizeof(Elf64_Sym));
+            const char first = name.front();
+            for (std::size_t i = 1; i < count; ++i) {
+                // Most names differ in their first byte: test it before anything else.
+                if (syms[i].st_name >= table.strings.size() || table.strings[syms[i].st_name] != first) continue;
+                GElf_Sym sym;
+                sym.st_name = syms[i].st_name;
+                sym.st_info = syms[i].st_info;
+                sym.st_other = syms[i].st_other;
+                sym.st_shndx = syms[i].st_shndx;
+                sym.st_value = syms[i].st_value;
+                sym.st_size = syms[i].st_size;
+                consider(sym);
+            }
+        } else {
+            for (std::size_t i = 1; i < table.count; ++i) {
+                GElf_Sym sym;
+                if (gelf_getsym(table.data, static_cast<int>(i), &sym) != nullptr) consider(sym);
+            }
+        }
+        if (!found) return std::nullopt;
+        return ElfSymbol{std::string(name), found->st_value, found->st_size,
+                         isFunctionType(GELF_ST_TYPE(found->st_info))};
+    }
+
     std::optional<ElfSymbol> lookup(SymbolTable& table, std::string_view name) const
     {
         if (table.data == nullptr) return std::nullopt;
+        // Either answer is the same; past a few lookups the index is cheaper.
+        if (table.lookups.fetch_add(1, std::memory_order_relaxed) < table.scansBeforeIndexing)
+            return scanTable(table, name);
         std::call_once(table.indexed, [&] { indexTable(table); });
         const std::size_t hash = std::hash<std::string_view>{}(name);
         const std::uint32_t tag = hashTag(hash);
@@ -115,30 +198,77 @@ struct ElfImage::Impl {
         }
     }
 
-    void collectFunctions(const SymbolTable& table)
+    bool elf64() const { return gelf_getclass(file.elf()) == ELFCLASS64; }
+
+    std::string_view nameOfRef(std::uint32_t ref) const
     {
-        for (std::size_t i = 1; i < table.count; ++i) {
-            GElf_Sym sym;
-            if (gelf_getsym(table.data, static_cast<int>(i), &sym) == nullptr) continue;
-            if (!isFunctionType(GELF_ST_TYPE(sym.st_info)) || sym.st_shndx == SHN_UNDEF
-                || sym.st_value == 0)
-                continue;
-            std::string_view name = nameOf(table, sym);
-            if (!name.empty()) functions.push_back({sym.st_value, sym.st_size, name});
+        const SymbolTable& table = (ref & kDynsymRef) != 0 ? dynsym : symtab;
+        GElf_Sym sym;
+        if (gelf_getsym(table.data, static_cast<int>(ref & ~kDynsymRef), &sym) == nullptr) return {};
+        return nameOf(table, sym);
+    }
+
+    // Both tables in one order: .symtab, then .dynsym, each by index.
+    template <typename F>
+    void forEachFunctionEntry(F&& f) const
+    {
+        const bool is64 = elf64();
+        for (const SymbolTable* table : {&symtab, &dynsym}) {
+            const std::uint32_t tag = table == &dynsym ? kDynsymRef : 0;
+            forEachFunction(*table, is64, [&](std::size_t index, std::uint64_t value, std::uint64_t size,
+                                              std::uint64_t name) {
+                if (name == 0 || name >= table->strings.size() || index >= kDynsymRef) return;
+                f(FunctionEntry{value, static_cast<std::uint32_t>(std::min<std::uint64_t>(size, UINT32_MAX)),
+                                static_cast<std::uint32_t>(index) | tag});
+            });
+        }
+    }
+
+    // Stable LSD radix sort by address, 11 bits a pass: two or three passes
+    // for a shared library's addresses.
+    static void sortByAddress(std::vector<FunctionEntry>& entries)
+    {
+        constexpr unsigned kBits = 11;
+        constexpr std::size_t kBuckets = std::size_t{1} << kBits;
+        std::uint64_t highest = 0;
+        for (const FunctionEntry& entry : entries) highest = std::max(highest, entry.value);
+        std::vector<FunctionEntry> scratch(entries.size());
+        for (unsigned shift = 0; shift < 64 && (highest >> shift) != 0; shift += kBits) {
+            std::vector<std::size_t> next(kBuckets, 0);
+            for (const FunctionEntry& entry : entries) ++next[(entry.value >> shift) & (kBuckets - 1)];
+            std::size_t at = 0;
+            for (std::size_t& slot : next) at += std::exchange(slot, at);
+            for (const FunctionEntry& entry : entries) scratch[next[(entry.value >> shift) & (kBuckets - 1)]++] = entry;
+            entries.swap(scratch);
         }
     }
 
     void sortFunctions()
     {
-        collectFunctions(symtab);
-        collectFunctions(dynsym);
-        // Equal addresses: keep the entry with a size (aliases often lack one).
-        std::sort(functions.begin(), functions.end(), [](const auto& a, const auto& b) {
-            return a.value != b.value ? a.value < b.value : a.size > b.size;
-        });
-        functions.erase(std::unique(functions.begin(), functions.end(),
-                                    [](const auto& a, const auto& b) { return a.value == b.value; }),
-                        functions.end());
+        functions.reserve(symtab.count + dynsym.count);
+        forEachFunctionEntry([&](const FunctionEntry& entry) { functions.push_back(entry); });
+        sortByAddress(functions);
+        // One entry per address: the one with the largest size (aliases often
+        // lack one), the first in table order among equals (the sort is stable).
+        std::size_t kept = 0;
+        for (std::size_t i = 0; i < functions.size();) {
+            std::size_t best = i, j = i + 1;
+            for (; j < functions.size() && functions[j].value == functions[i].value; ++j) {
+                if (functions[j].size > functions[best].size) best = j;
+            }
+            functions[kept++] = functions[best];
+            i = j;
+        }
+        functions.resize(kept);
+    }
+
+    std::optional<FunctionEntry> functionAt(std::uint64_t vaddr)
+    {
+        std::call_once(functionsSorted, [&] { sortFunctions(); });
+        auto it = std::upper_bound(functions.begin(), functions.end(), vaddr,
+                                   [](std::uint64_t address, const FunctionEntry& f) { return address < f.value; });
+        if (it == functions.begin()) return std::nullopt;
+        return *--it;
     }
 };
 
@@ -180,6 +310,7 @@ std::shared_ptr<ElfImage> ElfImage::open(const std::string& path)
                 table.data = elf_getdata(scn, nullptr);
                 table.count = shdr.sh_entsize != 0 ? shdr.sh_size / shdr.sh_entsize : 0;
                 table.stringSection = shdr.sh_link;
+                table.scansBeforeIndexing = shdr.sh_type == SHT_SYMTAB ? kSymtabScans : 0;
                 if (Elf_Scn* strings = elf_getscn(elf, shdr.sh_link)) {
                     if (Elf_Data* bytes = elf_getdata(strings, nullptr); bytes != nullptr && bytes->d_buf != nullptr)
                         table.strings = std::string_view(static_cast<const char*>(bytes->d_buf), bytes->d_size);
@@ -206,14 +337,10 @@ std::optional<ElfSymbol> ElfImage::findSymbol(std::string_view name, bool dynami
 
 std::optional<ElfSymbol> ElfImage::symbolize(std::uint64_t vaddr) const
 {
-    std::call_once(m_impl->functionsSorted, [&] { m_impl->sortFunctions(); });
-    const auto& functions = m_impl->functions;
-    auto it = std::upper_bound(functions.begin(), functions.end(), vaddr,
-                               [](std::uint64_t address, const FunctionEntry& f) { return address < f.value; });
-    if (it == functions.begin()) return std::nullopt;
-    --it;
-    if (it->size != 0 && vaddr - it->value >= it->size) return std::nullopt;
-    return ElfSymbol{std::string(it->name), it->value, it->size, true};
+    auto entry = m_impl->functionAt(vaddr);
+    if (!entry) return std::nullopt;
+    if (entry->size != 0 && vaddr - entry->value >= entry->size) return std::nullopt;
+    return ElfSymbol{std::string(m_impl->nameOfRef(entry->ref)), entry->value, entry->size, true};
 }
 
 std::optional<ElfSection> ElfImage::findSection(std::string_view name) const

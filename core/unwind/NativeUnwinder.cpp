@@ -15,18 +15,32 @@
 namespace pyautopsy::unwind {
 namespace {
 
-// Modules are reported by address range only, each with the file ModuleIndex
-// checked as its user data; libdwfl opens a file when the unwind first needs
-// that module's CFI, so a crash's few modules are read, not every library
-// mapped. Nothing is looked up elsewhere: no separate debug files, no
+// A module as reported to libdwfl: its user data.
+struct ReportedModule {
+    const target::ModuleIndex* modules = nullptr;
+    const target::Module* module = nullptr;
+};
+
+// Modules are reported by address range only; libdwfl asks for a module's
+// file when the unwind first needs its CFI, and only then is the file opened
+// (and checked) through ModuleIndex. A crash's stack touches a few modules:
+// opening every library mapped (dozens of extension modules) cost more than
+// the unwind. Nothing is looked up elsewhere: no separate debug files, no
 // debuginfod (which would reach the network).
 int findElfOfModule(Dwfl_Module*, void** userdata, const char*, Dwarf_Addr, char** fileName, Elf** elf)
 {
-    const auto* path = static_cast<const std::string*>(*userdata);
-    if (path == nullptr) return -1;
-    const int fd = ::open(path->c_str(), O_RDONLY | O_CLOEXEC);
+    const auto* reported = static_cast<const ReportedModule*>(*userdata);
+    if (reported == nullptr) return -1;
+    std::shared_ptr<target::ElfImage> image;
+    try {
+        image = reported->modules->image(*reported->module);
+    } catch (const std::exception&) {   // a C callback: nothing may escape
+        return -1;
+    }
+    if (!image) return -1;
+    const int fd = ::open(image->path().c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
-    *fileName = ::strdup(path->c_str());
+    *fileName = ::strdup(image->path().c_str());
     *elf = nullptr;   // libdwfl reads the file from fd
     return fd;
 }
@@ -65,7 +79,7 @@ struct NativeUnwinder::Impl {
     std::string setupError;        // why no session could be made, for every thread's note
     std::size_t nextThread = 0;    // cursor of the next_thread callback
     std::optional<std::uint64_t> failedRead;   // last unreadable address of the current walk
-    std::vector<std::string> filePaths;        // each reported module's file (its libdwfl user data)
+    std::vector<ReportedModule> reported;      // each reported module's libdwfl user data
 
     // --- libdwfl thread callbacks; they must not throw ---
     static pid_t nextThreadCallback(Dwfl*, void* arg, void** threadArg)
@@ -153,23 +167,19 @@ struct NativeUnwinder::Impl {
             return false;
         }
         dwfl_report_begin(dwfl);
-        std::size_t reported = 0;
-        filePaths.reserve(modules.modules().size());
+        // The user data points into `reported`: it must never reallocate.
+        reported.reserve(modules.modules().size());
         for (const target::Module& module : modules.modules()) {
-            // Only files ModuleIndex could open (and checked) are worth reporting.
-            auto image = modules.image(module);
-            if (!image) continue;
             Dwfl_Module* reportedModule = dwfl_report_module(dwfl, module.path.c_str(), module.start, module.end);
             if (reportedModule == nullptr) continue;
-            filePaths.push_back(image->path());
+            reported.push_back({&modules, &module});
             void** userdata = nullptr;
             dwfl_module_info(reportedModule, &userdata, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
-            if (userdata != nullptr) *userdata = &filePaths.back();
-            ++reported;
+            if (userdata != nullptr) *userdata = &reported.back();
         }
         dwfl_report_end(dwfl, nullptr, nullptr);
-        if (reported == 0) {
-            setupError = "no module file could be opened for unwinding";
+        if (reported.empty()) {
+            setupError = "no module mapped in the target to unwind through";
             dwfl_end(dwfl);
             dwfl = nullptr;
             return false;

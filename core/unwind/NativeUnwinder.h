@@ -1,9 +1,11 @@
 // NativeUnwinder: a thread's native call stack, unwound from its registers.
 //
 // Uses elfutils' libdwfl over our own Target: every module of the
-// target::ModuleIndex is reported with its on-disk file and load bias, memory
-// is read through Target::read(), and the first frame's registers are the
-// thread's (NT_PRSTATUS in a core, PTRACE_GETREGS in a stopped process).
+// target::ModuleIndex is reported by its address range, and its on-disk file
+// is opened (through ModuleIndex) only when the walk first needs that
+// module's CFI; memory is read through Target::read(), and the first frame's
+// registers are the thread's (NT_PRSTATUS in a core, PTRACE_GETREGS in a
+// stopped process).
 // Frames are found from the modules' call-frame information (.eh_frame, which
 // even stripped executables keep, then .debug_frame), never from DWARF debug
 // info, and named from .symtab/.dynsym through ModuleIndex::symbolize.

@@ -1,7 +1,8 @@
 #include "runtime/discovery/RuntimeLocator.h"
 
 #include <cstring>
-#include <regex>
+#include <string_view>
+#include <vector>
 
 namespace pyautopsy::runtime {
 namespace {
@@ -47,14 +48,38 @@ std::optional<std::uint64_t> scanForCookie(const target::Memory& memory)
     return std::nullopt;
 }
 
-std::optional<PythonVersion> versionFromModuleName(const std::string& path)
+// A run of decimal digits at the front of `text`, consumed; nullopt when
+// there is none or it does not fit an int.
+std::optional<int> takeNumber(std::string_view& text)
 {
-    static const std::regex pattern(R"((?:^|/)(?:lib)?python(\d)\.(\d+)(d?)[^/]*$)");
-    std::smatch match;
-    if (!std::regex_search(path, match, pattern)) return std::nullopt;
+    std::size_t digits = 0;
+    int value = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') {
+        if (value > 100000) return std::nullopt;
+        value = value * 10 + (text[digits] - '0');
+        ++digits;
+    }
+    if (digits == 0) return std::nullopt;
+    text.remove_prefix(digits);
+    return value;
+}
+
+// "python3.12", "libpython3.12d.so.1.0", ".../python3.8": the version a
+// module's file name carries. Parsed by hand: compiling a std::regex cost
+// more than finding the runtime.
+std::optional<PythonVersion> versionFromModuleName(std::string_view path)
+{
+    std::string_view name = path.substr(path.rfind('/') + 1);   // npos + 1 == 0: no directory
+    if (name.starts_with("lib")) name.remove_prefix(3);
+    if (!name.starts_with("python")) return std::nullopt;
+    name.remove_prefix(6);
+    if (name.size() < 3 || name[0] < '0' || name[0] > '9' || name[1] != '.') return std::nullopt;
     PythonVersion v;
-    v.major = std::stoi(match[1]);
-    v.minor = std::stoi(match[2]);
+    v.major = name[0] - '0';
+    name.remove_prefix(2);
+    auto minor = takeNumber(name);
+    if (!minor) return std::nullopt;
+    v.minor = *minor;
     return v;
 }
 
@@ -64,6 +89,24 @@ bool hasDebugSymbols(const target::ModuleIndex& modules, const target::Module* i
     // so .dynsym alone answers, without indexing the much larger .symtab.
     return modules.findSymbol("_Py_NegativeRefcount", in, true).has_value() ||
            modules.findSymbol("_Py_RefTotal", in, true).has_value();
+}
+
+// _PyRuntime is exported (PyAPI_DATA) by every build: by the executable when
+// libpython is linked into it (Debian), else by libpython. Asking those
+// modules' .dynsym first spares opening every library mapped, and indexing
+// their full .symtab, on the way to libpython (bench/README.md).
+std::optional<RuntimeLocation> exportedRuntime(const target::ModuleIndex& modules)
+{
+    std::vector<const target::Module*> candidates;
+    if (const target::Module* main = modules.mainExecutable()) candidates.push_back(main);
+    for (const auto& module : modules.modules()) {
+        if (&module != modules.mainExecutable() && versionFromModuleName(module.path)) candidates.push_back(&module);
+    }
+    for (const target::Module* module : candidates) {
+        if (auto address = modules.findSymbol("_PyRuntime", module, true))
+            return RuntimeLocation{*address, "symbol _PyRuntime", module};
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -80,19 +123,26 @@ PythonVersion versionFromHex(std::uint32_t hex)
 
 std::optional<PythonVersion> parseVersionString(const std::string& text)
 {
-    static const std::regex pattern(R"(^(\d)\.(\d+)\.(\d+))");
-    std::smatch match;
-    if (!std::regex_search(text, match, pattern)) return std::nullopt;
+    // "3.12.1+ (main, ...": one digit, then two numbers, each after a dot.
+    std::string_view rest(text);
+    if (rest.size() < 2 || rest[0] < '0' || rest[0] > '9' || rest[1] != '.') return std::nullopt;
     PythonVersion v;
-    v.major = std::stoi(match[1]);
-    v.minor = std::stoi(match[2]);
-    v.micro = std::stoi(match[3]);
+    v.major = rest[0] - '0';
+    rest.remove_prefix(2);
+    auto minor = takeNumber(rest);
+    if (!minor || !rest.starts_with('.')) return std::nullopt;
+    rest.remove_prefix(1);
+    auto micro = takeNumber(rest);
+    if (!micro) return std::nullopt;
+    v.minor = *minor;
+    v.micro = *micro;
     return v;
 }
 
 std::optional<RuntimeLocation> locateRuntime(const target::Memory& memory, const target::ModuleIndex& modules)
 {
-    // The executable first (Debian links libpython statically), then libpython.
+    if (auto exported = exportedRuntime(modules)) return exported;
+    // Any module's symbol tables, .symtab too: the executable first, then libpython.
     if (auto address = modules.findSymbol("_PyRuntime")) {
         // The module whose symbol table names it: on 3.8/3.9 _PyRuntime lies in
         // libpython's .bss, past the file-backed mappings moduleAt() knows.

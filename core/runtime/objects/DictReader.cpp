@@ -143,8 +143,16 @@ DictItems DictReader::items(std::uint64_t dict, std::size_t maxItems) const
 
 std::optional<std::uint64_t> DictReader::findStr(const DictItems& items, std::string_view name) const
 {
+    // An ASCII name matches only a str of as many code points: most keys are
+    // told apart by their header, without reading and decoding their text.
+    const bool ascii = std::all_of(name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    const auto length = static_cast<std::int64_t>(name.size());
     for (const auto& item : items.items) {
         if ((m_reader.typeFlags(m_reader.typeOf(item.key)) & encoding::kTpFlagsUnicodeSubclass) == 0) continue;
+        if (ascii) {
+            auto count = readyStrLength(m_reader, item.key);
+            if (count && *count != length) continue;
+        }
         auto text = readStrUtf8(m_reader, item.key, name.size() + 1);
         if (text && *text == name) return item.value;
     }

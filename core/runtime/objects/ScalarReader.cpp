@@ -81,6 +81,14 @@ std::optional<StrValue> readStr(const ObjectReader& reader, std::uint64_t object
     return value;
 }
 
+std::optional<std::int64_t> readyStrLength(const ObjectReader& reader, std::uint64_t object)
+{
+    const auto& o = reader.runtime().layout.object;
+    const auto state = encoding::decodeUnicodeState(readField<std::uint32_t>(reader.memory(), object, o.unicode_state));
+    if (state.kind != 1 && state.kind != 2 && state.kind != 4) return std::nullopt;
+    return readField<std::int64_t>(reader.memory(), object, o.unicode_length);
+}
+
 std::optional<std::string> readStrUtf8(const ObjectReader& reader, std::uint64_t object, std::size_t maxChars)
 {
     auto value = readStr(reader, object, maxChars);

@@ -37,6 +37,11 @@ struct StrValue {
 // inconsistent.
 std::optional<StrValue> readStr(const ObjectReader& reader, std::uint64_t object, std::size_t maxChars);
 
+// The code-point count of a "ready" str (1/2/4-byte kind), read from its
+// header alone; nullopt for a legacy wstr-only string, whose count is not
+// there. A cheap test before reading the text of every key of a dict.
+std::optional<std::int64_t> readyStrLength(const ObjectReader& reader, std::uint64_t object);
+
 // The same as UTF-8 (lone surrogates become U+FFFD), for names and keys.
 std::optional<std::string> readStrUtf8(const ObjectReader& reader, std::uint64_t object, std::size_t maxChars);
 
