@@ -279,6 +279,28 @@ struct ObjectLayouts {               // the builtin object types we decode
     Offset partial_fn = kAbsent;            // functools.partial: fn, args, kw
     Offset partial_args = kAbsent;
     Offset partial_kw = kAbsent;
+    // objects whose repr() is C code we restate (runtime/repr/ObjectRepr.h)
+    Offset exception_args = kAbsent;        // PyBaseExceptionObject.args (tuple)
+    Offset slice_start = kAbsent;           // PySliceObject
+    Offset slice_stop = kAbsent;
+    Offset slice_step = kAbsent;
+    Offset range_start = kAbsent;           // rangeobject: PyLong start, stop, step
+    Offset range_stop = kAbsent;
+    Offset range_step = kAbsent;
+    Offset methodwrapper_descr = kAbsent;   // wrapperobject: the slot wrapper, and the instance
+    Offset methodwrapper_self = kAbsent;
+    Offset wrapperdescr_base = kAbsent;     // PyWrapperDescrObject.d_base (struct wrapperbase*)
+    Offset wrapperbase_name = kAbsent;      // struct wrapperbase.name (char*)
+    Offset defaultdict_factory = kAbsent;   // collections.defaultdict's default_factory
+    Offset odict_first = kAbsent;           // collections.OrderedDict: first node of its order
+    Offset odictnode_key = kAbsent;
+    Offset odictnode_next = kAbsent;
+    Offset deque_leftblock = kAbsent;       // collections.deque: the first block and index in it
+    Offset deque_leftindex = kAbsent;
+    Offset deque_maxlen = kAbsent;          // -1: unbounded
+    Offset dequeblock_data = kAbsent;       // a block's item array
+    Offset dequeblock_rightlink = kAbsent;  // the next block
+    Offset dequeblock_length = kAbsent;     // BLOCKLEN, items per block (a count, not an offset)
 };
 
 struct ThreadLockLayout {            // _thread.lock / _thread.RLock objects (Modules/_threadmodule.c)
