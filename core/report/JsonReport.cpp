@@ -25,6 +25,7 @@ nlohmann::json frameJson(const snapshot::Frame& frame)
         j["role"] = role.empty() ? nlohmann::json(nullptr) : nlohmann::json(role);
     } else {
         j["entry"] = frame.entry;
+        j["calling"] = orNull(frame.calling);
     }
     if (!frame.locals.empty()) {
         nlohmann::json locals = nlohmann::json::object();

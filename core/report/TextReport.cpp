@@ -46,7 +46,7 @@ const char* statusText(snapshot::ThreadStatus status)
 bool sameLine(const snapshot::Frame& a, const snapshot::Frame& b)
 {
     return a.kind == b.kind && a.file == b.file && a.line == b.line && a.function == b.function &&
-           (a.kind == snapshot::FrameKind::Python || a.address == b.address);
+           a.calling == b.calling && (a.kind == snapshot::FrameKind::Python || a.address == b.address);
 }
 
 // The repeat count line traceback prints after the first kRecursiveCutoff
@@ -149,7 +149,10 @@ std::string formatFrame(const snapshot::Frame& f, const TextOptions& options)
                            f.file.empty() ? "??" : f.file, p.reset);
     }
     std::string line = f.line ? std::to_string(*f.line) : std::string("?");
-    std::string out = fmt::format("  File \"{}\", line {}, in {}{}{}\n", f.file, line, p.bold, f.function, p.reset);
+    // The C callable the frame is calling sits on the newer side of it, as libpython shows it.
+    const std::string calling = f.calling ? fmt::format("  {}\n", *f.calling) : std::string();
+    std::string out = options.mostRecentLast ? std::string() : calling;
+    out += fmt::format("  File \"{}\", line {}, in {}{}{}\n", f.file, line, p.bold, f.function, p.reset);
     if (options.source && f.line) {
         auto source = sourceLine(f.file, *f.line, options.sourceNotAfter);
         if (source && !source->text.empty()) {
@@ -161,6 +164,7 @@ std::string formatFrame(const snapshot::Frame& f, const TextOptions& options)
         }
     }
     for (const auto& local : f.locals) out += fmt::format("      {} = {}\n", local.name, local.repr);
+    if (options.mostRecentLast) out += calling;
     return out;
 }
 

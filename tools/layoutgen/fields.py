@@ -380,6 +380,20 @@ FIELDS = [
     ("bytecode.resume_check",           "3.13+",      "RESUME_CHECK"),
     ("bytecode.resume_check_jit",       "3.15+?",     "RESUME_CHECK_JIT"),
     ("bytecode.instrumented_resume",    "3.12+",      "INSTRUMENTED_RESUME"),
+    ("bytecode.extended_arg",           "3.8+",       "EXTENDED_ARG"),
+    # call instructions where a calling frame saves its stack pointer (3.14+)
+    ("bytecode.call",                   "3.14+",      "CALL"),
+    ("bytecode.instrumented_call",      "3.14+",      "INSTRUMENTED_CALL"),
+    ("bytecode.call_specialized_first", "3.14+",      "CALL_ALLOC_AND_ENTER_INIT"),
+    ("bytecode.call_specialized_last",  "3.14+",      "CALL_TYPE_1"),
+    ("bytecode.call_kw",                "3.14+",      "CALL_KW"),
+    ("bytecode.instrumented_call_kw",   "3.14+",      "INSTRUMENTED_CALL_KW"),
+    ("bytecode.call_kw_specialized_first", "3.14+",   "CALL_KW_BOUND_METHOD"),
+    ("bytecode.call_kw_specialized_last",  "3.14+",   "CALL_KW_PY"),
+    ("bytecode.call_function_ex",       "3.14+",      "CALL_FUNCTION_EX"),
+    ("bytecode.instrumented_call_function_ex", "3.14+", "INSTRUMENTED_CALL_FUNCTION_EX"),
+    ("bytecode.call_ex_specialized_first", "3.15+?",  "CALL_EX_NON_PY_GENERAL"),
+    ("bytecode.call_ex_specialized_last",  "3.15+?",  "CALL_EX_PY"),
 ]
 
 # Headers each probe includes after Python.h, in order; a header that a

@@ -364,6 +364,22 @@ struct BytecodeLayout {              // opcode numbers (values, not offsets)
     Offset resume_check = kAbsent;      // 3.13+
     Offset resume_check_jit = kAbsent;  // 3.15
     Offset instrumented_resume = kAbsent;   // 3.12+
+    Offset extended_arg = kAbsent;
+    // 3.14+: the call instructions, by the shape of the stack they call with
+    // (runtime/threads/CallsInProgress.h). Specialized forms are numbered
+    // alphabetically from 3.13, so each family is a range of opcodes.
+    Offset call = kAbsent;                  // callable, self or NULL, N args
+    Offset instrumented_call = kAbsent;
+    Offset call_specialized_first = kAbsent;    // CALL_ALLOC_AND_ENTER_INIT .. CALL_TYPE_1,
+    Offset call_specialized_last = kAbsent;     // holding the two ranges below
+    Offset call_kw = kAbsent;               // the same and a tuple of keyword names
+    Offset instrumented_call_kw = kAbsent;
+    Offset call_kw_specialized_first = kAbsent;
+    Offset call_kw_specialized_last = kAbsent;
+    Offset call_function_ex = kAbsent;      // callable, NULL, args tuple, kwargs dict or NULL
+    Offset instrumented_call_function_ex = kAbsent;
+    Offset call_ex_specialized_first = kAbsent; // 3.15+
+    Offset call_ex_specialized_last = kAbsent;
 };
 
 struct Layout {

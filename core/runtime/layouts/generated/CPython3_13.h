@@ -336,6 +336,19 @@ inline constexpr LayoutTableEntry kLayouts3_13[] = {
                 .resume_check = 207,  // RESUME_CHECK
                 .resume_check_jit = kAbsent,
                 .instrumented_resume = 236,  // INSTRUMENTED_RESUME
+                .extended_arg = 71,  // EXTENDED_ARG
+                .call = kAbsent,
+                .instrumented_call = kAbsent,
+                .call_specialized_first = kAbsent,
+                .call_specialized_last = kAbsent,
+                .call_kw = kAbsent,
+                .instrumented_call_kw = kAbsent,
+                .call_kw_specialized_first = kAbsent,
+                .call_kw_specialized_last = kAbsent,
+                .call_function_ex = kAbsent,
+                .instrumented_call_function_ex = kAbsent,
+                .call_ex_specialized_first = kAbsent,
+                .call_ex_specialized_last = kAbsent,
             },
         },
     },
@@ -654,6 +667,19 @@ inline constexpr LayoutTableEntry kLayouts3_13[] = {
                 .resume_check = 207,  // RESUME_CHECK
                 .resume_check_jit = kAbsent,
                 .instrumented_resume = 236,  // INSTRUMENTED_RESUME
+                .extended_arg = 71,  // EXTENDED_ARG
+                .call = kAbsent,
+                .instrumented_call = kAbsent,
+                .call_specialized_first = kAbsent,
+                .call_specialized_last = kAbsent,
+                .call_kw = kAbsent,
+                .instrumented_call_kw = kAbsent,
+                .call_kw_specialized_first = kAbsent,
+                .call_kw_specialized_last = kAbsent,
+                .call_function_ex = kAbsent,
+                .instrumented_call_function_ex = kAbsent,
+                .call_ex_specialized_first = kAbsent,
+                .call_ex_specialized_last = kAbsent,
             },
         },
     },
@@ -972,6 +998,19 @@ inline constexpr LayoutTableEntry kLayouts3_13[] = {
                 .resume_check = 207,  // RESUME_CHECK
                 .resume_check_jit = kAbsent,
                 .instrumented_resume = 236,  // INSTRUMENTED_RESUME
+                .extended_arg = 71,  // EXTENDED_ARG
+                .call = kAbsent,
+                .instrumented_call = kAbsent,
+                .call_specialized_first = kAbsent,
+                .call_specialized_last = kAbsent,
+                .call_kw = kAbsent,
+                .instrumented_call_kw = kAbsent,
+                .call_kw_specialized_first = kAbsent,
+                .call_kw_specialized_last = kAbsent,
+                .call_function_ex = kAbsent,
+                .instrumented_call_function_ex = kAbsent,
+                .call_ex_specialized_first = kAbsent,
+                .call_ex_specialized_last = kAbsent,
             },
         },
     },
@@ -1290,6 +1329,19 @@ inline constexpr LayoutTableEntry kLayouts3_13[] = {
                 .resume_check = 207,  // RESUME_CHECK
                 .resume_check_jit = kAbsent,
                 .instrumented_resume = 236,  // INSTRUMENTED_RESUME
+                .extended_arg = 71,  // EXTENDED_ARG
+                .call = kAbsent,
+                .instrumented_call = kAbsent,
+                .call_specialized_first = kAbsent,
+                .call_specialized_last = kAbsent,
+                .call_kw = kAbsent,
+                .instrumented_call_kw = kAbsent,
+                .call_kw_specialized_first = kAbsent,
+                .call_kw_specialized_last = kAbsent,
+                .call_function_ex = kAbsent,
+                .instrumented_call_function_ex = kAbsent,
+                .call_ex_specialized_first = kAbsent,
+                .call_ex_specialized_last = kAbsent,
             },
         },
     },

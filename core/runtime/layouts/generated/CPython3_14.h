@@ -336,6 +336,19 @@ inline constexpr LayoutTableEntry kLayouts3_14[] = {
                 .resume_check = 196,  // RESUME_CHECK
                 .resume_check_jit = kAbsent,
                 .instrumented_resume = 245,  // INSTRUMENTED_RESUME
+                .extended_arg = 69,  // EXTENDED_ARG
+                .call = 52,  // CALL
+                .instrumented_call = 250,  // INSTRUMENTED_CALL
+                .call_specialized_first = 143,  // CALL_ALLOC_AND_ENTER_INIT
+                .call_specialized_last = 165,  // CALL_TYPE_1
+                .call_kw = 55,  // CALL_KW
+                .instrumented_call_kw = 251,  // INSTRUMENTED_CALL_KW
+                .call_kw_specialized_first = 151,  // CALL_KW_BOUND_METHOD
+                .call_kw_specialized_last = 153,  // CALL_KW_PY
+                .call_function_ex = 4,  // CALL_FUNCTION_EX
+                .instrumented_call_function_ex = 252,  // INSTRUMENTED_CALL_FUNCTION_EX
+                .call_ex_specialized_first = kAbsent,
+                .call_ex_specialized_last = kAbsent,
             },
         },
     },
@@ -654,6 +667,19 @@ inline constexpr LayoutTableEntry kLayouts3_14[] = {
                 .resume_check = 196,  // RESUME_CHECK
                 .resume_check_jit = kAbsent,
                 .instrumented_resume = 245,  // INSTRUMENTED_RESUME
+                .extended_arg = 69,  // EXTENDED_ARG
+                .call = 52,  // CALL
+                .instrumented_call = 250,  // INSTRUMENTED_CALL
+                .call_specialized_first = 143,  // CALL_ALLOC_AND_ENTER_INIT
+                .call_specialized_last = 165,  // CALL_TYPE_1
+                .call_kw = 55,  // CALL_KW
+                .instrumented_call_kw = 251,  // INSTRUMENTED_CALL_KW
+                .call_kw_specialized_first = 151,  // CALL_KW_BOUND_METHOD
+                .call_kw_specialized_last = 153,  // CALL_KW_PY
+                .call_function_ex = 4,  // CALL_FUNCTION_EX
+                .instrumented_call_function_ex = 252,  // INSTRUMENTED_CALL_FUNCTION_EX
+                .call_ex_specialized_first = kAbsent,
+                .call_ex_specialized_last = kAbsent,
             },
         },
     },

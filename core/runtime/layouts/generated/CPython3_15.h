@@ -336,6 +336,19 @@ inline constexpr LayoutTableEntry kLayouts3_15[] = {
                 .resume_check = 200,  // RESUME_CHECK
                 .resume_check_jit = 201,  // RESUME_CHECK_JIT
                 .instrumented_resume = 244,  // INSTRUMENTED_RESUME
+                .extended_arg = 67,  // EXTENDED_ARG
+                .call = 50,  // CALL
+                .instrumented_call = 249,  // INSTRUMENTED_CALL
+                .call_specialized_first = 144,  // CALL_ALLOC_AND_ENTER_INIT
+                .call_specialized_last = 168,  // CALL_TYPE_1
+                .call_kw = 53,  // CALL_KW
+                .instrumented_call_kw = 250,  // INSTRUMENTED_CALL_KW
+                .call_kw_specialized_first = 154,  // CALL_KW_BOUND_METHOD
+                .call_kw_specialized_last = 156,  // CALL_KW_PY
+                .call_function_ex = 4,  // CALL_FUNCTION_EX
+                .instrumented_call_function_ex = 251,  // INSTRUMENTED_CALL_FUNCTION_EX
+                .call_ex_specialized_first = 151,  // CALL_EX_NON_PY_GENERAL
+                .call_ex_specialized_last = 152,  // CALL_EX_PY
             },
         },
     },
@@ -654,6 +667,19 @@ inline constexpr LayoutTableEntry kLayouts3_15[] = {
                 .resume_check = 200,  // RESUME_CHECK
                 .resume_check_jit = 201,  // RESUME_CHECK_JIT
                 .instrumented_resume = 244,  // INSTRUMENTED_RESUME
+                .extended_arg = 67,  // EXTENDED_ARG
+                .call = 50,  // CALL
+                .instrumented_call = 249,  // INSTRUMENTED_CALL
+                .call_specialized_first = 144,  // CALL_ALLOC_AND_ENTER_INIT
+                .call_specialized_last = 168,  // CALL_TYPE_1
+                .call_kw = 53,  // CALL_KW
+                .instrumented_call_kw = 250,  // INSTRUMENTED_CALL_KW
+                .call_kw_specialized_first = 154,  // CALL_KW_BOUND_METHOD
+                .call_kw_specialized_last = 156,  // CALL_KW_PY
+                .call_function_ex = 4,  // CALL_FUNCTION_EX
+                .instrumented_call_function_ex = 251,  // INSTRUMENTED_CALL_FUNCTION_EX
+                .call_ex_specialized_first = 151,  // CALL_EX_NON_PY_GENERAL
+                .call_ex_specialized_last = 152,  // CALL_EX_PY
             },
         },
     },
