@@ -14,6 +14,7 @@
 #include "runtime/stdlib/ThreadingState.h"
 #include "runtime/threads/CallsInProgress.h"
 #include "runtime/threads/FrameWalker.h"
+#include "runtime/threads/GarbageCollecting.h"
 #include "runtime/threads/LocalsReader.h"
 #include "runtime/threads/Namespaces.h"
 #include "runtime/threads/MixedStack.h"
@@ -371,6 +372,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
     }
     // Before native frames: the lock a thread waits for is its innermost Python frame's call.
     addThreadLocks(reader, locals, reprs, snap);
+    markGarbageCollection(snap);
     attributeSharedThreadStates(memory, snap, crashedTid);
     addBlockingSyscalls(target, snap);
     for (auto& thread : snap.threads) thread.status = statusFromRuntime(thread);

@@ -13,6 +13,11 @@ py-bt (most recent call first) right before it, and in the JSON as the
 frame's "calling". Before 3.14 nothing is recorded: no front end may name a
 callable. Checked with CLI `pid`/`core` (text and JSON) and GDB's and LLDB's
 `py-bt -a`, attached and on a core gcore wrote; the process must run on.
+Then one thread parked in a gc.callbacks function inside gc.collect(): its
+header says garbage-collecting (it is the one thread state), and from 3.15,
+where the GC state records the frame that started the collection,
+`Garbage-collecting` sits beside that frame, next to its
+<built-in function collect>.
 """
 
 import argparse
@@ -104,16 +109,39 @@ while True:
     time.sleep(1000)
 """
 
+# One thread parked in a gc.callbacks function, inside gc.collect().
+GC_PROGRAM = """\
+# Parked inside a garbage collection for pyautopsy's calls-in-progress test.
+import gc
+import json
+import sys
+import time
+
+
+def callback(phase, info):
+    if phase == "start":
+        with open(sys.argv[1] + ".tmp", "w") as f:
+            json.dump({"frame_recorded": sys.version_info >= (3, 15), "calls_recorded": sys.version_info >= (3, 14),
+                       "collect": repr(gc.collect), "sleep": repr(time.sleep)}, f)
+        import os
+        os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+        time.sleep(1000)
+
+
+gc.callbacks.append(callback)
+gc.collect()
+"""
+
 _FRAME = re.compile(r'^\s*(?:#\d+\s*)?File "(.*)", line (?:\d+|\?), in (\S+)')
 _THREAD = re.compile(r'^Thread (?:0x[0-9a-f]+|\?) \(.*"(\w+)"')
 
 
 @contextlib.contextmanager
-def parked_program(python):
+def parked_program(python, program=PROGRAM):
     with tempfile.TemporaryDirectory(prefix="pyautopsy-calls-") as work:
         script = os.path.join(work, "calls_program.py")
         with open(script, "w") as f:
-            f.write(PROGRAM)
+            f.write(program)
         ready = os.path.join(work, "ready")
         proc = subprocess.Popen([python, script, ready], cwd=work, env=environment.for_target(),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
@@ -201,6 +229,51 @@ def check_json(expected, report, core=False):
     return "%d frames' \"calling\" as expected%s" % (found, ", %d frames lost from the core" % lost if lost else "")
 
 
+def check_gc_text(expected, text, newest_first):
+    """The one thread is marked in its header; from 3.15 `Garbage-collecting`
+    sits between the module frame (calling gc.collect) and the callback."""
+    header = next((line for line in text.splitlines() if line.startswith("Thread ")), "")
+    if "garbage-collecting" not in header:
+        raise Mismatch("the thread header does not say garbage-collecting: %r" % header)
+    lines = [line.strip() for line in text.splitlines()]
+    if not expected["frame_recorded"]:
+        if "Garbage-collecting" in lines:
+            raise Mismatch("a Garbage-collecting line where no frame records the collection:\n%s" % text[-2000:])
+        return "header says garbage-collecting"
+    module = next(i for i, line in enumerate(lines) if line.endswith("in <module>") and line.startswith("File"))
+    wanted = [expected["collect"], "Garbage-collecting"]
+    shown = lines[module - 2:module][::-1] if newest_first else lines[module + 1:module + 3]
+    if shown != wanted:
+        raise Mismatch("beside the module frame %r, expected %r:\n%s" % (shown, wanted, text[-2000:]))
+    return "header says garbage-collecting; Garbage-collecting beside the frame that started it"
+
+
+def check_gc_json(expected, report):
+    thread = report["threads"][0]
+    if not thread.get("garbage_collecting"):
+        raise Mismatch("garbage_collecting is %r" % thread.get("garbage_collecting"))
+    module = next(f for f in thread["frames"] if f.get("function") == "<module>")
+    if module.get("started_gc") != expected["frame_recorded"]:
+        raise Mismatch("the module frame's started_gc is %r" % module.get("started_gc"))
+    want = expected["collect"] if expected["calls_recorded"] else None
+    if module.get("calling") != want:
+        raise Mismatch("the module frame's calling is %r, expected %r" % (module.get("calling"), want))
+    return "garbage_collecting, started_gc %s, calling %r" % (module.get("started_gc"), module.get("calling"))
+
+
+def gc_checks(name, args):
+    cli = args.pyautopsy
+    with parked_program(args.python, GC_PROGRAM) as (proc, expected, _work):
+        pid = str(proc.pid)
+        return checks.run_all("%s gc live" % name, [
+            ("cli text", lambda: check_gc_text(expected, run_cli(cli, ["pid", pid, "--no-source"]), False)),
+            ("cli json", lambda: check_gc_json(expected, json.loads(run_cli(cli, ["pid", pid, "--json"])))),
+            ("gdb py-bt", lambda: check_gc_text(expected, gdb_bt(["-p", pid], args.library), True)),
+            ("lldb py-bt", lambda: check_gc_text(expected, lldb_bt(args.lldb, args.plugin, ["-p", pid],
+                                                                   ["process detach"]), True)),
+        ])
+
+
 def run_cli(binary, args):
     proc = subprocess.run([binary] + args, capture_output=True, timeout=120, env=environment.for_target())
     if proc.returncode != 0:
@@ -255,6 +328,7 @@ def main():
                 ("lldb py-bt -a", lambda: check_text(expected, lldb_bt(args.lldb, args.plugin,
                                                                        ["--core", core, args.python]), True, True)),
             ])
+        failures += gc_checks(name, args)
     except Mismatch as e:
         checks.fail("%s calls-in-progress" % name, e)
         return 1
