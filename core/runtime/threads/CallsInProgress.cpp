@@ -71,9 +71,16 @@ private:
 void addCallsInProgress(const ObjectReader& reader, ValueStackReader& stacks, ObjectRepr& repr,
                         snapshot::Thread& thread)
 {
-    if (reader.runtime().caps.stackTop != StackTopModel::StackPointer) return;
+    const auto& rt = reader.runtime();
+    if (rt.caps.stackTop != StackTopModel::StackPointer) return;
     CallReader calls(reader, stacks, repr);
-    bool newerStartedFromC = true;   // the innermost frame: whatever it calls, it calls from here
+    // A release build leaves the stack pointer of the last escaping call
+    // behind (only debug builds clear it), so the innermost frame's is the
+    // call in progress only when the thread is surely inside one: it released
+    // the GIL. A frame whose newer frame was started from C is inside its call.
+    using snapshot::AttachState;
+    bool newerStartedFromC = rt.version.debug || thread.attachState == AttachState::Detached ||
+                             thread.attachState == AttachState::DetachedWaiting;
     for (auto& frame : thread.frames) {
         if (frame.kind != snapshot::FrameKind::Python) continue;
         const bool look = newerStartedFromC;
