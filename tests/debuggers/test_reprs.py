@@ -3,7 +3,7 @@
 the target's own repr() shows them, in every front end, live and from a core.
 
 For one interpreter: a program binds one local per kind of value (exceptions
-with their args, range, slice, a frame, a code object, method-wrappers,
+with their args, ImportError's name and path (3.15), range, slice, a frame, a code object, method-wrappers,
 dict/list/tuple subclasses, defaultdict, OrderedDict (one reordered by
 move_to_end), Counter, deque (bounded, empty, spanning two blocks, rotated),
 subclasses of those), writes repr() of each to a file and parks in
@@ -59,6 +59,9 @@ def park(ready):
     no_args = Exception()
     my_error = MyError(1, "two")
     tuple_arg = ValueError(("a",))
+    import_error = ImportError("x", name="m")
+    import_path = ImportError(name="m", path="/p")
+    not_found = ModuleNotFoundError("No module named 'q'", name="q")
     range_step = range(0, 10, 2)
     range_unit = range(5)
     range_down = range(10, -3, -1)

@@ -290,6 +290,8 @@ FIELDS = [
     ("object.partial_args",             "3.8+",       "offsetof(struct pyautopsy_partial, args)", MIRROR),
     ("object.partial_kw",               "3.8+",       "offsetof(struct pyautopsy_partial, kw)", MIRROR),
     ("object.exception_args",           "3.8+",       "offsetof(PyBaseExceptionObject, args)"),
+    ("object.importerror_name",         "3.8+",       "offsetof(PyImportErrorObject, name)"),
+    ("object.importerror_path",         "3.8+",       "offsetof(PyImportErrorObject, path)"),
     ("object.slice_start",              "3.8+",       "offsetof(PySliceObject, start)"),
     ("object.slice_stop",               "3.8+",       "offsetof(PySliceObject, stop)"),
     ("object.slice_step",               "3.8+",       "offsetof(PySliceObject, step)"),

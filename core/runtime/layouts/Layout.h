@@ -281,6 +281,8 @@ struct ObjectLayouts {               // the builtin object types we decode
     Offset partial_kw = kAbsent;
     // objects whose repr() is C code we restate (runtime/repr/ObjectRepr.h)
     Offset exception_args = kAbsent;        // PyBaseExceptionObject.args (tuple)
+    Offset importerror_name = kAbsent;      // PyImportErrorObject: name and path (3.15 shows them)
+    Offset importerror_path = kAbsent;
     Offset slice_start = kAbsent;           // PySliceObject
     Offset slice_stop = kAbsent;
     Offset slice_step = kAbsent;

@@ -11,9 +11,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 namespace pyautopsy::runtime {
 
 // "Name('one arg')", else "Name" and the args tuple: "Name()", "Name(2, 'x')".
+// ImportError's (3.15) adds its name and path when set: "ImportError('x', name='m')".
 bool ObjectRepr::renderException(std::uint64_t object, const TypeInfo& info, std::size_t depth, std::string& out)
 {
     const auto& o = m_reader.runtime().layout.object;
@@ -21,17 +26,30 @@ bool ObjectRepr::renderException(std::uint64_t object, const TypeInfo& info, std
     if (!has(o.exception_args)) return false;
     const std::uint64_t args = readPointerField(memory, object, o.exception_args);
     if (args == 0 || typeInfo(m_reader.typeOf(args)).kind != Kind::Tuple) return false;
-    const std::string name = shortName(info.name);
-    if (readField<std::int64_t>(memory, args, o.tuple_size) == 1) {
-        const auto items = sequenceItems(m_reader, args, true, 1);
-        if (items.size() != 1) return false;
-        out += name + "(";
-        render(items[0], depth + 1, out);
-        out += ")";
-        return true;
+    std::vector<std::pair<const char*, std::uint64_t>> extras;
+    if (info.kind == Kind::ImportError) {
+        if (!has(o.importerror_name) || !has(o.importerror_path)) return false;
+        for (auto [label, field] : {std::pair{"name", o.importerror_name}, std::pair{"path", o.importerror_path}}) {
+            const std::uint64_t value = readPointerField(memory, object, field);
+            if (value != 0 && typeInfo(m_reader.typeOf(value)).kind != Kind::None) extras.emplace_back(label, value);
+        }
     }
-    out += name;
-    render(args, depth + 1, out);
+    const std::string name = shortName(info.name);
+    const auto count = readField<std::int64_t>(memory, args, o.tuple_size);
+    const auto items = sequenceItems(m_reader, args, true, std::min(m_reader.limits().maxContainerItems,
+                                                                     m_reader.limits().maxReprLength + 1));
+    if (count == 1 && items.size() != 1) return false;
+    out += name + "(";
+    renderItems(items, depth + 1, out);
+    bool first = items.empty();
+    for (const auto& [label, value] : extras) {
+        out += first ? "" : ", ";
+        out += label;
+        out += '=';
+        render(value, depth + 1, out);
+        first = false;
+    }
+    out += ")";
     return true;
 }
 

@@ -78,8 +78,7 @@ ObjectRepr::TypeInfo ObjectRepr::classify(std::uint64_t type)
     // builtin's name is not decoded as one.
     const std::uint64_t flags = m_reader.typeFlags(base);
     auto hasFlag = [&](std::uint64_t bit) { return (flags & bit) != 0; };
-    if (kind == Kind::Other && hasFlag(encoding::kTpFlagsBaseExcSubclass) && isExceptionRepr(base))
-        kind = Kind::Exception;
+    if (kind == Kind::Other && hasFlag(encoding::kTpFlagsBaseExcSubclass)) kind = exceptionRepr(base);
     bool consistent = true;
     switch (kind) {
     case Kind::Int:
@@ -309,6 +308,7 @@ void ObjectRepr::renderKnown(std::uint64_t object, const TypeInfo& info, std::si
         }
         break;
     case Kind::Exception:
+    case Kind::ImportError:
         if (renderException(object, info, depth, out)) return;
         break;
     case Kind::Range:
@@ -441,19 +441,23 @@ ObjectRepr::Kind ObjectRepr::pythonRepr(std::uint64_t type)
     return Kind::Other;
 }
 
-// Whether the static exception type `type` keeps BaseException's repr
-// (ImportError, for one, has its own since 3.13).
-bool ObjectRepr::isExceptionRepr(std::uint64_t type)
+// Which repr the static exception type `type` has: BaseException's, or
+// ImportError's (its own from 3.15, adding name= and path=), or another.
+ObjectRepr::Kind ObjectRepr::exceptionRepr(std::uint64_t type)
 {
     const auto& t = m_reader.runtime().layout.type;
     const auto& memory = m_reader.memory();
     const std::uint64_t repr = readPointerField(memory, type, t.tp_repr);
+    bool importError = false;
     for (std::size_t hops = 0; type != 0 && hops < m_reader.limits().maxTypeChain; ++hops) {
-        if (m_reader.typeName(type) == std::optional<std::string>("BaseException"))
-            return readPointerField(memory, type, t.tp_repr) == repr;
+        const auto name = m_reader.typeName(type);
+        const bool same = readPointerField(memory, type, t.tp_repr) == repr;
+        if (name == std::optional<std::string>("ImportError")) importError = same;
+        if (name == std::optional<std::string>("BaseException"))
+            return same ? Kind::Exception : importError ? Kind::ImportError : Kind::Other;
         type = readPointerField(memory, type, t.tp_base);
     }
-    return false;
+    return Kind::Other;
 }
 
 std::string ObjectRepr::shortName(const std::string& tpName)

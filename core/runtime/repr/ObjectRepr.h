@@ -8,7 +8,8 @@
 // `<built-in method readlines of _io.TextIOWrapper object at 0x...>`) and
 // modules (`<module 'os' from '...'>`, `<module 'sys' (built-in)>`, from
 // __file__ or __spec__.origin as importlib's repr reads them), exceptions
-// whose repr is BaseException's (`KeyError('k')`, `OSError(2, 'x')`), range,
+// whose repr is BaseException's (`KeyError('k')`, `OSError(2, 'x')`) or
+// 3.15's ImportError's (`ImportError('x', name='m')`), range,
 // slice, code objects, frames, method-wrappers, and collections' UserDict,
 // UserList, UserString, OrderedDict, defaultdict, Counter and deque (and
 // their subclasses that keep that __repr__; a Counter whose counts are not
@@ -57,7 +58,7 @@ private:
         Other, None, Bool, Int, Float, Complex, Str, Bytes, Tuple, List, Dict, Set, FrozenSet,
         Function, Type, Ellipsis, NotImplemented, Cell, BuiltinFunction, Module,
         UserWrapper,    // collections.UserDict, UserList, UserString: repr(self.data)
-        Exception, Range, Slice, Code, Frame, MethodWrapper,
+        Exception, ImportError, Range, Slice, Code, Frame, MethodWrapper,
         OrderedDict, DefaultDict, Deque, Counter,
     };
     struct TypeInfo {
@@ -76,7 +77,7 @@ private:
     bool renderBuiltinFunction(std::uint64_t object, std::string& out);
     bool renderModule(std::uint64_t object, std::string& out);
     Kind pythonRepr(std::uint64_t type);
-    bool isExceptionRepr(std::uint64_t type);
+    Kind exceptionRepr(std::uint64_t type);
     // BuiltinRepr.cpp: reprs CPython writes in C for its own types
     bool renderException(std::uint64_t object, const TypeInfo& info, std::size_t depth, std::string& out);
     bool renderRange(std::uint64_t object, std::size_t depth, std::string& out);
