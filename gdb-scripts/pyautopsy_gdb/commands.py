@@ -45,6 +45,18 @@ class _Command(gdb.Command):
         super().__init__(name, command_class, gdb.COMPLETE_NONE, prefix)
 
 
+def _level(frame):
+    """frame.level(), also on GDBs older than 11, which lack it."""
+    try:
+        return frame.level()
+    except AttributeError:
+        level = 0
+        newer = frame.newer()
+        while newer is not None and level < MAX_GDB_FRAMES:
+            newer, level = newer.newer(), level + 1
+        return level
+
+
 def _selected_position(session):
     """Position (0 = innermost) of the selected Python frame of the selected
     thread: where py-up/py-down left it, unless GDB's own up, down or frame N
@@ -56,11 +68,11 @@ def _selected_position(session):
     except gdb.error:
         return session.selected.get(tid, 0)
     mark = session.native_marks.get(tid)
-    if (current == mark) if mark is not None else current.level() == 0:
+    if (current == mark) if mark is not None else _level(current) == 0:
         return session.selected.get(tid, 0)
     levels = _eval_loop_levels(session)
-    position = next((p for p, (level, _frame) in enumerate(levels) if level is not None and level >= current.level()),
-                    None)
+    selected = _level(current)
+    position = next((p for p, (level, _frame) in enumerate(levels) if level is not None and level >= selected), None)
     if position is not None:
         session.selected[tid] = position
     session.native_marks[tid] = current
