@@ -140,27 +140,15 @@ struct SelectedFrame {
     const snapshot::Frame* frame = nullptr;
 };
 
-SelectedFrame selectedPythonFrame(lldb::SBTarget target, const snapshot::Snapshot& snap)
-{
-    SelectedFrame selected;
-    selected.thread = selectedThread(target, snap);
-    auto frames = pythonFrames(*selected.thread.thread);
-    if (frames.empty())
-        throw Error(ErrorKind::NoRuntime, fmt::format("thread {} has no Python frames", selected.thread.tid));
-    selected.index = std::min(session().selectedPythonFrame(selected.thread.tid), frames.size() - 1);
-    selected.frame = frames[selected.index];
-    return selected;
-}
-
 std::string describeFrame(std::size_t index, const snapshot::Frame& frame, const report::TextOptions& options)
 {
     return fmt::format("#{}{}", index, report::formatFrame(frame, options));
 }
 
-// Where the snapshot has native frames, selects in LLDB the eval-loop frame
+// Where the snapshot has native frames, LLDB's index of the eval-loop frame
 // that runs Python frame `pythonIndex`: the first native frame outward of it.
-// Returns LLDB's frame index, or -1 when there is nothing to select.
-long selectEvalLoopFrame(lldb::SBThread& lldbThread, const snapshot::Thread& thread, std::size_t pythonIndex)
+// -1 when the snapshot does not tie it to one of LLDB's frames.
+long evalLoopFrameIndex(lldb::SBThread& lldbThread, const snapshot::Thread& thread, std::size_t pythonIndex)
 {
     std::size_t seen = 0;
     std::size_t position = thread.frames.size();
@@ -196,12 +184,65 @@ long selectEvalLoopFrame(lldb::SBThread& lldbThread, const snapshot::Thread& thr
             while (chosen + 1 < count && lldbThread.GetFrameAtIndex(chosen).IsInlined() &&
                    lldbThread.GetFrameAtIndex(chosen + 1).GetCFA() == *lastCfa)
                 ++chosen;
-            lldbThread.SetSelectedFrame(chosen);
             return static_cast<long>(chosen);
         }
         return -1;
     }
     return -1;
+}
+
+// Selects that frame in LLDB; returns its index, or -1 (nothing selected).
+long selectEvalLoopFrame(lldb::SBThread& lldbThread, const snapshot::Thread& thread, std::size_t pythonIndex)
+{
+    const long index = evalLoopFrameIndex(lldbThread, thread, pythonIndex);
+    if (index >= 0) lldbThread.SetSelectedFrame(static_cast<std::uint32_t>(index));
+    return index;
+}
+
+Session::NativeMark nativeMarkOf(lldb::SBThread& lldbThread)
+{
+    lldb::SBFrame frame = lldbThread.GetSelectedFrame();
+    if (!frame.IsValid()) return {};
+    return {frame.GetFrameID(), frame.GetCFA(), frame.GetPC()};
+}
+
+// LLDB's own up, down and `frame select N` move the Python selection too:
+// when LLDB's selected frame is not the one the Python frame was last set
+// with, the Python frame becomes the one run by the nearest eval loop at or
+// outward of it (native frames newer than an eval loop are its C calls).
+void followNativeSelection(lldb::SBTarget target, Selected& selected)
+{
+    const Session::NativeMark current = nativeMarkOf(selected.lldbThread);
+    const auto known = session().nativeMark(selected.tid);
+    if (known ? *known == current : current.index == 0) return;
+    session().setNativeMark(selected.tid, current);
+    engine::AnalysisOptions options;
+    options.snapshot.native = true;
+    const auto& native = session().snapshot(target, options);
+    for (const auto& thread : native.threads) {
+        if (!thread.nativeId || *thread.nativeId != selected.tid) continue;
+        const std::size_t count = pythonFrames(thread).size();
+        for (std::size_t position = 0; position < count; ++position) {
+            const long index = evalLoopFrameIndex(selected.lldbThread, thread, position);
+            if (index >= 0 && static_cast<std::uint32_t>(index) >= current.index) {
+                session().selectPythonFrame(selected.tid, position);
+                return;
+            }
+        }
+    }
+}
+
+SelectedFrame selectedPythonFrame(lldb::SBTarget target, const snapshot::Snapshot& snap)
+{
+    SelectedFrame selected;
+    selected.thread = selectedThread(target, snap);
+    followNativeSelection(target, selected.thread);
+    auto frames = pythonFrames(*selected.thread.thread);
+    if (frames.empty())
+        throw Error(ErrorKind::NoRuntime, fmt::format("thread {} has no Python frames", selected.thread.tid));
+    selected.index = std::min(session().selectedPythonFrame(selected.thread.tid), frames.size() - 1);
+    selected.frame = frames[selected.index];
+    return selected;
 }
 
 // ---- command plumbing -----------------------------------------------------
@@ -260,7 +301,8 @@ Body backtrace(const char* name, bool full)
         report::TextOptions options = debuggerTextOptions(debugger, snap, !given[2]);
         if (!given[0]) {
             // As py-up/py-down left it: the stack from the selected Python frame.
-            const Selected selected = selectedThread(target, snap);
+            Selected selected = selectedThread(target, snap);
+            followNativeSelection(target, selected);
             const std::size_t position = session().selectedPythonFrame(selected.tid);
             std::size_t seen = 0;
             for (std::size_t i = 0; i < selected.thread->frames.size(); ++i) {
@@ -372,6 +414,8 @@ Body move(const char* name, bool older)
         const report::TextOptions options = debuggerTextOptions(debugger, snap);
         std::string out = describeFrame(index, *pythonFrames(*selected.thread.thread)[index], options);
         const long native = selectEvalLoopFrame(selected.thread.lldbThread, *selected.thread.thread, index);
+        // LLDB's selected frame now stands for this Python frame, until the user selects another.
+        session().setNativeMark(selected.thread.tid, nativeMarkOf(selected.thread.lldbThread));
         if (native >= 0) out += fmt::format("  (LLDB frame #{} selected: the eval loop running it)\n", native);
         return out;
     };

@@ -11,6 +11,7 @@ void Session::forgetIfMoved(lldb::SBProcess process)
     if (m_valid && processId == m_processId && stopId == m_stopId) return;
     m_cache.clear();
     m_selected.clear();
+    m_marks.clear();
     m_processId = processId;
     m_stopId = stopId;
     m_valid = true;
@@ -53,5 +54,11 @@ std::size_t Session::selectedPythonFrame(std::int64_t tid) const
 }
 
 void Session::selectPythonFrame(std::int64_t tid, std::size_t index) { m_selected[tid] = index; }
+
+std::optional<Session::NativeMark> Session::nativeMark(std::int64_t tid) const
+{
+    auto it = m_marks.find(tid);
+    return it != m_marks.end() ? std::optional<NativeMark>(it->second) : std::nullopt;
+}
 
 }  // namespace pyautopsy::lldbplugin

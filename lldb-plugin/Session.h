@@ -15,9 +15,10 @@
 #include <lldb/API/LLDB.h>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
-#include <vector>
+#include <optional>
 
 namespace pyautopsy::lldbplugin {
 
@@ -33,6 +34,17 @@ public:
     // in the thread with kernel id `tid`; valid for the last snapshot's stop.
     std::size_t selectedPythonFrame(std::int64_t tid) const;
     void selectPythonFrame(std::int64_t tid, std::size_t index);
+
+    // LLDB's selected frame of thread `tid` when its Python frame was last
+    // set: another one means the user moved with LLDB's own up/down/frame.
+    struct NativeMark {
+        std::uint32_t index = 0;
+        lldb::addr_t cfa = 0;
+        lldb::addr_t pc = 0;
+        bool operator==(const NativeMark&) const = default;
+    };
+    std::optional<NativeMark> nativeMark(std::int64_t tid) const;
+    void setNativeMark(std::int64_t tid, const NativeMark& mark) { m_marks[tid] = mark; }
 
     std::mutex& lock() { return m_lock; }
 
@@ -51,8 +63,9 @@ private:
     std::uint32_t m_processId = 0;   // SBProcess::GetUniqueID of the cached stop
     std::uint32_t m_stopId = 0;
     bool m_valid = false;
-    std::vector<Cached> m_cache;
+    std::deque<Cached> m_cache;   // a deque: a snapshot handed out stays put while another is made
     std::map<std::int64_t, std::size_t> m_selected;
+    std::map<std::int64_t, NativeMark> m_marks;
 };
 
 }  // namespace pyautopsy::lldbplugin

@@ -25,6 +25,8 @@ nlohmann::json frameJson(const snapshot::Frame& frame)
         j["role"] = role.empty() ? nlohmann::json(nullptr) : nlohmann::json(role);
     } else {
         j["entry"] = frame.entry;
+        j["calling"] = orNull(frame.calling);
+        j["started_gc"] = frame.startedGc;
     }
     if (!frame.locals.empty()) {
         nlohmann::json locals = nlohmann::json::object();
@@ -166,6 +168,7 @@ nlohmann::json threadJson(const snapshot::Thread& thread)
     j["holds_gil"] = orNull(thread.holdsGil);
     j["gil_drop_requested"] = orNull(thread.gilDropRequested);
     j["crashed"] = thread.crashed;
+    j["garbage_collecting"] = thread.garbageCollecting;
     j["status"] = statusJson(thread.status);
     j["attach_state"] = attachStateJson(thread.attachState);
     j["syscall"] = thread.syscall ? nlohmann::json{{"number", *thread.syscall}, {"name", orNull(snapshot::syscallName(*thread.syscall))}}

@@ -47,7 +47,7 @@ const char* statusText(snapshot::ThreadStatus status)
 bool sameLine(const snapshot::Frame& a, const snapshot::Frame& b)
 {
     return a.kind == b.kind && a.file == b.file && a.line == b.line && a.function == b.function &&
-           (a.kind == snapshot::FrameKind::Python || a.address == b.address);
+           a.calling == b.calling && a.startedGc == b.startedGc && (a.kind == snapshot::FrameKind::Python || a.address == b.address);
 }
 
 // The repeat count line traceback prints after the first kRecursiveCutoff
@@ -131,6 +131,7 @@ std::string formatThreadHeader(const snapshot::Thread& t, const TextOptions& opt
     if (t.interpreterId != 0) facts.push_back(fmt::format("interpreter {}", t.interpreterId));
     if (t.holdsGil && *t.holdsGil) facts.push_back(fmt::format("{}holds the GIL{}", p.green, p.reset));
     if (t.crashed) facts.push_back(fmt::format("{}crashed{}", p.red, p.reset));
+    if (t.garbageCollecting) facts.push_back("garbage-collecting");
     if (const char* status = statusText(t.status)) facts.push_back(status);
     if (t.syscall) {
         auto name = snapshot::syscallName(*t.syscall);
@@ -151,7 +152,12 @@ std::string formatFrame(const snapshot::Frame& f, const TextOptions& options)
                            f.file.empty() ? "??" : f.file, p.reset);
     }
     std::string line = f.line ? std::to_string(*f.line) : std::string("?");
-    std::string out = fmt::format("  File \"{}\", line {}, in {}{}{}\n", f.file, line, p.bold, f.function, p.reset);
+    // The C callable the frame is calling, and a collection it started, sit on
+    // the newer side of it, as libpython shows them: the callable next to it.
+    const std::string gc = f.startedGc ? "  Garbage-collecting\n" : "";
+    const std::string call = f.calling ? fmt::format("  {}\n", *f.calling) : std::string();
+    std::string out = options.mostRecentLast ? std::string() : gc + call;
+    out += fmt::format("  File \"{}\", line {}, in {}{}{}\n", f.file, line, p.bold, f.function, p.reset);
     if (options.source && f.line) {
         auto source = sourceLine(f.file, *f.line, options.sourceNotAfter);
         if (source && !source->text.empty()) {
@@ -163,6 +169,7 @@ std::string formatFrame(const snapshot::Frame& f, const TextOptions& options)
         }
     }
     for (const auto& local : f.locals) out += fmt::format("      {} = {}\n", local.name, local.repr);
+    if (options.mostRecentLast) out += call + gc;
     return out;
 }
 

@@ -1,5 +1,6 @@
 #include "runtime/SnapshotBuilder.h"
 
+#include "runtime/code/ValueStack.h"
 #include "runtime/crash/CrashFactsReader.h"
 #include "runtime/layouts/Field.h"
 #include "runtime/objects/ObjectReader.h"
@@ -13,7 +14,9 @@
 #include "runtime/stdlib/GreenletReader.h"
 #include "runtime/stdlib/ThreadLocks.h"
 #include "runtime/stdlib/ThreadingState.h"
+#include "runtime/threads/CallsInProgress.h"
 #include "runtime/threads/FrameWalker.h"
+#include "runtime/threads/GarbageCollecting.h"
 #include "runtime/threads/LocalsReader.h"
 #include "runtime/threads/Namespaces.h"
 #include "runtime/threads/MixedStack.h"
@@ -240,6 +243,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
     FrameWalker walker(reader);
     ObjectRepr reprs(reader);
     LocalsReader locals(reader, reprs);
+    ValueStackReader stacks(reader);
     auto tids = tidsByPthread(target);
     bool scanThreadControlBlocks = !has(L.thread.native_thread_id) && tids.empty();
     // A core taken by a debugger (gcore) records the stop signal: nothing crashed.
@@ -355,6 +359,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
             FrameWalk walk = walker.walkThread(ts);
             thread.frames = std::move(walk.frames);
             thread.notes.insert(thread.notes.end(), walk.notes.begin(), walk.notes.end());
+            addCallsInProgress(reader, stacks, reprs, thread);
             applyThreadIdentity(threading, thread);
             applyBootstrapIdentity(reader, locals, thread);
             // Ids read from the target's memory are its pid namespace's; report the host's.
@@ -375,6 +380,7 @@ snapshot::Snapshot buildSnapshot(const target::Memory& memory, const target::Mod
     }
     // Before native frames: the lock a thread waits for is its innermost Python frame's call.
     addThreadLocks(reader, locals, reprs, snap);
+    markGarbageCollection(snap);
     attributeSharedThreadStates(memory, snap, crashedTid);
     addBlockingSyscalls(target, snap);
     for (auto& thread : snap.threads) thread.status = statusFromRuntime(thread);

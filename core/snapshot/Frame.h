@@ -57,6 +57,11 @@ struct Frame {
     std::optional<std::uint64_t> address;   // the frame (Python) or pc (native)
     std::optional<std::uint64_t> codeAddress;
     bool entry = false;                     // first Python frame of a C-level eval call
+    // Python frames: the callable (not Python code) its call in progress runs,
+    // as repr() shows it: `<built-in function sleep>`. Only where the frame
+    // recorded its stack for that call (3.14+, runtime/threads/CallsInProgress.h).
+    std::optional<std::string> calling;
+    bool startedGc = false;                 // the collection in progress started in this frame (3.15+)
     std::optional<std::uint64_t> shimAddress;   // entry frames, 3.12+: the eval call's shim frame,
                                                 // a local on that call's C stack (for --native)
     std::optional<std::uint64_t> symbolOffset;  // native: pc - symbol start

@@ -72,6 +72,9 @@ struct Thread {
     // its eval breaker), so at least one thread is waiting for it.
     std::optional<bool> gilDropRequested;
     bool crashed = false;
+    // Inside a garbage collection (its interpreter's GC is collecting and this
+    // is the thread that started it: runtime/threads/GarbageCollecting.h).
+    bool garbageCollecting = false;
     ThreadStatus status = ThreadStatus::Unknown;  // from native frames (--native), else GIL facts
     std::optional<AttachState> attachState; // 3.13+ tstate->state
     std::int64_t interpreterId = 0;

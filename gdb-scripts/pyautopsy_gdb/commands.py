@@ -45,13 +45,46 @@ class _Command(gdb.Command):
         super().__init__(name, command_class, gdb.COMPLETE_NONE, prefix)
 
 
+def _level(frame):
+    """frame.level(), also on GDBs older than 11, which lack it."""
+    try:
+        return frame.level()
+    except AttributeError:
+        level = 0
+        newer = frame.newer()
+        while newer is not None and level < MAX_GDB_FRAMES:
+            newer, level = newer.newer(), level + 1
+        return level
+
+
+def _selected_position(session):
+    """Position (0 = innermost) of the selected Python frame of the selected
+    thread: where py-up/py-down left it, unless GDB's own up, down or frame N
+    selected another frame since; then the Python frame run by the nearest
+    eval loop at or outward of GDB's selected frame."""
+    tid = session.selected_tid()
+    try:
+        current = gdb.selected_frame()
+    except gdb.error:
+        return session.selected.get(tid, 0)
+    mark = session.native_marks.get(tid)
+    if (current == mark) if mark is not None else _level(current) == 0:
+        return session.selected.get(tid, 0)
+    levels = _eval_loop_levels(session)
+    selected = _level(current)
+    position = next((p for p, (level, _frame) in enumerate(levels) if level is not None and level >= selected), None)
+    if position is not None:
+        session.selected[tid] = position
+    session.native_marks[tid] = current
+    return session.selected.get(tid, 0)
+
+
 def _selected_frame(session, analysis, thread_index):
     """(position among Python frames, frame index in the thread, frame JSON) of the selected Python frame."""
     frames = analysis.python_frames(thread_index)
     if not frames:
         raise Unavailable("no Python frames in this thread")
-    tid = session.selected_tid()
-    position = min(session.selected.get(tid, 0), len(frames) - 1)
+    position = min(_selected_position(session), len(frames) - 1)
     index, frame = frames[position]
     return position, index, frame
 
@@ -107,7 +140,7 @@ Needs no debug symbols: pyautopsy reads CPython's state from memory."""
         frames = analysis.python_frames(index)
         first = 0
         if frames:
-            position = min(self.session.selected.get(self.session.selected_tid(), 0), len(frames) - 1)
+            position = min(_selected_position(self.session), len(frames) - 1)
             first = frames[position][0]
         gdb.write(analysis.report.thread_text(index, most_recent_last=False, source=source, first_frame=first))
 
@@ -223,36 +256,58 @@ builtin 'len' = ...), or that a local is unbound, or that it was not found."""
 MAX_GDB_FRAMES = 1 << 16  # GDB frames searched for an eval loop
 
 
-def _select_eval_loop_frame(session, position):
-    """Selects GDB's frame of the eval loop that runs Python frame `position`
-    (0 = innermost) of the selected thread; returns its level, or None when
-    the engine's native frames do not tie it to one."""
+def _eval_loop_levels(session):
+    """[(GDB level, gdb.Frame) or (None, None)] of the eval loop running each
+    Python frame of the selected thread, innermost first: the first native
+    frame outward of it in the engine's mixed stack, found in GDB's stack by
+    its pc (recursive eval calls return to one call site: the engine's n-th
+    frame at a pc is GDB's n-th). Empty when the engine has no native frames."""
     try:
         analysis = session.analysis(native=True)
         thread = session.selected_thread_index(analysis)
     except Unavailable:
-        return None
+        return []
     frames = analysis.data["threads"][thread]["frames"]
+    seen, occurrence = {}, {}
+    for i, f in enumerate(frames):
+        if f.get("kind") == "native" and f.get("address") is not None:
+            occurrence[i] = seen.get(f["address"], 0)
+            seen[f["address"]] = occurrence[i] + 1
+    wanted = {}   # (pc, n) -> Python positions
+    levels = []
+    eval_index = None
     python = [i for i, f in enumerate(frames) if f.get("kind") == "python"]
-    if position >= len(python):
-        return None
-    # The eval loop running a Python frame is the first one outward of it.
-    eval_index = next((i for i in range(python[position] + 1, len(frames))
-                       if frames[i].get("kind") == "native" and frames[i].get("role") == "eval_loop"), None)
-    if eval_index is None or frames[eval_index].get("address") is None:
-        return None
-    pc = frames[eval_index]["address"]
-    # Recursive eval calls return to one call site: the n-th frame at that pc is the engine's n-th.
-    occurrence = sum(1 for f in frames[:eval_index] if f.get("kind") == "native" and f.get("address") == pc)
-    frame, level, seen = gdb.newest_frame(), 0, 0
-    while frame is not None and level < MAX_GDB_FRAMES:
-        if frame.type() != gdb.INLINE_FRAME and frame.pc() == pc:
-            if seen == occurrence:
-                frame.select()
-                return level
-            seen += 1
+    for position, index in enumerate(python):
+        if eval_index is None or eval_index <= index:
+            eval_index = next((i for i in range(index + 1, len(frames))
+                               if frames[i].get("kind") == "native" and frames[i].get("role") == "eval_loop"), None)
+        levels.append((None, None))
+        if eval_index is not None and eval_index in occurrence:
+            wanted.setdefault((frames[eval_index]["address"], occurrence[eval_index]), []).append(position)
+    if not wanted:
+        return levels
+    counts = {}
+    frame, level = gdb.newest_frame(), 0
+    while frame is not None and level < MAX_GDB_FRAMES and wanted:
+        if frame.type() != gdb.INLINE_FRAME:
+            n = counts.get(frame.pc(), 0)
+            counts[frame.pc()] = n + 1
+            for position in wanted.pop((frame.pc(), n), ()):
+                levels[position] = (level, frame)
         frame, level = frame.older(), level + 1
-    return None
+    return levels
+
+
+def _select_eval_loop_frame(session, position):
+    """Selects GDB's frame of the eval loop that runs Python frame `position`
+    (0 = innermost) of the selected thread; returns its level, or None when
+    the engine's native frames do not tie it to one."""
+    levels = _eval_loop_levels(session)
+    if position >= len(levels) or levels[position][0] is None:
+        return None
+    level, frame = levels[position]
+    frame.select()
+    return level
 
 
 class _Move(_Command):
@@ -271,7 +326,7 @@ class _Move(_Command):
         if not count.isdigit() or int(count) == 0:
             raise Unavailable("usage: %s [N]" % ("py-up" if self._step > 0 else "py-down"))
         tid = self.session.selected_tid()
-        current = self.session.selected.get(tid, 0)
+        current = min(_selected_position(self.session), len(frames) - 1)
         if current + self._step < 0 or current + self._step >= len(frames):
             # libpython's words, on stdout, as its users' scripts expect them.
             gdb.write("Unable to find %s python frame\n" % ("a newer" if self._step < 0 else "an older"))
@@ -282,6 +337,8 @@ class _Move(_Command):
         index, _frame = frames[position]
         gdb.write("#%d %s" % (position, analysis.report.frame_text(thread, index).lstrip()))
         level = _select_eval_loop_frame(self.session, position)
+        # What GDB has selected now stands for this Python frame, until the user selects another.
+        self.session.native_marks[tid] = gdb.selected_frame()
         if level is not None:
             gdb.write("  (GDB frame #%d selected: the eval loop running it)\n" % level)
 

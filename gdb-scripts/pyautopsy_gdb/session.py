@@ -47,6 +47,7 @@ class Session:
         self._cache = {}
         self._generation = 0
         self.selected = {}  # tid -> position among the Python frames of that thread (0 = innermost)
+        self.native_marks = {}  # tid -> the gdb.Frame selected when `selected` was last set
         self.log_timings = bool(os.environ.get("PYAUTOPSY_GDB_TIMINGS"))
 
     # -- the library ---------------------------------------------------------
@@ -73,6 +74,7 @@ class Session:
     def invalidate(self, *_args):
         self._cache.clear()
         self.selected.clear()
+        self.native_marks.clear()
         self._generation += 1
 
     def connect_events(self):

@@ -165,4 +165,61 @@ struct pyautopsy_rlock_3_14 {
 };
 #endif
 
+/* range, 3.8+: Objects/rangeobject.c (rangeobject): PyLong start, stop, step
+ * and length, unchanged since 3.2. */
+struct pyautopsy_range {
+    PyObject_HEAD
+    PyObject *start;
+    PyObject *stop;
+    PyObject *step;
+    PyObject *length;
+};
+
+/* method-wrapper, 3.8+: Objects/descrobject.c (wrapperobject), a slot
+ * wrapper bound to its instance. */
+struct pyautopsy_methodwrapper {
+    PyObject_HEAD
+    PyWrapperDescrObject *descr;
+    PyObject *self;
+};
+
+/* collections.defaultdict, 3.8+: Modules/_collectionsmodule.c (defdictobject). */
+struct pyautopsy_defaultdict {
+    PyDictObject dict;
+    PyObject *default_factory;
+};
+
+/* collections.deque, 3.8+: Modules/_collectionsmodule.c (dequeobject and its
+ * block). Only the members up to maxlen are restated: those have kept this
+ * order in every version (later ones, the free blocks, moved in 3.11); a
+ * block holds BLOCKLEN (64) items in every version. */
+struct pyautopsy_deque_block {
+    struct pyautopsy_deque_block *leftlink;
+    PyObject *data[64];
+    struct pyautopsy_deque_block *rightlink;
+};
+struct pyautopsy_deque {
+    PyObject_VAR_HEAD
+    struct pyautopsy_deque_block *leftblock;
+    struct pyautopsy_deque_block *rightblock;
+    Py_ssize_t leftindex;
+    Py_ssize_t rightindex;
+    size_t state;
+    Py_ssize_t maxlen;
+};
+
+/* collections.OrderedDict, 3.8+: Objects/odictobject.c (struct _odictobject,
+ * struct _odictnode): a dict, then the linked list that keeps the order. */
+struct pyautopsy_odictnode {
+    PyObject *key;
+    Py_hash_t hash;
+    struct pyautopsy_odictnode *next;
+    struct pyautopsy_odictnode *prev;
+};
+struct pyautopsy_odict {
+    PyDictObject od_dict;
+    struct pyautopsy_odictnode *od_first;
+    struct pyautopsy_odictnode *od_last;
+};
+
 #endif

@@ -23,6 +23,7 @@ inline constexpr std::uint64_t kTpFlagsTupleSubclass = 1ULL << 26;
 inline constexpr std::uint64_t kTpFlagsBytesSubclass = 1ULL << 27;
 inline constexpr std::uint64_t kTpFlagsUnicodeSubclass = 1ULL << 28;
 inline constexpr std::uint64_t kTpFlagsDictSubclass = 1ULL << 29;
+inline constexpr std::uint64_t kTpFlagsBaseExcSubclass = 1ULL << 30;
 inline constexpr std::uint64_t kTpFlagsTypeSubclass = 1ULL << 31;
 
 // --- co_localspluskinds, 3.11+ (Include/internal/pycore_code.h) ----------------

@@ -279,6 +279,30 @@ struct ObjectLayouts {               // the builtin object types we decode
     Offset partial_fn = kAbsent;            // functools.partial: fn, args, kw
     Offset partial_args = kAbsent;
     Offset partial_kw = kAbsent;
+    // objects whose repr() is C code we restate (runtime/repr/ObjectRepr.h)
+    Offset exception_args = kAbsent;        // PyBaseExceptionObject.args (tuple)
+    Offset importerror_name = kAbsent;      // PyImportErrorObject: name and path (3.15 shows them)
+    Offset importerror_path = kAbsent;
+    Offset slice_start = kAbsent;           // PySliceObject
+    Offset slice_stop = kAbsent;
+    Offset slice_step = kAbsent;
+    Offset range_start = kAbsent;           // rangeobject: PyLong start, stop, step
+    Offset range_stop = kAbsent;
+    Offset range_step = kAbsent;
+    Offset methodwrapper_descr = kAbsent;   // wrapperobject: the slot wrapper, and the instance
+    Offset methodwrapper_self = kAbsent;
+    Offset wrapperdescr_base = kAbsent;     // PyWrapperDescrObject.d_base (struct wrapperbase*)
+    Offset wrapperbase_name = kAbsent;      // struct wrapperbase.name (char*)
+    Offset defaultdict_factory = kAbsent;   // collections.defaultdict's default_factory
+    Offset odict_first = kAbsent;           // collections.OrderedDict: first node of its order
+    Offset odictnode_key = kAbsent;
+    Offset odictnode_next = kAbsent;
+    Offset deque_leftblock = kAbsent;       // collections.deque: the first block and index in it
+    Offset deque_leftindex = kAbsent;
+    Offset deque_maxlen = kAbsent;          // -1: unbounded
+    Offset dequeblock_data = kAbsent;       // a block's item array
+    Offset dequeblock_rightlink = kAbsent;  // the next block
+    Offset dequeblock_length = kAbsent;     // BLOCKLEN, items per block (a count, not an offset)
 };
 
 struct ThreadLockLayout {            // _thread.lock / _thread.RLock objects (Modules/_threadmodule.c)
@@ -345,6 +369,22 @@ struct BytecodeLayout {              // opcode numbers (values, not offsets)
     Offset resume_check = kAbsent;      // 3.13+
     Offset resume_check_jit = kAbsent;  // 3.15
     Offset instrumented_resume = kAbsent;   // 3.12+
+    Offset extended_arg = kAbsent;
+    // 3.14+: the call instructions, by the shape of the stack they call with
+    // (runtime/threads/CallsInProgress.h). Specialized forms are numbered
+    // alphabetically from 3.13, so each family is a range of opcodes.
+    Offset call = kAbsent;                  // callable, self or NULL, N args
+    Offset instrumented_call = kAbsent;
+    Offset call_specialized_first = kAbsent;    // CALL_ALLOC_AND_ENTER_INIT .. CALL_TYPE_1,
+    Offset call_specialized_last = kAbsent;     // holding the two ranges below
+    Offset call_kw = kAbsent;               // the same and a tuple of keyword names
+    Offset instrumented_call_kw = kAbsent;
+    Offset call_kw_specialized_first = kAbsent;
+    Offset call_kw_specialized_last = kAbsent;
+    Offset call_function_ex = kAbsent;      // callable, NULL, args tuple, kwargs dict or NULL
+    Offset instrumented_call_function_ex = kAbsent;
+    Offset call_ex_specialized_first = kAbsent; // 3.15+
+    Offset call_ex_specialized_last = kAbsent;
 };
 
 struct Layout {

@@ -50,8 +50,8 @@ ObjectRepr::TypeInfo ObjectRepr::classify(std::uint64_t type)
     info.exact = base == type;
     if (!info.exact && readPointerField(memory, type, t.tp_repr) != readPointerField(memory, base, t.tp_repr)) {
         // The subclass has its own __repr__, which we cannot run, unless it is
-        // collections' UserDict/UserList/UserString's: repr(self.data).
-        if (isUserWrapper(type)) info.kind = Kind::UserWrapper;
+        // one of collections' whose result we know how to build.
+        info.kind = pythonRepr(type);
         return info;
     }
 
@@ -63,7 +63,10 @@ ObjectRepr::TypeInfo ObjectRepr::classify(std::uint64_t type)
         {"function", Kind::Function}, {"type", Kind::Type},        {"ellipsis", Kind::Ellipsis},
         {"NotImplementedType", Kind::NotImplemented},              {"cell", Kind::Cell},
         {"builtin_function_or_method", Kind::BuiltinFunction},     {"builtin_method", Kind::BuiltinFunction},
-        {"module", Kind::Module},
+        {"module", Kind::Module},   {"range", Kind::Range},        {"slice", Kind::Slice},
+        {"code", Kind::Code},       {"frame", Kind::Frame},        {"method-wrapper", Kind::MethodWrapper},
+        {"collections.OrderedDict", Kind::OrderedDict},            {"collections.defaultdict", Kind::DefaultDict},
+        {"collections.deque", Kind::Deque},
     };
     auto baseName = m_reader.typeName(base);
     if (!baseName) return info;
@@ -75,6 +78,7 @@ ObjectRepr::TypeInfo ObjectRepr::classify(std::uint64_t type)
     // builtin's name is not decoded as one.
     const std::uint64_t flags = m_reader.typeFlags(base);
     auto hasFlag = [&](std::uint64_t bit) { return (flags & bit) != 0; };
+    if (kind == Kind::Other && hasFlag(encoding::kTpFlagsBaseExcSubclass)) kind = exceptionRepr(base);
     bool consistent = true;
     switch (kind) {
     case Kind::Int:
@@ -83,7 +87,9 @@ ObjectRepr::TypeInfo ObjectRepr::classify(std::uint64_t type)
     case Kind::Bytes: consistent = hasFlag(encoding::kTpFlagsBytesSubclass); break;
     case Kind::Tuple: consistent = hasFlag(encoding::kTpFlagsTupleSubclass); break;
     case Kind::List: consistent = hasFlag(encoding::kTpFlagsListSubclass); break;
-    case Kind::Dict: consistent = hasFlag(encoding::kTpFlagsDictSubclass); break;
+    case Kind::Dict:
+    case Kind::OrderedDict:
+    case Kind::DefaultDict: consistent = hasFlag(encoding::kTpFlagsDictSubclass); break;
     case Kind::Type: consistent = hasFlag(encoding::kTpFlagsTypeSubclass); break;
     default: break;
     }
@@ -204,6 +210,9 @@ void ObjectRepr::renderKnown(std::uint64_t object, const TypeInfo& info, std::si
     case Kind::Dict: elided = "{...}"; break;
     case Kind::Set:
     case Kind::FrozenSet: elided = "{...}"; break;
+    case Kind::Deque: elided = "[...]"; break;            // deque_repr's own marker
+    case Kind::OrderedDict:
+    case Kind::Counter: elided = "..."; break;            // odict_repr's (Counter: reprlib-free, the same)
     default: break;
     }
     if (elided && (depth >= limits.maxReprDepth ||
@@ -298,6 +307,48 @@ void ObjectRepr::renderKnown(std::uint64_t object, const TypeInfo& info, std::si
             return;
         }
         break;
+    case Kind::Exception:
+    case Kind::ImportError:
+        if (renderException(object, info, depth, out)) return;
+        break;
+    case Kind::Range:
+        if (renderRange(object, depth, out)) return;
+        break;
+    case Kind::Slice:
+        if (renderSlice(object, depth, out)) return;
+        break;
+    case Kind::Code:
+        if (renderCode(object, out)) return;
+        break;
+    case Kind::Frame:
+        if (renderFrame(object, out)) return;
+        break;
+    case Kind::MethodWrapper:
+        if (renderMethodWrapper(object, out)) return;
+        break;
+    case Kind::OrderedDict: {
+        ActiveGuard guard(m_active, object);
+        if (renderOrderedDict(object, info, depth, out)) return;
+        break;
+    }
+    case Kind::DefaultDict: {
+        // defdict_repr lets dict's repr mark a cycle or the depth limit: "{...}" for the dict part only.
+        const bool elideDict = depth >= limits.maxReprDepth ||
+                               std::find(m_active.begin(), m_active.end(), object) != m_active.end();
+        ActiveGuard guard(m_active, object);
+        if (renderDefaultDict(object, info, depth, elideDict, out)) return;
+        break;
+    }
+    case Kind::Deque: {
+        ActiveGuard guard(m_active, object);
+        if (renderDeque(object, info, depth, out)) return;
+        break;
+    }
+    case Kind::Counter: {
+        ActiveGuard guard(m_active, object);
+        if (renderCounter(object, info, depth, out)) return;
+        break;
+    }
     case Kind::Cell:
     case Kind::Other: break;
     }
@@ -364,24 +415,55 @@ void ObjectRepr::renderSet(std::uint64_t object, const TypeInfo& info, std::size
     if (!bare) out += ')';
 }
 
-// Whether `type` gets its repr from collections.UserDict, UserList or
-// UserString (whose __repr__ is repr(self.data)): the first class up its
-// tp_base chain that defines __repr__ is one of them.
-bool ObjectRepr::isUserWrapper(std::uint64_t type)
+// Which of collections' __repr__s a heap type gets, if any: the first class
+// up its tp_base chain that defines __repr__ is UserDict, UserList or
+// UserString (repr(self.data)), Counter (most common first), or (3.12+, where
+// they are heap types) deque or defaultdict.
+ObjectRepr::Kind ObjectRepr::pythonRepr(std::uint64_t type)
 {
     const auto& t = m_reader.runtime().layout.type;
     const auto& memory = m_reader.memory();
     DictReader dicts(m_reader);
     for (std::size_t hops = 0; type != 0 && hops < m_reader.limits().maxTypeChain; ++hops) {
-        if ((m_reader.typeFlags(type) & encoding::kTpFlagsHeapType) == 0) return false;
+        if ((m_reader.typeFlags(type) & encoding::kTpFlagsHeapType) == 0) return Kind::Other;
         const std::string name = qualifiedName(type);
         if (name == "collections.UserDict" || name == "collections.UserList" || name == "collections.UserString")
-            return true;
+            return Kind::UserWrapper;
+        if (name == "collections.Counter") return Kind::Counter;
+        // _collections' C types are heap types from 3.12 (static before: classify() names those).
+        if (name == "collections.deque") return Kind::Deque;
+        if (name == "collections.defaultdict")
+            return (m_reader.typeFlags(type) & encoding::kTpFlagsDictSubclass) ? Kind::DefaultDict : Kind::Other;
         const std::uint64_t dict = readPointerField(memory, type, t.tp_dict);
-        if (dict != 0 && dicts.findStr(dict, "__repr__")) return false;
+        if (dict != 0 && dicts.findStr(dict, "__repr__")) return Kind::Other;
         type = readPointerField(memory, type, t.tp_base);
     }
-    return false;
+    return Kind::Other;
+}
+
+// Which repr the static exception type `type` has: BaseException's, or
+// ImportError's (its own from 3.15, adding name= and path=), or another.
+ObjectRepr::Kind ObjectRepr::exceptionRepr(std::uint64_t type)
+{
+    const auto& t = m_reader.runtime().layout.type;
+    const auto& memory = m_reader.memory();
+    const std::uint64_t repr = readPointerField(memory, type, t.tp_repr);
+    bool importError = false;
+    for (std::size_t hops = 0; type != 0 && hops < m_reader.limits().maxTypeChain; ++hops) {
+        const auto name = m_reader.typeName(type);
+        const bool same = readPointerField(memory, type, t.tp_repr) == repr;
+        if (name == std::optional<std::string>("ImportError")) importError = same;
+        if (name == std::optional<std::string>("BaseException"))
+            return same ? Kind::Exception : importError ? Kind::ImportError : Kind::Other;
+        type = readPointerField(memory, type, t.tp_base);
+    }
+    return Kind::Other;
+}
+
+std::string ObjectRepr::shortName(const std::string& tpName)
+{
+    const auto dot = tpName.rfind('.');
+    return dot == std::string::npos ? tpName : tpName.substr(dot + 1);
 }
 
 // meth_repr: a function of a module (or of nothing), or a method bound to its instance.

@@ -7,9 +7,14 @@
 // NotImplemented, builtin functions and methods (`<built-in function len>`,
 // `<built-in method readlines of _io.TextIOWrapper object at 0x...>`) and
 // modules (`<module 'os' from '...'>`, `<module 'sys' (built-in)>`, from
-// __file__ or __spec__.origin as importlib's repr reads them), and
-// collections' UserDict, UserList and UserString (and their subclasses that
-// keep that __repr__), shown as their data is. Everything else is shown as object.__repr__ would:
+// __file__ or __spec__.origin as importlib's repr reads them), exceptions
+// whose repr is BaseException's (`KeyError('k')`, `OSError(2, 'x')`) or
+// 3.15's ImportError's (`ImportError('x', name='m')`), range,
+// slice, code objects, frames, method-wrappers, and collections' UserDict,
+// UserList, UserString, OrderedDict, defaultdict, Counter and deque (and
+// their subclasses that keep that __repr__; a Counter whose counts are not
+// all ints is shown in insertion order, where Python sorts what it can
+// compare). Everything else is shown as object.__repr__ would:
 // `<module.QualName object at 0x...>` -- also for types whose own __repr__
 // we cannot run (ReprFormat.h notes the one other known difference).
 //
@@ -53,6 +58,8 @@ private:
         Other, None, Bool, Int, Float, Complex, Str, Bytes, Tuple, List, Dict, Set, FrozenSet,
         Function, Type, Ellipsis, NotImplemented, Cell, BuiltinFunction, Module,
         UserWrapper,    // collections.UserDict, UserList, UserString: repr(self.data)
+        Exception, ImportError, Range, Slice, Code, Frame, MethodWrapper,
+        OrderedDict, DefaultDict, Deque, Counter,
     };
     struct TypeInfo {
         Kind kind = Kind::Other;
@@ -69,7 +76,23 @@ private:
     void renderSet(std::uint64_t object, const TypeInfo& info, std::size_t depth, std::string& out);
     bool renderBuiltinFunction(std::uint64_t object, std::string& out);
     bool renderModule(std::uint64_t object, std::string& out);
-    bool isUserWrapper(std::uint64_t type);
+    Kind pythonRepr(std::uint64_t type);
+    Kind exceptionRepr(std::uint64_t type);
+    // BuiltinRepr.cpp: reprs CPython writes in C for its own types
+    bool renderException(std::uint64_t object, const TypeInfo& info, std::size_t depth, std::string& out);
+    bool renderRange(std::uint64_t object, std::size_t depth, std::string& out);
+    bool renderSlice(std::uint64_t object, std::size_t depth, std::string& out);
+    bool renderCode(std::uint64_t object, std::string& out);
+    bool renderFrame(std::uint64_t object, std::string& out);
+    bool renderMethodWrapper(std::uint64_t object, std::string& out);
+    // CollectionsRepr.cpp: collections' own types
+    bool renderOrderedDict(std::uint64_t object, const TypeInfo& info, std::size_t depth, std::string& out);
+    bool renderDefaultDict(std::uint64_t object, const TypeInfo& info, std::size_t depth, bool elideDict,
+                           std::string& out);
+    bool renderDeque(std::uint64_t object, const TypeInfo& info, std::size_t depth, std::string& out);
+    bool renderCounter(std::uint64_t object, const TypeInfo& info, std::size_t depth, std::string& out);
+    // The name repr() of an exception or collection uses: tp_name after its last dot.
+    static std::string shortName(const std::string& tpName);
     bool full(const std::string& out) const { return out.size() > m_reader.limits().maxReprLength; }
 
     const ObjectReader& m_reader;

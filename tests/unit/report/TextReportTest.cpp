@@ -61,5 +61,61 @@ TEST(TracebackText, DebuggerOrderStartsAtTheSelectedFrame)
     EXPECT_NE(text.find("in <module>"), std::string::npos);
 }
 
+// A thread inside gc.collect(), parked in a gc.callbacks function.
+snapshot::Thread collecting()
+{
+    snapshot::Thread thread;
+    thread.threadId = 0x1000;
+    thread.garbageCollecting = true;
+    thread.frames.push_back(pythonFrame("callback", 5));
+    thread.frames.back().calling = "<built-in function sleep>";
+    thread.frames.push_back(pythonFrame("<module>", 7));
+    thread.frames.back().calling = "<built-in function collect>";
+    thread.frames.back().startedGc = true;
+    return thread;
+}
+
+TEST(TracebackText, CallsAndTheCollectionSitOnTheNewerSideOfTheirFrame)
+{
+    const std::string text = formatThread(collecting(), TextOptions{});
+    // Most recent call last: frame, its call, the collection, then what runs inside it.
+    const auto module = text.find("in <module>");
+    const auto collect = text.find("  <built-in function collect>\n");
+    const auto gc = text.find("  Garbage-collecting\n");
+    const auto callback = text.find("in callback");
+    const auto sleep = text.find("  <built-in function sleep>\n");
+    ASSERT_NE(sleep, std::string::npos);
+    EXPECT_LT(module, collect);
+    EXPECT_LT(collect, gc);
+    EXPECT_LT(gc, callback);
+    EXPECT_LT(callback, sleep);
+    EXPECT_NE(text.find("garbage-collecting"), std::string::npos);   // the header
+}
+
+TEST(TracebackText, DebuggerOrderPutsTheCallBeforeItsFrame)
+{
+    TextOptions options;
+    options.mostRecentLast = false;
+    const std::string text = formatThread(collecting(), options);
+    const auto sleep = text.find("  <built-in function sleep>\n");
+    const auto callback = text.find("in callback");
+    const auto gc = text.find("  Garbage-collecting\n");
+    const auto collect = text.find("  <built-in function collect>\n");
+    const auto module = text.find("in <module>");
+    ASSERT_NE(module, std::string::npos);
+    EXPECT_LT(sleep, callback);
+    EXPECT_LT(callback, gc);
+    EXPECT_LT(gc, collect);
+    EXPECT_LT(collect, module);
+}
+
+TEST(TracebackText, FramesCallingDifferentCallablesAreNotCollapsed)
+{
+    snapshot::Thread thread = recursion(4);
+    thread.frames[1].calling = "<built-in function sleep>";   // the innermost recurse()
+    const std::string text = formatThread(thread, TextOptions{});
+    EXPECT_EQ(count(text, "in recurse"), 4u);
+}
+
 }  // namespace
 }  // namespace pyautopsy::report

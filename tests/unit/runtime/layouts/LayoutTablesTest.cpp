@@ -286,6 +286,21 @@ const SpotCheck kSpotChecks[] = {
     {FIELD(lock.rlock_owner), 14, kLatePatch, kDebug, 24},
     {FIELD(lock.rlock_size), 15, kLatePatch, kDebug, 40},
     {FIELD(type.ht_cached_keys), 15, kLatePatch, kRelease, 888},
+    // Objects whose repr() we restate (mirrors.h), from gdb `ptype /o` of
+    // dequeobject, block, defdictobject, rangeobject, wrapperobject,
+    // struct _odictobject and _odictnode in the debug binaries' DWARF.
+    {FIELD(object.deque_leftindex), 11, 2, kDebug, 40},
+    {FIELD(object.deque_maxlen), 11, 2, kDebug, 64},
+    {FIELD(object.dequeblock_rightlink), 11, 2, kDebug, 520},
+    {FIELD(object.defaultdict_factory), 11, 2, kDebug, 48},
+    {FIELD(object.odict_first), 11, 2, kDebug, 48},
+    {FIELD(object.range_step), 13, kLatePatch, kDebug, 32},
+    {FIELD(object.methodwrapper_self), 13, kLatePatch, kDebug, 24},
+    {FIELD(object.deque_maxlen), 15, kLatePatch, kDebug, 64},
+    {FIELD(object.defaultdict_factory), 15, kLatePatch, kDebug, 48},
+    {FIELD(object.odictnode_next), 15, kLatePatch, kDebug, 16},
+    {FIELD(object.methodwrapper_descr), 15, kLatePatch, kDebug, 16},
+    {FIELD(object.range_start), 15, kLatePatch, kDebug, 16},
 };
 
 #undef FIELD
