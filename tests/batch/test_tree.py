@@ -119,9 +119,12 @@ def run_queue_hang(interpreter, python, pyautopsy):
                             preexec_fn=live._die_with_parent)
     try:
         child, other, zombie = [int(pid) for pid in proc.stdout.readline().split()]
-        # Blocked: the child in read(2) on the queue's pipe, the parent in wait4(2).
+        # Blocked: the child in read(2) on the queue's pipe, the parent in wait4(2);
+        # and the forked zombie gone, or its copy of the pipe's write end would
+        # still be open (so no cycle yet: seen on a loaded machine).
         deadline = time.monotonic() + 30
         while live.process_state(child) != "S" or live.process_state(proc.pid) != "S" \
+                or live.process_state(zombie) != "Z" \
                 or open("/proc/%d/syscall" % child).read().split()[0] != "0":
             if time.monotonic() > deadline:
                 raise Mismatch("the child never blocked reading the queue")
