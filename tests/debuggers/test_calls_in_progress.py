@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from pyautopsy_testing import Mismatch, checks, environment, gdb_runner, live, lldb_runner
+from pyautopsy_testing import Mismatch, checks, debugger_commands, environment, live
 
 PROGRAM = """\
 # Parked in C calls for pyautopsy's calls-in-progress test (written by the test).
@@ -283,22 +283,16 @@ def run_cli(binary, args):
 
 
 def gdb_bt(target_args, library):
-    return gdb_runner.run_gdb(target_args, [("bt", "py-bt -a --no-source")], library).sections.get("bt", "")
+    return debugger_commands.gdb_output(target_args, "py-bt -a --no-source", library)
 
 
 def lldb_bt(lldb, plugin, pre, extra=()):
-    ran = lldb_runner.run_lldb_in_order(lldb, plugin, ["py-bt -a --no-source"] + list(extra), pre=pre)
-    return next(output for command, output in ran if command == "py-bt -a --no-source")
+    return debugger_commands.lldb_output(lldb, plugin, pre, "py-bt -a --no-source", extra)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("interpreter")
-    parser.add_argument("--python", required=True)
-    parser.add_argument("--pyautopsy", required=True)
-    parser.add_argument("--library", required=True)
-    parser.add_argument("--lldb", required=True)
-    parser.add_argument("--plugin", required=True)
+    debugger_commands.add_front_end_arguments(parser)
     args = parser.parse_args()
 
     name = args.interpreter

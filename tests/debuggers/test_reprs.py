@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 
-from pyautopsy_testing import Mismatch, checks, environment, gdb_runner, live, lldb_runner
+from pyautopsy_testing import Mismatch, checks, debugger_commands, environment, live
 
 PROGRAM = """\
 # Parked for pyautopsy's reprs test (written by the test).
@@ -174,23 +174,16 @@ def park_frame_text(text):
 
 
 def gdb_locals(target_args, library):
-    result = gdb_runner.run_gdb(target_args, [("locals", "py-locals")], library)
-    return result.sections.get("locals", "")
+    return debugger_commands.gdb_output(target_args, "py-locals", library)
 
 
 def lldb_locals(lldb, plugin, pre, extra=()):
-    ran = lldb_runner.run_lldb_in_order(lldb, plugin, ["py-locals"] + list(extra), pre=pre)
-    return next(output for command, output in ran if command == "py-locals")
+    return debugger_commands.lldb_output(lldb, plugin, pre, "py-locals", extra)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("interpreter")
-    parser.add_argument("--python", required=True)
-    parser.add_argument("--pyautopsy", required=True)
-    parser.add_argument("--library", required=True)
-    parser.add_argument("--lldb", required=True)
-    parser.add_argument("--plugin", required=True)
+    debugger_commands.add_front_end_arguments(parser)
     args = parser.parse_args()
 
     name = args.interpreter

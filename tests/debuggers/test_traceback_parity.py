@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 
-from pyautopsy_testing import Mismatch, checks, environment, gdb_runner, live, lldb_runner
+from pyautopsy_testing import Mismatch, checks, debugger_commands, environment, gdb_runner, live, lldb_runner
 
 RECURSION = 20          # recurse() frames; all but the innermost stop on the same line
 REPEATED = RECURSION - 1 - 3  # traceback shows 3 of the identical lines and counts the rest
@@ -378,12 +378,7 @@ def lldb_outputs(lldb, plugin, pre, extra=()):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("interpreter")
-    parser.add_argument("--python", required=True)
-    parser.add_argument("--pyautopsy", required=True)
-    parser.add_argument("--library", required=True)
-    parser.add_argument("--lldb", required=True)
-    parser.add_argument("--plugin", required=True)
+    debugger_commands.add_front_end_arguments(parser)
     args = parser.parse_args()
 
     name = args.interpreter

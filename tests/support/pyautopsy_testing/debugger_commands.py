@@ -25,3 +25,21 @@ def run_command(args, command, core=None, pid=None):
                                     ["target create %s --core %s" % (args.python, core), command])[command]
     target = ["-p", str(pid)] if pid is not None else [args.python, core]
     return gdb_runner.run_gdb(target, [("output", command)], args.library).sections.get("output", "")
+
+
+def add_front_end_arguments(parser):
+    """INTERPRETER --python --pyautopsy --library --lldb --plugin: a test of every front end at once."""
+    parser.add_argument("interpreter")
+    for option in ("--python", "--pyautopsy", "--library", "--lldb", "--plugin"):
+        parser.add_argument(option, required=True)
+
+
+def gdb_output(target_args, command, library):
+    """What one GDB command prints (target_args: [EXE, CORE] or ["-p", PID])."""
+    return gdb_runner.run_gdb(target_args, [("output", command)], library).sections.get("output", "")
+
+
+def lldb_output(lldb, plugin, pre, command, extra=()):
+    """What one LLDB command prints; `extra` commands run after it in the same session."""
+    ran = lldb_runner.run_lldb_in_order(lldb, plugin, [command] + list(extra), pre=pre)
+    return next(output for ran_command, output in ran if ran_command == command)
