@@ -4,11 +4,14 @@
 #include "runtime/discovery/Runtime.h"
 #include "runtime/layouts/NativeFunctions.h"
 #include "snapshot/Ending.h"
+#include "target/LiveProcessTarget.h"
 #include "target/Memory.h"
 #include "target/ModuleIndex.h"
 #include "support/Error.h"
 
 #include <fmt/format.h>
+
+#include <exception>
 
 namespace pyautopsy::engine {
 
@@ -18,6 +21,15 @@ snapshot::Snapshot analyze(target::Target& target, const AnalysisOptions& option
     target::ModuleIndex modules(target);
     try {
         runtime::Runtime rt = runtime::openRuntime(memory, modules);
+        auto* live = dynamic_cast<target::LiveProcessTarget*>(&target);
+        if (live != nullptr && live->beginRehearsal()) {
+            // Whatever goes wrong while the process runs, the real walk follows.
+            try {
+                (void)runtime::buildSnapshot(memory, modules, rt, options.snapshot);
+            } catch (const std::exception&) {
+            }
+            live->endRehearsal();
+        }
         target.freeze();
         return runtime::buildSnapshot(memory, modules, rt, options.snapshot);
     } catch (const Error& e) {

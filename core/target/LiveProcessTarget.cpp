@@ -187,11 +187,24 @@ void LiveProcessTarget::Impl::listThreads()
     }
 }
 
+bool LiveProcessTarget::beginRehearsal()
+{
+    if (!m_impl->stopWhenFrozen || m_impl->stopper || m_impl->stoppedFor) return false;
+    m_impl->memory.recordPages(true);
+    return true;
+}
+
+void LiveProcessTarget::endRehearsal()
+{
+    m_impl->memory.recordPages(false);
+}
+
 void LiveProcessTarget::freeze()
 {
     if (!m_impl->stopWhenFrozen || m_impl->stopper || m_impl->stoppedFor) return;
     m_impl->stopper = std::make_unique<ProcessStopper>(m_impl->pid, m_impl->maxStop);
     m_impl->memory.enableCache(true);
+    m_impl->memory.prefetchRecorded();   // what the rehearsal read, in a few system calls
     m_impl->listThreads();   // the threads that exist now, with their registers
 }
 

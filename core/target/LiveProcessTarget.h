@@ -36,6 +36,13 @@ public:
 
     std::string_view kind() const override { return "process"; }
     void freeze() override;
+    // A target that will hold its threads stopped from freeze() wants the
+    // walk rehearsed first, while the process runs: it notes which pages the
+    // rehearsal reads and copies them in a few system calls once stopped, so
+    // that the walk under the stop seldom waits for one. The rehearsal's
+    // result is thrown away. beginRehearsal() says whether to rehearse.
+    bool beginRehearsal();
+    void endRehearsal();
     std::size_t read(std::uint64_t address, void* out, std::size_t size) override;
     const ProcessInfo& process() const override;
     const std::vector<ThreadInfo>& threads() const override;

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/uio.h>
@@ -14,6 +16,8 @@ namespace {
 
 // Above this size a read bypasses the cache: it is a bulk copy, not a walk.
 constexpr std::size_t kMaxCachedRead = 16 * 1024;
+// A rehearsal's reads remembered at most (with repeats): a walk makes ~11,000.
+constexpr std::size_t kMaxRecordedReads = 1 << 20;
 
 }  // namespace
 
@@ -37,6 +41,65 @@ void ProcessMemory::reserveCache()
         m_pool.resize(kMaxCachedPages);   // value-initialised: every page is written, so faulted in
         m_pages.reserve(kMaxCachedPages);
     }
+}
+
+void ProcessMemory::recordPages(bool on)
+{
+    if (on) {
+        m_recorded.clear();
+        m_recording = true;
+        return;
+    }
+    m_recording = false;
+    std::sort(m_recorded.begin(), m_recorded.end());
+    m_recorded.erase(std::unique(m_recorded.begin(), m_recorded.end()), m_recorded.end());
+    if (m_recorded.size() > kMaxRecordedPages) m_recorded.resize(kMaxRecordedPages);
+    // Room for the recorded pages and for as many again read on demand, taken
+    // (faulted in) now, before the stop. The cache is empty: nothing points
+    // into the pool yet.
+    const std::size_t want = std::max(kMaxCachedPages, m_recorded.size() + kMaxCachedPages);
+    if (m_pool.size() < want) {
+        m_pages.clear();
+        m_poolUsed = 0;
+        m_pool.clear();
+        m_pool.shrink_to_fit();
+        m_pool.resize(want);
+        m_pages.reserve(want);
+    }
+}
+
+std::size_t ProcessMemory::prefetchRecorded()
+{
+    std::vector<std::uint64_t> pages;
+    pages.swap(m_recorded);
+    if (!m_cacheEnabled || !m_useVmReadv || pages.empty()) return 0;
+    reserveCache();
+    std::size_t copied = 0;
+    std::vector<iovec> local;
+    std::vector<iovec> remote;
+    std::size_t next = 0;
+    while (next < pages.size() && m_poolUsed < m_pool.size()) {
+        const std::size_t batch = std::min({pages.size() - next, m_pool.size() - m_poolUsed, std::size_t{IOV_MAX}});
+        local.clear();
+        remote.clear();
+        for (std::size_t i = 0; i < batch; ++i) {
+            local.push_back({m_pool[m_poolUsed + i].data(), kPageSize});
+            remote.push_back({reinterpret_cast<void*>(pages[next + i]), kPageSize});
+        }
+        const ssize_t got = ::process_vm_readv(m_pid, local.data(), batch, remote.data(), batch, 0);
+        if (got < 0 && (errno == ENOSYS || errno == EPERM)) {
+            m_useVmReadv = false;   // read() falls back to /proc/PID/mem page by page
+            break;
+        }
+        // The call stops at the first page it cannot read, and never splits a
+        // page: keep the whole pages before it, skip it, go on after it.
+        const std::size_t whole = got < 0 ? 0 : static_cast<std::size_t>(got) / kPageSize;
+        for (std::size_t i = 0; i < whole; ++i) m_pages.emplace(pages[next + i], &m_pool[m_poolUsed + i]);
+        m_poolUsed += whole;
+        copied += whole;
+        next += whole == batch ? whole : whole + 1;
+    }
+    return copied;
 }
 
 std::size_t ProcessMemory::readUncached(std::uint64_t address, void* out, std::size_t size)
@@ -82,6 +145,11 @@ const ProcessMemory::Page* ProcessMemory::cachedPage(std::uint64_t pageAddress)
 
 std::size_t ProcessMemory::read(std::uint64_t address, void* out, std::size_t size)
 {
+    if (m_recording && !m_cacheEnabled && size > 0 && size <= kMaxCachedRead && m_recorded.size() < kMaxRecordedReads) {
+        const std::uint64_t last = (address + size - 1) & ~std::uint64_t{kPageSize - 1};
+        for (std::uint64_t page = address & ~std::uint64_t{kPageSize - 1}; page <= last; page += kPageSize)
+            m_recorded.push_back(page);
+    }
     if (!m_cacheEnabled || size > kMaxCachedRead) return readUncached(address, out, size);
     auto* dest = static_cast<std::uint8_t*>(out);
     std::size_t copied = 0;

@@ -5,6 +5,11 @@
 // cannot change, so a small page cache (256 pages of 4 KiB, dropped wholesale
 // when full) saves the many tiny reads a CPython walk makes; the cache is off
 // unless enableCache(true) and must be turned off before the process resumes.
+//
+// A walk rehearsed while the process runs (recordPages) tells which pages the
+// walk under the stop will read: prefetchRecorded() copies them into the cache
+// right after the stop with a few scattered process_vm_readv calls instead of
+// one call per page as the walk reaches it.
 #pragma once
 
 #include <array>
@@ -32,8 +37,16 @@ public:
     // them out of the time it is held.
     void reserveCache();
 
+    // While on (and the cache off), remembers the pages reads touch; turning
+    // it off sizes the cache for them (up to kMaxRecordedPages) and touches it.
+    void recordPages(bool on);
+    // With the cache on: copies the recorded pages into it (those still
+    // readable) and forgets them. Returns how many it copied.
+    std::size_t prefetchRecorded();
+
     static constexpr std::size_t kPageSize = 4096;
     static constexpr std::size_t kMaxCachedPages = 256;
+    static constexpr std::size_t kMaxRecordedPages = 2048;   // 8 MiB: a bound, far above a walk's ~400
 
 private:
     using Page = std::array<std::uint8_t, kPageSize>;
@@ -47,6 +60,8 @@ private:
     std::vector<Page> m_pool;      // the cache's pages, reused when it is dropped
     std::size_t m_poolUsed = 0;
     std::unordered_map<std::uint64_t, const Page*> m_pages;
+    bool m_recording = false;
+    std::vector<std::uint64_t> m_recorded;   // page addresses, with repeats until recordPages(false)
 };
 
 }  // namespace pyautopsy::target

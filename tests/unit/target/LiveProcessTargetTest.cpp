@@ -4,6 +4,7 @@
 #include "support/Error.h"
 #include "target/Memory.h"
 #include "target/ModuleIndex.h"
+#include "target/ProcessMemory.h"
 #include "target/ProcessStopper.h"
 
 #include <gtest/gtest.h>
@@ -127,6 +128,69 @@ TEST(LiveProcessTarget, ResumeTellsHowLongTheProcessWasStopped)
     auto unstopped = LiveProcessTarget::attach(child.pid(), {.stopThreads = false});
     unstopped->resume();
     EXPECT_FALSE(unstopped->stoppedFor());
+}
+
+// `pid`: the walk rehearsed while the process runs tells which pages to copy
+// right after the stop, in a few scattered process_vm_readv calls. A page
+// that cannot be read is skipped and the pages after it are still copied.
+TEST(ProcessMemory, RecordedPagesAreCopiedInOneGoSkippingUnreadableOnes)
+{
+    PythonChild child(kFiveThreads);
+    ASSERT_TRUE(child.ready());
+    auto live = LiveProcessTarget::attach(child.pid(), {.stopThreads = false});
+    // The first page of a readable mapping followed by a gap, a page of that
+    // gap, and the first page of the mapping after it.
+    const auto& mappings = live->mappings();
+    std::uint64_t first = 0, gap = 0, after = 0;
+    for (std::size_t i = 0; i + 1 < mappings.size(); ++i) {
+        if (mappings[i].end < mappings[i + 1].start && mappings[i].end - mappings[i].start >= 2 * 4096
+            && mappings[i].readable && mappings[i + 1].readable) {
+            first = mappings[i].start;
+            gap = mappings[i].end;
+            after = mappings[i + 1].start;
+            break;
+        }
+    }
+    ASSERT_NE(gap, 0u);
+
+    ProcessMemory memory(child.pid());
+    memory.recordPages(true);
+    std::uint64_t firstWord = 0, afterWord = 0, gapWord = 0;
+    ASSERT_EQ(memory.read(first, &firstWord, 8), 8u);
+    EXPECT_EQ(memory.read(gap + 8, &gapWord, 8), 0u);
+    ASSERT_EQ(memory.read(after + 16, &afterWord, 8), 8u);
+    ASSERT_EQ(memory.read(first + 4090, &firstWord, 8), 8u);   // crosses into the next page
+    memory.recordPages(false);
+
+    memory.enableCache(true);
+    EXPECT_EQ(memory.prefetchRecorded(), 3u);   // first, first + 4096, after
+    EXPECT_EQ(memory.prefetchRecorded(), 0u) << "the recorded pages are forgotten once copied";
+    std::uint64_t again = 0;
+    ASSERT_EQ(memory.read(first + 4090, &again, 8), 8u);
+    EXPECT_EQ(again, firstWord);
+    ASSERT_EQ(memory.read(after + 16, &again, 8), 8u);
+    EXPECT_EQ(again, afterWord);
+    EXPECT_EQ(memory.read(gap + 8, &again, 8), 0u);
+    memory.enableCache(false);
+}
+
+// Only a target that will stop its threads rehearses.
+TEST(LiveProcessTarget, OnlyAStoppingTargetRehearses)
+{
+    PythonChild child(kFiveThreads);
+    ASSERT_TRUE(child.ready());
+    EXPECT_FALSE(LiveProcessTarget::attach(child.pid(), {.stopThreads = false})->beginRehearsal());
+    auto live = LiveProcessTarget::attach(child.pid(), {});
+    ASSERT_TRUE(live->beginRehearsal());
+    EXPECT_EQ(Memory(*live).readCString(0x400001, 3), "ELF");
+    live->endRehearsal();
+    EXPECT_NE(processState(child.pid()), 't') << "rehearsing does not stop the process";
+    live->freeze();
+    EXPECT_EQ(processState(child.pid()), 't');
+    EXPECT_EQ(Memory(*live).readCString(0x400001, 3), "ELF");
+    EXPECT_FALSE(live->beginRehearsal()) << "too late once stopped";
+    live->resume();
+    EXPECT_TRUE(runsAgain(child.pid()));
 }
 
 TEST(LiveProcessTarget, MissingProcessIsASystemError)
