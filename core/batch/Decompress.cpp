@@ -129,17 +129,28 @@ private:
     std::uint64_t m_written = 0;
 };
 
+// One zstd context per thread, reset for each file: creating one (its
+// tables, then the window it allocates) costs more than decoding a small
+// file, and a batch worker decodes file after file.
+ZSTD_DStream* threadZstdStream(const std::string& path)
+{
+    thread_local std::unique_ptr<ZSTD_DStream, decltype(&ZSTD_freeDStream)> stream(ZSTD_createDStream(), ZSTD_freeDStream);
+    if (!stream) fail(path, "out of memory");
+    // A file that failed half-way leaves the context mid-frame.
+    if (ZSTD_isError(ZSTD_DCtx_reset(stream.get(), ZSTD_reset_session_only))) fail(path, "zstd: cannot reset the decoder");
+    return stream.get();
+}
+
 void zstdDecompress(const std::string& path, Source& in, Sink& out)
 {
-    std::unique_ptr<ZSTD_DStream, decltype(&ZSTD_freeDStream)> stream(ZSTD_createDStream(), ZSTD_freeDStream);
-    if (!stream) fail(path, "out of memory");
+    ZSTD_DStream* stream = threadZstdStream(path);
     Scratch buffer(ZSTD_DStreamOutSize());
     std::size_t last = 1;  // 0 once a frame is complete
     for (auto chunk = in.next(); !chunk.empty(); chunk = in.next()) {
         ZSTD_inBuffer input{chunk.data(), chunk.size(), 0};
         while (input.pos < input.size) {
             ZSTD_outBuffer output{buffer.data(), buffer.size(), 0};
-            last = ZSTD_decompressStream(stream.get(), &output, &input);
+            last = ZSTD_decompressStream(stream, &output, &input);
             if (ZSTD_isError(last)) fail(path, fmt::format("zstd: {}", ZSTD_getErrorName(last)));
             out.write(buffer.data(), output.pos);
         }
@@ -148,7 +159,7 @@ void zstdDecompress(const std::string& path, Source& in, Sink& out)
     while (last != 0) {
         ZSTD_inBuffer input{nullptr, 0, 0};
         ZSTD_outBuffer output{buffer.data(), buffer.size(), 0};
-        last = ZSTD_decompressStream(stream.get(), &output, &input);
+        last = ZSTD_decompressStream(stream, &output, &input);
         if (ZSTD_isError(last)) fail(path, fmt::format("zstd: {}", ZSTD_getErrorName(last)));
         if (output.pos == 0) break;
         out.write(buffer.data(), output.pos);
