@@ -6,12 +6,12 @@ For one interpreter: a program parks five threads inside C calls --
 time.sleep(), a lock's acquire(), select.select(), a list.sort() whose key
 function parks in time.sleep(), and a list subclass's __init__ whose
 super().__init__() consumes a generator that parks -- and writes, per
-thread, each (function, repr() of the callable it calls) pair. From 3.14 a
-frame records its stack for a call into C, and each pair must show: in the
-CLI's traceback order the callable's line right after its frame's line, in
-py-bt (most recent call first) right before it, and in the JSON as the
-frame's "calling". Before 3.14 nothing is recorded: no front end may name a
-callable. Checked with CLI `pid`/`core` (text and JSON) and GDB's and LLDB's
+thread, each (function, repr() of the callable it calls) pair. Each pair
+must show -- from 3.14 where the frame records its stack for a call into C,
+before from the stack depth computed from the bytecode -- in the CLI's
+traceback order the callable's line right after its frame's line, in py-bt
+(most recent call first) right before it, and in the JSON as the frame's
+"calling". Checked with CLI `pid`/`core` (text and JSON) and GDB's and LLDB's
 `py-bt -a`, attached and on a core gcore wrote; the process must run on.
 Then one thread parked in a gc.callbacks function inside gc.collect(): its
 header says garbage-collecting (it is the one thread state); and again
@@ -103,7 +103,7 @@ for name, target, args in [("sleeper", sleeper, ()), ("locker", locker, (held,))
     threading.Thread(target=target, args=args, name=name, daemon=True).start()
 ready.wait()
 time.sleep(0.3)   # from the barrier into the calls
-expected = {"recorded": sys.version_info >= (3, 14), "threads": expected}
+expected = {"recorded": True, "threads": expected}
 with open(sys.argv[1] + ".tmp", "w") as f:
     json.dump(expected, f)
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
@@ -123,7 +123,7 @@ import time
 def callback(phase, info):
     if phase == "start":
         with open(sys.argv[1] + ".tmp", "w") as f:
-            json.dump({"frame_recorded": sys.version_info >= (3, 15), "calls_recorded": sys.version_info >= (3, 14),
+            json.dump({"frame_recorded": sys.version_info >= (3, 15), "calls_recorded": True,
                        "collect": repr(gc.collect), "sleep": repr(time.sleep)}, f)
         import os
         os.rename(sys.argv[1] + ".tmp", sys.argv[1])
@@ -157,7 +157,7 @@ def bystander():
 def callback(phase, info):
     if phase == "start":
         with open(sys.argv[1] + ".tmp", "w") as f:
-            json.dump({"frame_recorded": sys.version_info >= (3, 15), "calls_recorded": sys.version_info >= (3, 14),
+            json.dump({"frame_recorded": sys.version_info >= (3, 15), "calls_recorded": True,
                        "collect": repr(gc.collect), "sleep": repr(time.sleep), "collector": "MainThread",
                        "bystander": "bystander"}, f)
         import os
