@@ -17,6 +17,7 @@ struct Limits {
     std::size_t maxFramesPerThread = 16384;   // deep recursion is real; 16k frames still prints fast
     std::size_t maxStringBytes = 4096;        // names, filenames, reprs of str
     std::size_t maxLineTableBytes = 1 << 20;  // a code object's line table
+    std::size_t maxBytecodeBytes = 1 << 20;   // a code object's bytecode, walked for its stack depths
     std::size_t maxContainerItems = 4096;     // dict entries, list/tuple items walked
     std::size_t maxReprLength = 256;          // characters of a repr of a local, the "..." marker included
     std::size_t maxReprDepth = 4;             // nested containers in a repr

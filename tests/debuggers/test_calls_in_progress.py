@@ -6,15 +6,17 @@ For one interpreter: a program parks five threads inside C calls --
 time.sleep(), a lock's acquire(), select.select(), a list.sort() whose key
 function parks in time.sleep(), and a list subclass's __init__ whose
 super().__init__() consumes a generator that parks -- and writes, per
-thread, each (function, repr() of the callable it calls) pair. From 3.14 a
-frame records its stack for a call into C, and each pair must show: in the
-CLI's traceback order the callable's line right after its frame's line, in
-py-bt (most recent call first) right before it, and in the JSON as the
-frame's "calling". Before 3.14 nothing is recorded: no front end may name a
-callable. Checked with CLI `pid`/`core` (text and JSON) and GDB's and LLDB's
+thread, each (function, repr() of the callable it calls) pair. Each pair
+must show -- from 3.14 where the frame records its stack for a call into C,
+before from the stack depth computed from the bytecode -- in the CLI's
+traceback order the callable's line right after its frame's line, in py-bt
+(most recent call first) right before it, and in the JSON as the frame's
+"calling". Checked with CLI `pid`/`core` (text and JSON) and GDB's and LLDB's
 `py-bt -a`, attached and on a core gcore wrote; the process must run on.
 Then one thread parked in a gc.callbacks function inside gc.collect(): its
-header says garbage-collecting (it is the one thread state), and from 3.15,
+header says garbage-collecting (it is the one thread state); and again
+beside a second thread, the collector parked holding the GIL: only its
+header says so (it holds the GIL). From 3.15,
 where the GC state records the frame that started the collection,
 `Garbage-collecting` sits beside that frame, next to its
 <built-in function collect>.
@@ -101,7 +103,7 @@ for name, target, args in [("sleeper", sleeper, ()), ("locker", locker, (held,))
     threading.Thread(target=target, args=args, name=name, daemon=True).start()
 ready.wait()
 time.sleep(0.3)   # from the barrier into the calls
-expected = {"recorded": sys.version_info >= (3, 14), "threads": expected}
+expected = {"recorded": True, "threads": expected}
 with open(sys.argv[1] + ".tmp", "w") as f:
     json.dump(expected, f)
 os.rename(sys.argv[1] + ".tmp", sys.argv[1])
@@ -121,13 +123,51 @@ import time
 def callback(phase, info):
     if phase == "start":
         with open(sys.argv[1] + ".tmp", "w") as f:
-            json.dump({"frame_recorded": sys.version_info >= (3, 15), "calls_recorded": sys.version_info >= (3, 14),
+            json.dump({"frame_recorded": sys.version_info >= (3, 15), "calls_recorded": True,
                        "collect": repr(gc.collect), "sleep": repr(time.sleep)}, f)
         import os
         os.rename(sys.argv[1] + ".tmp", sys.argv[1])
         time.sleep(1000)
 
 
+gc.callbacks.append(callback)
+gc.collect()
+"""
+
+# The collector holds the GIL, parked in libc's sleep() called through
+# ctypes.PyDLL (which keeps the GIL), while a second thread waits for the GIL:
+# with two thread states, the GIL holder is the collector.
+GC_THREADS_PROGRAM = """\
+# Parked inside a garbage collection, holding the GIL, beside another thread.
+import ctypes
+import gc
+import json
+import sys
+import threading
+import time
+
+started = threading.Event()
+
+
+def bystander():
+    started.set()
+    time.sleep(1000)
+
+
+def callback(phase, info):
+    if phase == "start":
+        with open(sys.argv[1] + ".tmp", "w") as f:
+            json.dump({"frame_recorded": sys.version_info >= (3, 15), "calls_recorded": True,
+                       "collect": repr(gc.collect), "sleep": repr(time.sleep), "collector": "MainThread",
+                       "bystander": "bystander"}, f)
+        import os
+        os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+        ctypes.PyDLL(None).sleep(1000)
+
+
+threading.Thread(target=bystander, name="bystander", daemon=True).start()
+started.wait()
+time.sleep(0.3)   # into its time.sleep()
 gc.callbacks.append(callback)
 gc.collect()
 """
@@ -230,16 +270,22 @@ def check_json(expected, report, core=False):
 
 
 def check_gc_text(expected, text, newest_first):
-    """The one thread is marked in its header; from 3.15 `Garbage-collecting`
-    sits between the module frame (calling gc.collect) and the callback."""
-    header = next((line for line in text.splitlines() if line.startswith("Thread ")), "")
+    """The collector is marked in its header, no other thread is; from 3.15
+    `Garbage-collecting` sits between the module frame (calling gc.collect)
+    and the callback."""
+    collector = expected.get("collector")
+    headers = [line for line in text.splitlines() if line.startswith("Thread ")]
+    header = next((h for h in headers if collector is None or '"%s"' % collector in h), "")
     if "garbage-collecting" not in header:
         raise Mismatch("the thread header does not say garbage-collecting: %r" % header)
+    others = [h for h in headers if h != header and "garbage-collecting" in h]
+    if others:
+        raise Mismatch("a thread other than the collector says garbage-collecting: %r" % others[0])
     lines = [line.strip() for line in text.splitlines()]
     if not expected["frame_recorded"]:
         if "Garbage-collecting" in lines:
             raise Mismatch("a Garbage-collecting line where no frame records the collection:\n%s" % text[-2000:])
-        return "header says garbage-collecting"
+        return "header says garbage-collecting" + (", only the collector's" if len(headers) > 1 else "")
     module = next(i for i, line in enumerate(lines) if line.endswith("in <module>") and line.startswith("File"))
     wanted = [expected["collect"], "Garbage-collecting"]
     shown = lines[module - 2:module][::-1] if newest_first else lines[module + 1:module + 3]
@@ -249,9 +295,13 @@ def check_gc_text(expected, text, newest_first):
 
 
 def check_gc_json(expected, report):
-    thread = report["threads"][0]
+    collector = expected.get("collector")
+    thread = next(t for t in report["threads"] if collector is None or t.get("name") == collector)
     if not thread.get("garbage_collecting"):
         raise Mismatch("garbage_collecting is %r" % thread.get("garbage_collecting"))
+    others = [t.get("name") for t in report["threads"] if t is not thread and t.get("garbage_collecting")]
+    if others:
+        raise Mismatch("garbage_collecting is set on %r too" % others)
     module = next(f for f in thread["frames"] if f.get("function") == "<module>")
     if module.get("started_gc") != expected["frame_recorded"]:
         raise Mismatch("the module frame's started_gc is %r" % module.get("started_gc"))
@@ -261,11 +311,11 @@ def check_gc_json(expected, report):
     return "garbage_collecting, started_gc %s, calling %r" % (module.get("started_gc"), module.get("calling"))
 
 
-def gc_checks(name, args):
+def gc_checks(name, args, program=GC_PROGRAM, label="gc"):
     cli = args.pyautopsy
-    with parked_program(args.python, GC_PROGRAM) as (proc, expected, _work):
+    with parked_program(args.python, program) as (proc, expected, _work):
         pid = str(proc.pid)
-        return checks.run_all("%s gc live" % name, [
+        return checks.run_all("%s %s live" % (name, label), [
             ("cli text", lambda: check_gc_text(expected, run_cli(cli, ["pid", pid, "--no-source"]), False)),
             ("cli json", lambda: check_gc_json(expected, json.loads(run_cli(cli, ["pid", pid, "--json"])))),
             ("gdb py-bt", lambda: check_gc_text(expected, gdb_bt(["-p", pid], args.library), True)),
@@ -323,6 +373,7 @@ def main():
                                                                        ["--core", core, args.python]), True, True)),
             ])
         failures += gc_checks(name, args)
+        failures += gc_checks(name, args, GC_THREADS_PROGRAM, "gc with two threads")
     except Mismatch as e:
         checks.fail("%s calls-in-progress" % name, e)
         return 1

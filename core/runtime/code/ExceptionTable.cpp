@@ -56,4 +56,21 @@ std::optional<ExceptionHandler> handlerAt(std::span<const std::uint8_t> table, s
     return std::nullopt;
 }
 
+std::optional<std::vector<ExceptionHandler>> allHandlers(std::span<const std::uint8_t> table,
+                                                         std::size_t maxEntries)
+{
+    std::vector<ExceptionHandler> out;
+    Cursor cursor(table);
+    while (!cursor.atEnd()) {
+        if (!cursor.atEntryStart() || out.size() >= maxEntries) return std::nullopt;
+        auto start = cursor.varint();
+        auto length = cursor.varint();
+        auto target = cursor.varint();
+        auto depthLasti = cursor.varint();
+        if (!start || !length || !target || !depthLasti || *length > UINT32_MAX - *start) return std::nullopt;
+        out.push_back({*start, *start + *length, *target, *depthLasti >> 1, (*depthLasti & 1) != 0});
+    }
+    return out;
+}
+
 }  // namespace pyautopsy::runtime

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 namespace pyautopsy::runtime {
 
@@ -30,5 +31,10 @@ struct ExceptionHandler {
 // The handler covering code unit `codeUnit`, or nullopt if none (or the table
 // is malformed before reaching it).
 std::optional<ExceptionHandler> handlerAt(std::span<const std::uint8_t> table, std::uint32_t codeUnit);
+
+// Every entry, in order; nullopt if the table is malformed or has more than
+// `maxEntries` entries.
+std::optional<std::vector<ExceptionHandler>> allHandlers(std::span<const std::uint8_t> table,
+                                                         std::size_t maxEntries);
 
 }  // namespace pyautopsy::runtime

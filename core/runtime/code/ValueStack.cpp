@@ -43,7 +43,8 @@ std::vector<std::uint64_t> ValueStackReader::readSlots(std::uint64_t base, std::
     return slots;
 }
 
-void ValueStackReader::readFrameObject(std::uint64_t frame, const CodeFacts& code, ValueStack& out) const
+void ValueStackReader::readFrameObject(std::uint64_t frame, const CodeFacts& code, bool wholeStack,
+                                       ValueStack& out) const
 {
     const auto& rt = m_reader.runtime();
     const auto& f = rt.layout.frameObject;
@@ -52,13 +53,14 @@ void ValueStackReader::readFrameObject(std::uint64_t frame, const CodeFacts& cod
     if (base == 0) return;
 
     std::size_t depth = code.stackSize;
-    if (rt.caps.stackTop == StackTopModel::FrameStackTop && has(f.f_stacktop)) {
+    const bool useRecordedTop = !wholeStack;
+    if (useRecordedTop && rt.caps.stackTop == StackTopModel::FrameStackTop && has(f.f_stacktop)) {
         std::uint64_t top = readPointerField(memory, frame, f.f_stacktop);
         if (top >= base && (top - base) / 8 <= code.stackSize) {
             depth = (top - base) / 8;
             out.exactTop = true;
         }
-    } else if (rt.caps.stackTop == StackTopModel::FrameStackDepth && has(f.f_stackdepth)) {
+    } else if (useRecordedTop && rt.caps.stackTop == StackTopModel::FrameStackDepth && has(f.f_stackdepth)) {
         auto recorded = readField<std::int32_t>(memory, frame, f.f_stackdepth);
         if (recorded >= 0 && static_cast<std::uint32_t>(recorded) <= code.stackSize) {
             depth = static_cast<std::size_t>(recorded);
@@ -79,7 +81,8 @@ void ValueStackReader::readFrameObject(std::uint64_t frame, const CodeFacts& cod
     out.live = std::min(out.live, out.slots.size());
 }
 
-void ValueStackReader::readInterpreterFrame(std::uint64_t frame, const CodeFacts& code, ValueStack& out) const
+void ValueStackReader::readInterpreterFrame(std::uint64_t frame, const CodeFacts& code, bool wholeStack,
+                                            ValueStack& out) const
 {
     const auto& rt = m_reader.runtime();
     const auto& f = rt.layout.interpreterFrame;
@@ -87,14 +90,15 @@ void ValueStackReader::readInterpreterFrame(std::uint64_t frame, const CodeFacts
     std::uint64_t base = fieldAddress(frame, f.localsplus) + std::uint64_t{code.localsPlus} * 8;
 
     std::size_t depth = code.stackSize;
-    if (rt.caps.stackTop == StackTopModel::StackTopIndex) {
+    const bool useRecordedTop = !wholeStack;
+    if (useRecordedTop && rt.caps.stackTop == StackTopModel::StackTopIndex) {
         auto top = readField<std::int32_t>(memory, frame, f.stacktop);
         if (top >= static_cast<std::int64_t>(code.localsPlus) &&
             static_cast<std::uint32_t>(top) - code.localsPlus <= code.stackSize) {
             depth = static_cast<std::uint32_t>(top) - code.localsPlus;
             out.exactTop = true;
         }
-    } else if (rt.caps.stackTop == StackTopModel::StackPointer) {
+    } else if (useRecordedTop && rt.caps.stackTop == StackTopModel::StackPointer) {
         std::uint64_t top = readPointerField(memory, frame, f.stacktop);
         if (top >= base && (top - base) / 8 <= code.stackSize) {
             depth = (top - base) / 8;
@@ -112,14 +116,14 @@ void ValueStackReader::readInterpreterFrame(std::uint64_t frame, const CodeFacts
         out.live = std::min<std::size_t>(handler->depth, out.slots.size());
 }
 
-ValueStack ValueStackReader::read(std::uint64_t frame, std::uint64_t code)
+ValueStack ValueStackReader::read(std::uint64_t frame, std::uint64_t code, bool wholeStack)
 {
     ValueStack out;
     const CodeFacts& facts = factsOf(code);
     if (m_reader.runtime().caps.frames == FrameModel::FrameObjects)
-        readFrameObject(frame, facts, out);
+        readFrameObject(frame, facts, wholeStack, out);
     else
-        readInterpreterFrame(frame, facts, out);
+        readInterpreterFrame(frame, facts, wholeStack, out);
     return out;
 }
 

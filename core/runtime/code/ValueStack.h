@@ -36,7 +36,9 @@ public:
 
     // `frame` and `code` as FrameWalker recorded them (snapshot::Frame::address
     // and codeAddress). Throws target::MemoryFault if the frame is unreadable.
-    ValueStack read(std::uint64_t frame, std::uint64_t code);
+    // With `wholeStack`, the slots run to co_stacksize whatever top is recorded
+    // (for a depth computed elsewhere: StackDepth.h), and exactTop is false.
+    ValueStack read(std::uint64_t frame, std::uint64_t code, bool wholeStack = false);
 
 private:
     struct CodeFacts {
@@ -46,8 +48,8 @@ private:
         std::uint64_t bytecode = 0;             // first instruction (3.11+)
     };
     const CodeFacts& factsOf(std::uint64_t code);
-    void readFrameObject(std::uint64_t frame, const CodeFacts& code, ValueStack& out) const;
-    void readInterpreterFrame(std::uint64_t frame, const CodeFacts& code, ValueStack& out) const;
+    void readFrameObject(std::uint64_t frame, const CodeFacts& code, bool wholeStack, ValueStack& out) const;
+    void readInterpreterFrame(std::uint64_t frame, const CodeFacts& code, bool wholeStack, ValueStack& out) const;
     std::vector<std::uint64_t> readSlots(std::uint64_t base, std::size_t count) const;
 
     const ObjectReader& m_reader;

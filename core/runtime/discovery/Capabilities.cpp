@@ -22,6 +22,8 @@ std::optional<Capabilities> capabilitiesFor(const PythonVersion& v)
                  : m == 10 ? StackTopModel::FrameStackDepth
                  : m <= 13 ? StackTopModel::StackTopIndex
                            : StackTopModel::StackPointer;
+    c.callSelf = m <= 12 ? CallSelfModel::MethodOrNullFirst : CallSelfModel::CallableFirst;
+    c.callExNull = m <= 10 ? CallExNullModel::None : m <= 12 ? CallExNullModel::Below : CallExNullModel::Above;
     if (m >= 12) c.shimOwner = 3;   // FRAME_OWNED_BY_CSTACK, renamed INTERPRETER in 3.14
     c.shimOwnerOrAbove = m >= 14;
     c.hasEntryFlag = m == 11;

@@ -58,6 +58,20 @@ enum class ManagedDictModel {
     InlineValues,          // 3.13+: obj-24 dict pointer; values inline at obj+tp_basicsize
 };
 
+// How a call with a self slot keeps it on the value stack (CALL_METHOD up to
+// 3.10, PRECALL/CALL 3.11, CALL 3.12+): below the arguments sit two slots.
+enum class CallSelfModel {
+    MethodOrNullFirst,     // <= 3.12: [method, self] for a method LOAD_METHOD/LOAD_ATTR found, else [NULL, callable]
+    CallableFirst,         // 3.13+: [callable, self or NULL]
+};
+
+// Where CALL_FUNCTION_EX's extra NULL slot sits next to the callable.
+enum class CallExNullModel {
+    None,                  // <= 3.10: no NULL: the callable, the args, the kwargs if flags & 1
+    Below,                 // 3.11-3.12: NULL, the callable, ...
+    Above,                 // 3.13+: the callable, NULL, ...
+};
+
 struct Capabilities {
     FrameModel frames;
     LastiModel lasti;
@@ -65,6 +79,8 @@ struct Capabilities {
     GilModel gil;
     CodeRefModel codeRef;
     StackTopModel stackTop;
+    CallSelfModel callSelf;
+    CallExNullModel callExNull;
     std::optional<int> shimOwner;     // owner value of entry/shim frames to skip (3.12+)
     bool shimOwnerOrAbove = false;    // 3.14+: every owner >= shimOwner is a shim
     bool hasEntryFlag = false;        // 3.11: _PyInterpreterFrame.is_entry
