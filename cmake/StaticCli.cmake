@@ -2,6 +2,9 @@
 # compression libraries statically, leaving only libc (and libm) to the dynamic
 # linker; the shared front ends (libpyautopsy.so, the LLDB plugin) and the test
 # programs link the same libraries dynamically, as before.
+# The installed executable (`make install`, the Debian package) links them
+# dynamically too, as a distribution's packages must: cli/CMakeLists.txt
+# links the same objects twice.
 #
 # Why (issue 18): a report reads a core in ~10 ms of CPU, and loading eleven
 # shared libraries cost ~3 ms more on every run: mapping them, ~2,100 symbol
