@@ -17,7 +17,7 @@ in time.sleep(); then, while it is parked,
     and says it left 2 newer frames out, and the debugger's own selected frame
     is the eval loop running that Python frame (GDB's `bt` decorator names
     the recursive call there: the right one of the frames sharing a return
-    address); the debugger's own `frame 0` after that moves the Python
+    address); the debugger's own `frame 0` (and `down`) after that moves the Python
     selection back to the innermost frame (py-locals, py-bt follow it);
     py-list START,END, START END and N; py-locals shows the long
     value cut with "...", `--all` every frame, and at module level the
@@ -226,15 +226,17 @@ def check_decorated_selection(move_text, bt_text):
     return "bt #%s runs %s" % (moved.group(1), wanted)
 
 
-def check_follows_native(move_text, locals_text, bt_text):
-    """After py-up 2, the debugger's own `frame 0` selects the innermost Python
-    frame again: py-locals and py-bt follow it."""
+def check_follows_native(move_text, locals_text, bt_text, command="frame 0"):
+    """After py-up 2, the debugger's own `frame 0` (or `up` then `down 100`,
+    which stops at the innermost frame; the `up` keeps LLDB's `down` from
+    failing where py-up could not select a native frame) selects the
+    innermost Python frame again: py-locals and py-bt follow it."""
     if not re.search(r"\((?:GDB|LLDB) frame #\d+ selected", move_text):
         return "py-up 2 selected no native frame: the debugger's selection did not move"
     check_line(locals_text, "label = 'caf\u00e9'")
     if "newer Python frames not shown" in bt_text:
-        raise Mismatch("py-bt after `frame 0` still starts at the frame py-up selected:\n%s" % bt_text[-2000:])
-    return "py-locals and py-bt at the innermost frame after the debugger's frame 0"
+        raise Mismatch("py-bt after `%s` still starts at the frame py-up selected:\n%s" % (command, bt_text[-2000:]))
+    return "py-locals and py-bt at the innermost frame after the debugger's %s" % command
 
 
 # time.sleep() waits in one of these (by version and libc); never in `read`.
@@ -298,6 +300,7 @@ GDB_SESSION = [
     ("print-userdict", "py-print USER_DICT"), ("print-method", "py-print READLINE"), ("locals-all", "py-locals --all"),
     ("down", "py-down"), ("up2", "py-up 2"), ("bt-selected", "py-bt"), ("native-frame", "frame"), ("native-bt", "bt"), ("locals", "py-locals"),
     ("native-zero", "frame 0"), ("locals-followed", "py-locals"), ("bt-followed", "py-bt --no-source"),
+    ("up2-again", "py-up 2"), ("native-up", "up"), ("native-down", "down 100"), ("locals-down", "py-locals"), ("bt-down", "py-bt --no-source"),
     ("up-far", "py-up 100"), ("up-end", "py-up"),
     ("module-locals", "py-locals"), ("module-print", "py-print __name__"),
     ("list-comma", "py-list 1,3"), ("list-space", "py-list 2 4"), ("list-n", "py-list 5"),
@@ -320,6 +323,8 @@ def debugger_checks(label, out, script):
                                                                                  out["native-bt"])),
         ("%s the debugger's frame 0 moves the Python selection" % label, lambda: check_follows_native(
             out["up2"], out["locals-followed"], out["bt-followed"])),
+        ("%s the debugger's down moves the Python selection" % label, lambda: check_follows_native(
+            out["up2-again"], out["locals-down"], out["bt-down"], "down 100")),
         ("%s py-up past the oldest" % label, lambda: check_contains(out["up-end"],
                                                                    "Unable to find an older python frame")),
         ("%s py-print local" % label, lambda: check_line(out["print-local"], "local 'label' = 'caf\u00e9'")),
