@@ -227,10 +227,9 @@ def check_decorated_selection(move_text, bt_text):
 
 
 def check_follows_native(move_text, locals_text, bt_text, command="frame 0"):
-    """After py-up 2, the debugger's own `frame 0` (or `up` then `down 100`,
-    which stops at the innermost frame; the `up` keeps LLDB's `down` from
-    failing where py-up could not select a native frame) selects the
-    innermost Python frame again: py-locals and py-bt follow it."""
+    """After py-up 2, the debugger's own `frame 0` (or `down 100`, which stops
+    at the innermost frame) selects the innermost Python frame again:
+    py-locals and py-bt follow it."""
     if not re.search(r"\((?:GDB|LLDB) frame #\d+ selected", move_text):
         return "py-up 2 selected no native frame: the debugger's selection did not move"
     check_line(locals_text, "label = 'caf\u00e9'")
@@ -371,6 +370,10 @@ def lldb_outputs(lldb, plugin, pre, extra=()):
     commands[labels.index("native-frame")] = "frame info"
     commands[labels.index("native-bt")] = "thread backtrace"
     commands[labels.index("native-zero")] = "frame select 0"
+    # LLDB -b stops at a command's error, and `up` fails where py-up selected
+    # the oldest frame LLDB's unwinder found; `down` only needs a frame to
+    # come down from (where py-up selected none, the check says so and skips).
+    commands[labels.index("native-up")] = "script lldb.thread.SetSelectedFrame(1) if lldb.frame.GetFrameID() == 0 else None"
     ran = lldb_runner.run_lldb_in_order(lldb, plugin, commands + list(extra), pre=pre)
     outputs, at = {}, 0
     for (label, _c), command in zip(GDB_SESSION, commands):
