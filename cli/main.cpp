@@ -6,6 +6,7 @@
 // (cli/pyautopsy.1) and the completion scripts (cli/completion/) list every
 // subcommand and option: keep them in step (tests/install checks the man page).
 #include "BatchCommand.h"
+#include "HugePageHeap.h"
 #include "batch/TreeCapture.h"
 #include "batch/formats/TreeReport.h"
 #include "cli/Version.h"
@@ -165,6 +166,7 @@ int runTree(int pid, const target::LiveOptions& live, const engine::AnalysisOpti
 
 int main(int argc, char** argv)
 {
+    cli::backHeapWithHugePages();
     CLI::App app{"pyautopsy: why did this Python process crash or hang?"};
     app.require_subcommand(1);
     app.set_version_flag("--version",
