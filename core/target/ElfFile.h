@@ -36,12 +36,13 @@ public:
     std::span<const std::uint8_t> slice(std::uint64_t offset, std::uint64_t size) const;
 
     // Copies the file's bytes at [offset, offset+size) to `out` through a cache
-    // of 1 KiB blocks read with pread; returns how many bytes there were.
+    // of 2 KiB blocks read with pread; returns how many bytes there were.
     // For scattered reads of a large file (a core's memory): the mapping would
     // fault in (and count in RSS) up to 64 KiB around every touched page.
-    // Blocks rather than pages: a walk reads ~100 KiB in ~10,000 small reads
-    // spread over ~360 pages of a core; caching whole pages faulted in 1.4 MiB
-    // of fresh memory for them, and a page fault costs several preads.
+    // A walk reads ~100 KiB in ~10,000 small reads spread over ~360 pages of
+    // a core. Whole pages cost 1.4 MiB of fresh memory for them; 1 KiB blocks
+    // ~630 preads; 2 KiB blocks ~500 preads and 1 MiB, which the CLI's heap
+    // (cli/HugePageHeap.h) provides without a fault per page.
     std::size_t copy(std::uint64_t offset, void* out, std::size_t size) const;
 
 private:
@@ -51,9 +52,9 @@ private:
     GElf_Ehdr m_header{};
     std::span<const std::uint8_t> m_bytes;
 
-    static constexpr std::uint64_t kBlock = 1024;
+    static constexpr std::uint64_t kBlock = 2048;
     static constexpr std::size_t kBlocksPerChunk = 64;       // allocated together, filled in order
-    static constexpr std::size_t kMaxCachedBlocks = 65536;   // 64 MiB; past that the cache starts over
+    static constexpr std::size_t kMaxCachedBlocks = 32768;   // 64 MiB; past that the cache starts over
     const std::uint8_t* cachedBlock(std::uint64_t index) const;   // nullptr: the file shrank under us
     mutable std::mutex m_blocksLock;
     mutable std::unordered_map<std::uint64_t, const std::uint8_t*> m_blocks;   // block index -> bytes
