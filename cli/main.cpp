@@ -126,8 +126,10 @@ int runPid(int pid, const target::LiveOptions& liveOptions, const engine::Analys
             const auto stopped = process->stoppedFor();
             const auto cpu = process->cpuWhileStopped().value_or(std::chrono::nanoseconds(0));
             std::cerr << (stopped ? fmt::format("pyautopsy: stats: target stopped {:.3f} ms ({} threads), "
-                                                "pyautopsy cpu meanwhile {:.3f} ms\n",
-                                                Ms(*stopped).count(), process->threads().size(), Ms(cpu).count())
+                                                "pyautopsy cpu meanwhile {:.3f} ms; {} stop{}, the longest {:.3f} ms\n",
+                                                Ms(*stopped).count(), process->threads().size(), Ms(cpu).count(),
+                                                process->stops(), process->stops() == 1 ? "" : "s",
+                                                Ms(process->longestStop()).count())
                                   : std::string("pyautopsy: stats: target not stopped\n"));
         }
     }

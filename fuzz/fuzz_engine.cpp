@@ -83,7 +83,8 @@ public:
         }
         return copied;
     }
-    void freeze() override { m_base.freeze(); }
+    void beginWalk() override { m_base.beginWalk(); }
+    bool walkWasConsistent() const override { return m_base.walkWasConsistent(); }
     const target::ProcessInfo& process() const override { return m_base.process(); }
     const std::vector<target::ThreadInfo>& threads() const override { return m_base.threads(); }
     const std::vector<target::Mapping>& mappings() const override { return m_base.mappings(); }

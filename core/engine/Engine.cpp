@@ -4,7 +4,6 @@
 #include "runtime/discovery/Runtime.h"
 #include "runtime/layouts/NativeFunctions.h"
 #include "snapshot/Ending.h"
-#include "target/LiveProcessTarget.h"
 #include "target/Memory.h"
 #include "target/ModuleIndex.h"
 #include "support/Error.h"
@@ -15,23 +14,31 @@
 
 namespace pyautopsy::engine {
 
+namespace {
+
+// A bound on walks of one target; LiveProcessTarget needs at most four.
+constexpr int kMaxWalks = 6;
+
+}  // namespace
+
 snapshot::Snapshot analyze(target::Target& target, const AnalysisOptions& options)
 {
     target::Memory memory(target);
     target::ModuleIndex modules(target);
     try {
         runtime::Runtime rt = runtime::openRuntime(memory, modules);
-        auto* live = dynamic_cast<target::LiveProcessTarget*>(&target);
-        if (live != nullptr && live->beginRehearsal()) {
-            // Whatever goes wrong while the process runs, the real walk follows.
+        // The target says whether a walk read one moment (a live process's
+        // rehearsal did not; a copy that lacked a page did not): walk again.
+        // A walk that failed on a torn moment is retried too.
+        for (int walk = 1;; ++walk) {
+            target.beginWalk();
             try {
-                (void)runtime::buildSnapshot(memory, modules, rt, options.snapshot);
+                snapshot::Snapshot snapshot = runtime::buildSnapshot(memory, modules, rt, options.snapshot);
+                if (target.walkWasConsistent() || walk == kMaxWalks) return snapshot;
             } catch (const std::exception&) {
+                if (target.walkWasConsistent() || walk == kMaxWalks) throw;
             }
-            live->endRehearsal();
         }
-        target.freeze();
-        return runtime::buildSnapshot(memory, modules, rt, options.snapshot);
     } catch (const Error& e) {
         // A wrong or upgraded binary is the usual reason CPython cannot be
         // found: say so in the same line.

@@ -90,8 +90,17 @@ struct LiveProcessTarget::Impl {
     int pid;
     ProcessMemory memory;
     std::unique_ptr<ProcessStopper> stopper;
-    std::optional<std::chrono::nanoseconds> stoppedFor;  // kept once the stopper is gone
+    // Every stop so far, summed (kept once its stopper is gone).
+    std::optional<std::chrono::nanoseconds> stoppedFor;
     std::optional<std::chrono::nanoseconds> cpuWhileStopped;
+    std::chrono::nanoseconds longestStop{0};
+    int stops = 0;
+    // The walks asked for so far (beginWalk), what the current one reads, and
+    // whether a stop was cut short (then no walk can be one moment: none is retried).
+    int walks = 0;
+    enum class Walk { Running, Rehearsal, Copy, Held } walk = Walk::Running;
+    bool cutShort = false;
+    bool finished = false;   // resume() was called: never stop again
     ProcessInfo process;
     std::vector<ThreadInfo> threads;
     std::vector<Mapping> mappings;
@@ -106,7 +115,13 @@ struct LiveProcessTarget::Impl {
     bool stopWhenFrozen = false;
     std::chrono::milliseconds maxStop{1000};
 
+    // The threads that exist now (the stopped ones, with their registers,
+    // while a stopper holds them); nameThreads() adds their names, which need
+    // no stop.
     void listThreads();
+    void nameThreads();
+    void stop();
+    void letGo();
 };
 
 LiveProcessTarget::LiveProcessTarget(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -157,6 +172,7 @@ std::unique_ptr<LiveProcessTarget> LiveProcessTarget::attach(int pid, const Live
     info.children = listChildren(pid);
 
     impl->listThreads();
+    impl->nameThreads();
     return std::unique_ptr<LiveProcessTarget>(new LiveProcessTarget(std::move(impl)));
 }
 
@@ -174,11 +190,13 @@ void LiveProcessTarget::Impl::listThreads()
         }
     }
     std::sort(tids.begin(), tids.end());  // the leader (tid == pid) first
+    std::map<int, std::string> names;
+    for (const ThreadInfo& thread : threads) names[static_cast<int>(thread.tid)] = thread.name;
     threads.clear();
     for (int tid : tids) {
         ThreadInfo thread;
         thread.tid = tid;
-        thread.name = trimNewline(readProcFile(fmt::format("{}/task/{}/comm", proc, tid)));
+        if (auto it = names.find(tid); it != names.end()) thread.name = it->second;
         if (stopper)
             thread.registers = stopper->registers(tid);
         else
@@ -187,35 +205,97 @@ void LiveProcessTarget::Impl::listThreads()
     }
 }
 
-bool LiveProcessTarget::beginRehearsal()
+void LiveProcessTarget::Impl::nameThreads()
 {
-    if (!m_impl->stopWhenFrozen || m_impl->stopper || m_impl->stoppedFor) return false;
-    m_impl->memory.recordPages(true);
-    return true;
+    for (ThreadInfo& thread : threads)
+        if (thread.name.empty())
+            thread.name = trimNewline(readProcFile(fmt::format("/proc/{}/task/{}/comm", pid, thread.tid)));
 }
 
-void LiveProcessTarget::endRehearsal()
+void LiveProcessTarget::Impl::stop()
 {
-    m_impl->memory.recordPages(false);
+    stopper = std::make_unique<ProcessStopper>(pid, maxStop);
+    memory.setCacheMode(ProcessMemory::CacheMode::Cached);
+    memory.prefetchRecorded();   // what the last walk read, in a few system calls
+    listThreads();               // the threads that exist now, with their registers
+}
+
+void LiveProcessTarget::Impl::letGo()
+{
+    if (!stopper) return;
+    stopper->detach();
+    if (auto held = stopper->stoppedFor()) {
+        stoppedFor = stoppedFor.value_or(std::chrono::nanoseconds(0)) + *held;
+        cpuWhileStopped = cpuWhileStopped.value_or(std::chrono::nanoseconds(0))
+                          + stopper->cpuWhileStopped().value_or(std::chrono::nanoseconds(0));
+        longestStop = std::max(longestStop, *held);
+        ++stops;
+    }
+    stopper.reset();
+}
+
+void LiveProcessTarget::beginWalk()
+{
+    Impl& impl = *m_impl;
+    if (!impl.stopWhenFrozen || impl.stopper || impl.finished) return;
+    ++impl.walks;
+    if (impl.walks == 1) {
+        // The rehearsal: the process runs, and its pages are noted.
+        // Cached, though it runs: the result is thrown away, and a page read
+        // once is read once (~400 system calls instead of ~11,000).
+        impl.walk = Impl::Walk::Rehearsal;
+        impl.memory.setCacheMode(ProcessMemory::CacheMode::Cached);
+        impl.memory.recordPages(true);
+        return;
+    }
+    impl.memory.setCacheMode(ProcessMemory::CacheMode::Off);
+    impl.memory.recordPages(false);   // sizes (and touches) the cache before the stop
+    if (impl.walks - 1 > kCopyWalks) {
+        // The copies kept missing pages (a process that changes faster than
+        // it is copied): hold it for the whole walk.
+        freeze();
+        return;
+    }
+    impl.stop();
+    if (auto why = impl.stopper->mustRelease()) {
+        impl.cutShort = true;
+        impl.warnings.push_back(fmt::format(
+            "the process was let go after {} ms of being stopped: {}; what was read may not be one consistent moment",
+            std::chrono::duration_cast<std::chrono::milliseconds>(impl.stopper->heldSoFar()).count(), *why));
+    }
+    impl.letGo();
+    impl.walk = Impl::Walk::Copy;
+    impl.memory.setCacheMode(ProcessMemory::CacheMode::Copy);
+    impl.memory.recordPages(true);   // what this walk reads, for the next copy if it must be retried
+    impl.nameThreads();
+}
+
+bool LiveProcessTarget::walkWasConsistent() const
+{
+    switch (m_impl->walk) {
+    case Impl::Walk::Rehearsal: return false;
+    case Impl::Walk::Copy: return m_impl->cutShort || m_impl->memory.copyMisses() == 0;
+    case Impl::Walk::Running:
+    case Impl::Walk::Held: return true;
+    }
+    return true;
 }
 
 void LiveProcessTarget::freeze()
 {
-    if (!m_impl->stopWhenFrozen || m_impl->stopper || m_impl->stoppedFor) return;
-    m_impl->stopper = std::make_unique<ProcessStopper>(m_impl->pid, m_impl->maxStop);
-    m_impl->memory.enableCache(true);
-    m_impl->memory.prefetchRecorded();   // what the rehearsal read, in a few system calls
-    m_impl->listThreads();   // the threads that exist now, with their registers
+    Impl& impl = *m_impl;
+    if (!impl.stopWhenFrozen || impl.stopper || impl.finished) return;
+    impl.memory.recordPages(false);
+    impl.stop();
+    impl.nameThreads();
+    impl.walk = Impl::Walk::Held;
 }
 
 void LiveProcessTarget::resume()
 {
-    if (!m_impl->stopper) return;
-    m_impl->memory.enableCache(false);
-    m_impl->stopper->detach();
-    m_impl->stoppedFor = m_impl->stopper->stoppedFor();
-    m_impl->cpuWhileStopped = m_impl->stopper->cpuWhileStopped();
-    m_impl->stopper.reset();
+    m_impl->finished = true;
+    m_impl->memory.setCacheMode(ProcessMemory::CacheMode::Off);
+    m_impl->letGo();
 }
 
 std::optional<std::chrono::nanoseconds> LiveProcessTarget::stoppedFor() const { return m_impl->stoppedFor; }
@@ -223,6 +303,8 @@ std::optional<std::chrono::nanoseconds> LiveProcessTarget::cpuWhileStopped() con
 {
     return m_impl->cpuWhileStopped;
 }
+int LiveProcessTarget::stops() const { return m_impl->stops; }
+std::chrono::nanoseconds LiveProcessTarget::longestStop() const { return m_impl->longestStop; }
 
 std::size_t LiveProcessTarget::read(std::uint64_t address, void* out, std::size_t size)
 {
@@ -231,6 +313,7 @@ std::size_t LiveProcessTarget::read(std::uint64_t address, void* out, std::size_
             const auto held = std::chrono::duration_cast<std::chrono::milliseconds>(
                 m_impl->stopper->heldSoFar()).count();
             resume();
+            m_impl->cutShort = true;
             m_impl->warnings.push_back(fmt::format(
                 "the process was let go after {} ms of being stopped: {}; the rest was read while it ran, "
                 "so it may not be one consistent moment", held, *why));

@@ -1,10 +1,19 @@
 // LiveProcessTarget: a Target over a running Linux process, read through /proc
 // and ptrace and never written.
 //
-// With stopThreads (the default) every thread is held stopped by a
-// ProcessStopper from freeze() until resume() or destruction, so memory,
-// registers and threads form one consistent snapshot and reads go through a
-// page cache; reads before freeze() (binaries, static data) are uncached. With stopThreads=false the process keeps running: no registers,
+// With stopThreads (the default), walks (Target::beginWalk) go in rounds, so
+// that the process is held stopped as briefly as possible and the report is
+// still one consistent moment:
+//  1. a rehearsal while it runs: which pages does a walk read? (never consistent)
+//  2. a stop: every thread held by a ProcessStopper, its registers taken,
+//     the rehearsed pages copied in a few system calls; then it runs again
+//     and the walk reads the copy. Consistent if it needed no page beyond it;
+//     else the pages it read are the next copy's (up to kCopyWalks copies).
+//  3. if copies keep missing pages: held stopped for the whole walk, until
+//     resume() or destruction.
+// A stop cut short (the stop limit, Ctrl-Z) is said in warnings() and ends
+// the rounds. Reads before the first walk (binaries, static data) are
+// uncached. With stopThreads=false the process keeps running: no registers,
 // no cache, and each read sees the memory of its own moment (CPython
 // structures may then be torn; walkers must expect that).
 #pragma once
@@ -35,14 +44,12 @@ public:
     ~LiveProcessTarget() override;  // resumes the process
 
     std::string_view kind() const override { return "process"; }
-    void freeze() override;
-    // A target that will hold its threads stopped from freeze() wants the
-    // walk rehearsed first, while the process runs: it notes which pages the
-    // rehearsal reads and copies them in a few system calls once stopped, so
-    // that the walk under the stop seldom waits for one. The rehearsal's
-    // result is thrown away. beginRehearsal() says whether to rehearse.
-    bool beginRehearsal();
-    void endRehearsal();
+    void beginWalk() override;
+    bool walkWasConsistent() const override;
+    // Stops every thread now and holds them until resume() (what the last
+    // round of walks does); nothing when already stopped or resumed.
+    void freeze();
+    static constexpr int kCopyWalks = 2;
     std::size_t read(std::uint64_t address, void* out, std::size_t size) override;
     const ProcessInfo& process() const override;
     const std::vector<ThreadInfo>& threads() const override;
@@ -53,12 +60,14 @@ public:
     std::string resolveModulePath(const std::string& mappedPath) const override;
     std::int64_t hostThreadId(std::int64_t tid) const override;
 
-    // Lets the process run again now (before destruction); reads still work,
-    // uncached, and registers stay as they were captured.
+    // Lets the process run again now (before destruction), and never stops it
+    // again; reads still work, uncached, and registers stay as they were captured.
     void resume();
-    // After resume(): how long the process was held stopped (see
-    // ProcessStopper::stoppedFor); nullopt before, or when it was never stopped.
+    // How long the process was held stopped, all stops together (each as
+    // ProcessStopper::stoppedFor counts it); nullopt when it never was.
     std::optional<std::chrono::nanoseconds> stoppedFor() const;
+    int stops() const;
+    std::chrono::nanoseconds longestStop() const;
     // The part of stoppedFor() that pyautopsy's thread spent on the CPU.
     std::optional<std::chrono::nanoseconds> cpuWhileStopped() const;
     // What the report must say about how it was read: a hold cut short.

@@ -28,11 +28,15 @@ ProcessMemory::~ProcessMemory()
     if (m_memFd >= 0) ::close(m_memFd);
 }
 
-void ProcessMemory::enableCache(bool enabled)
+void ProcessMemory::setCacheMode(CacheMode mode)
 {
-    m_cacheEnabled = enabled;
-    m_pages.clear();
-    m_poolUsed = 0;
+    if (mode != CacheMode::Copy) {
+        m_pages.clear();
+        m_poolUsed = 0;
+        m_unreadable.clear();
+    }
+    m_mode = mode;
+    m_copyMisses = 0;
 }
 
 void ProcessMemory::reserveCache()
@@ -72,32 +76,53 @@ std::size_t ProcessMemory::prefetchRecorded()
 {
     std::vector<std::uint64_t> pages;
     pages.swap(m_recorded);
-    if (!m_cacheEnabled || !m_useVmReadv || pages.empty()) return 0;
+    if (m_mode != CacheMode::Cached || !m_useVmReadv || pages.empty()) return 0;
     reserveCache();
     std::size_t copied = 0;
-    std::vector<iovec> local;
     std::vector<iovec> remote;
     std::size_t next = 0;
     while (next < pages.size() && m_poolUsed < m_pool.size()) {
-        const std::size_t batch = std::min({pages.size() - next, m_pool.size() - m_poolUsed, std::size_t{IOV_MAX}});
-        local.clear();
+        // Runs of consecutive pages are one remote element each (the kernel
+        // pins and copies a run in one go: per page, 4x cheaper than a page
+        // per element here); the pool's free slots are one local buffer.
         remote.clear();
-        for (std::size_t i = 0; i < batch; ++i) {
-            local.push_back({m_pool[m_poolUsed + i].data(), kPageSize});
-            remote.push_back({reinterpret_cast<void*>(pages[next + i]), kPageSize});
+        std::size_t count = 0;
+        for (; next + count < pages.size() && m_poolUsed + count < m_pool.size(); ++count) {
+            const std::uint64_t page = pages[next + count];
+            if (!remote.empty()
+                && reinterpret_cast<std::uint64_t>(remote.back().iov_base) + remote.back().iov_len == page) {
+                remote.back().iov_len += kPageSize;
+                continue;
+            }
+            if (remote.size() == IOV_MAX) break;
+            remote.push_back({reinterpret_cast<void*>(page), kPageSize});
         }
-        const ssize_t got = ::process_vm_readv(m_pid, local.data(), batch, remote.data(), batch, 0);
+        iovec local{m_pool[m_poolUsed].data(), count * kPageSize};
+        const ssize_t got = ::process_vm_readv(m_pid, &local, 1, remote.data(), remote.size(), 0);
         if (got < 0 && (errno == ENOSYS || errno == EPERM)) {
             m_useVmReadv = false;   // read() falls back to /proc/PID/mem page by page
             break;
         }
-        // The call stops at the first page it cannot read, and never splits a
-        // page: keep the whole pages before it, skip it, go on after it.
+        // The call stops at the first page it cannot read, or at the start of
+        // the run holding it, and never splits a page: keep the whole pages
+        // before that, ask the page there alone, go on after it.
         const std::size_t whole = got < 0 ? 0 : static_cast<std::size_t>(got) / kPageSize;
         for (std::size_t i = 0; i < whole; ++i) m_pages.emplace(pages[next + i], &m_pool[m_poolUsed + i]);
         m_poolUsed += whole;
         copied += whole;
-        next += whole == batch ? whole : whole + 1;
+        next += whole;
+        if (whole == count) continue;
+        Page& slot = m_pool[m_poolUsed];
+        iovec one{slot.data(), kPageSize};
+        iovec from{reinterpret_cast<void*>(pages[next]), kPageSize};
+        if (::process_vm_readv(m_pid, &one, 1, &from, 1, 0) == static_cast<ssize_t>(kPageSize)) {
+            m_pages.emplace(pages[next], &slot);
+            ++m_poolUsed;
+            ++copied;
+        } else {
+            m_unreadable.push_back(pages[next]);   // ascending, as `pages` is
+        }
+        ++next;
     }
     return copied;
 }
@@ -131,6 +156,7 @@ std::size_t ProcessMemory::readUncached(std::uint64_t address, void* out, std::s
 const ProcessMemory::Page* ProcessMemory::cachedPage(std::uint64_t pageAddress)
 {
     if (auto it = m_pages.find(pageAddress); it != m_pages.end()) return it->second;
+    if (m_mode == CacheMode::Copy) return nullptr;   // the process runs: nothing more is cached
     reserveCache();
     if (m_poolUsed == m_pool.size()) {   // full: drop everything, reuse the pages
         m_pages.clear();
@@ -145,12 +171,13 @@ const ProcessMemory::Page* ProcessMemory::cachedPage(std::uint64_t pageAddress)
 
 std::size_t ProcessMemory::read(std::uint64_t address, void* out, std::size_t size)
 {
-    if (m_recording && !m_cacheEnabled && size > 0 && size <= kMaxCachedRead && m_recorded.size() < kMaxRecordedReads) {
+    const bool cacheable = size <= kMaxCachedRead || m_mode == CacheMode::Copy;
+    if (m_recording && cacheable && size > 0 && m_recorded.size() < kMaxRecordedReads) {
         const std::uint64_t last = (address + size - 1) & ~std::uint64_t{kPageSize - 1};
         for (std::uint64_t page = address & ~std::uint64_t{kPageSize - 1}; page <= last; page += kPageSize)
             m_recorded.push_back(page);
     }
-    if (!m_cacheEnabled || size > kMaxCachedRead) return readUncached(address, out, size);
+    if (m_mode == CacheMode::Off || !cacheable) return readUncached(address, out, size);
     auto* dest = static_cast<std::uint8_t*>(out);
     std::size_t copied = 0;
     while (copied < size) {
@@ -159,7 +186,16 @@ std::size_t ProcessMemory::read(std::uint64_t address, void* out, std::size_t si
         const std::size_t within = static_cast<std::size_t>(at - pageAddress);
         const std::size_t chunk = std::min(size - copied, kPageSize - within);
         const Page* page = cachedPage(pageAddress);
-        if (page == nullptr) return copied + readUncached(at, dest + copied, chunk);  // page partly unreadable
+        if (page == nullptr) {
+            if (m_mode != CacheMode::Copy) return copied + readUncached(at, dest + copied, chunk);  // partly unreadable
+            // Unreadable at the stop too: the same answer, and no miss.
+            if (std::binary_search(m_unreadable.begin(), m_unreadable.end(), pageAddress)) return copied;
+            ++m_copyMisses;
+            const std::size_t got = readUncached(at, dest + copied, chunk);
+            copied += got;
+            if (got < chunk) return copied;
+            continue;
+        }
         std::memcpy(dest + copied, page->data() + within, chunk);
         copied += chunk;
     }

@@ -1,15 +1,19 @@
 // ProcessMemory: reads another process's memory, never writes it.
 //
 // Uses process_vm_readv, and pread on /proc/PID/mem where that syscall is
-// missing or refused (ENOSYS, EPERM). While the process is stopped the bytes
-// cannot change, so a small page cache (256 pages of 4 KiB, dropped wholesale
-// when full) saves the many tiny reads a CPython walk makes; the cache is off
-// unless enableCache(true) and must be turned off before the process resumes.
-//
-// A walk rehearsed while the process runs (recordPages) tells which pages the
-// walk under the stop will read: prefetchRecorded() copies them into the cache
-// right after the stop with a few scattered process_vm_readv calls instead of
-// one call per page as the walk reaches it.
+// missing or refused (ENOSYS, EPERM). The page cache has three modes:
+//  - Off: every read goes to the process.
+//  - Cached: pages read are kept (256 of 4 KiB beyond what was prefetched,
+//    dropped wholesale when full), saving the many tiny reads a CPython walk
+//    makes. Exact while the process is stopped; a rehearsal, whose result is
+//    thrown away, uses it while the process runs.
+//  - Copy: the process runs again and the cache is a copy of its pages from
+//    the moment it was stopped: reads are served from it; a page it lacks is
+//    read from the running process and counted (copyMisses()), since it may
+//    not belong to that moment.
+// A walk tells which pages the next one will read (recordPages):
+// prefetchRecorded() copies them into the cache right after a stop with a
+// few scattered process_vm_readv calls instead of one per page.
 #pragma once
 
 #include <array>
@@ -31,17 +35,24 @@ public:
     // Copies up to `size` bytes from the start of the range; returns the count.
     std::size_t read(std::uint64_t address, void* out, std::size_t size);
 
-    void enableCache(bool enabled);
+    enum class CacheMode { Off, Cached, Copy };
+    // Off and Cached start from an empty cache; Copy keeps what was cached.
+    void setCacheMode(CacheMode mode);
+    // In Copy mode: the reads that needed a page the copy lacks.
+    std::size_t copyMisses() const { return m_copyMisses; }
     // Allocates (and touches) the cache's memory now: page faults are costly
     // (in VMs especially), so taking them before the target is stopped keeps
     // them out of the time it is held.
     void reserveCache();
 
-    // While on (and the cache off), remembers the pages reads touch; turning
+    // While on, remembers the pages reads touch (in Off mode only those of
+    // reads small enough for the cache: a walk's; in Copy mode all); turning
     // it off sizes the cache for them (up to kMaxRecordedPages) and touches it.
+    // Only in Off mode, before a stop: resizing drops what is cached.
     void recordPages(bool on);
-    // With the cache on: copies the recorded pages into it (those still
-    // readable) and forgets them. Returns how many it copied.
+    // In Cached mode: copies the recorded pages into the cache (those still
+    // readable; a Copy-mode read of one that was not is no miss) and forgets
+    // them. Returns how many it copied.
     std::size_t prefetchRecorded();
 
     static constexpr std::size_t kPageSize = 4096;
@@ -56,12 +67,14 @@ private:
     int m_pid;
     int m_memFd = -1;              // /proc/PID/mem, opened on first need
     bool m_useVmReadv = true;
-    bool m_cacheEnabled = false;
+    CacheMode m_mode = CacheMode::Off;
+    std::size_t m_copyMisses = 0;
     std::vector<Page> m_pool;      // the cache's pages, reused when it is dropped
     std::size_t m_poolUsed = 0;
     std::unordered_map<std::uint64_t, const Page*> m_pages;
     bool m_recording = false;
     std::vector<std::uint64_t> m_recorded;   // page addresses, with repeats until recordPages(false)
+    std::vector<std::uint64_t> m_unreadable; // sorted: pages the last prefetch could not read
 };
 
 }  // namespace pyautopsy::target

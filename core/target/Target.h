@@ -37,12 +37,17 @@ public:
     // bytes copied from the start of the range.
     virtual std::size_t read(std::uint64_t address, void* out, std::size_t size) = 0;
 
-    // Called once the reader is about to read state that must be consistent
-    // (thread states, frames): a live target stops its threads here, so that
-    // the work before it (opening binaries, finding the runtime) does not count
-    // against the time the process is held stopped. threads() is complete
-    // (with registers, where the target has them) only after freeze().
-    virtual void freeze() {}
+    // A walk of the state that must be one moment (thread states, frames)
+    // is bracketed by these: beginWalk() before it, walkWasConsistent() after
+    // it. The reader walks again while the answer is no, a bounded number of
+    // times. A core file or a debugger's stopped process is one moment: one
+    // walk. A live process stops its threads here, so that the work before it
+    // (opening binaries, finding the runtime) is not done while it is held,
+    // and it may want several walks (LiveProcessTarget.h). threads() is
+    // complete (with registers, where the target has them) only after the
+    // first beginWalk().
+    virtual void beginWalk() {}
+    virtual bool walkWasConsistent() const { return true; }
 
     virtual const ProcessInfo& process() const = 0;
     virtual const std::vector<ThreadInfo>& threads() const = 0;

@@ -162,7 +162,7 @@ TEST(ProcessMemory, RecordedPagesAreCopiedInOneGoSkippingUnreadableOnes)
     ASSERT_EQ(memory.read(first + 4090, &firstWord, 8), 8u);   // crosses into the next page
     memory.recordPages(false);
 
-    memory.enableCache(true);
+    memory.setCacheMode(ProcessMemory::CacheMode::Cached);
     EXPECT_EQ(memory.prefetchRecorded(), 3u);   // first, first + 4096, after
     EXPECT_EQ(memory.prefetchRecorded(), 0u) << "the recorded pages are forgotten once copied";
     std::uint64_t again = 0;
@@ -171,26 +171,73 @@ TEST(ProcessMemory, RecordedPagesAreCopiedInOneGoSkippingUnreadableOnes)
     ASSERT_EQ(memory.read(after + 16, &again, 8), 8u);
     EXPECT_EQ(again, afterWord);
     EXPECT_EQ(memory.read(gap + 8, &again, 8), 0u);
-    memory.enableCache(false);
+
+    // The copy, once the process runs: the copied pages are served, the page
+    // that was unreadable is still no miss, any other page is one.
+    memory.setCacheMode(ProcessMemory::CacheMode::Copy);
+    ASSERT_EQ(memory.read(after + 16, &again, 8), 8u);
+    EXPECT_EQ(again, afterWord);
+    EXPECT_EQ(memory.read(gap + 8, &again, 8), 0u);
+    EXPECT_EQ(memory.copyMisses(), 0u);
+    ASSERT_EQ(memory.read(first + 2 * 4096, &again, 8), 8u);
+    EXPECT_EQ(memory.copyMisses(), 1u) << "a page the copy lacks is read from the running process, and counted";
+    memory.setCacheMode(ProcessMemory::CacheMode::Off);
 }
 
-// Only a target that will stop its threads rehearses.
-TEST(LiveProcessTarget, OnlyAStoppingTargetRehearses)
+// `pid`'s walks: a rehearsal while the process runs, then a copy taken in a
+// short stop, read while it runs again; a walk that needed a page beyond
+// the copy is walked again from a new one; after kCopyWalks copies, the
+// process is held for the whole walk. A target that does not stop walks once.
+TEST(LiveProcessTarget, WalksRehearseThenReadACopyThenHold)
 {
     PythonChild child(kFiveThreads);
     ASSERT_TRUE(child.ready());
-    EXPECT_FALSE(LiveProcessTarget::attach(child.pid(), {.stopThreads = false})->beginRehearsal());
+    auto running = LiveProcessTarget::attach(child.pid(), {.stopThreads = false});
+    running->beginWalk();
+    EXPECT_TRUE(running->walkWasConsistent());
+
     auto live = LiveProcessTarget::attach(child.pid(), {});
-    ASSERT_TRUE(live->beginRehearsal());
-    EXPECT_EQ(Memory(*live).readCString(0x400001, 3), "ELF");
-    live->endRehearsal();
+    ModuleIndex modules(*live);
+    auto runtime = modules.findSymbol("_PyRuntime");
+    ASSERT_TRUE(runtime);
+    Memory memory(*live);
+
+    live->beginWalk();
     EXPECT_NE(processState(child.pid()), 't') << "rehearsing does not stop the process";
-    live->freeze();
+    EXPECT_EQ(memory.read<std::int32_t>(*runtime), 1);
+    EXPECT_FALSE(live->walkWasConsistent()) << "a rehearsal is never one moment";
+
+    live->beginWalk();   // the copy: stopped, copied, let go
+    EXPECT_TRUE(runsAgain(child.pid()));
+    EXPECT_EQ(live->stops(), 1);
+    ASSERT_TRUE(live->stoppedFor());
+    for (const ThreadInfo& thread : live->threads()) EXPECT_TRUE(thread.registers) << thread.tid;
+    EXPECT_EQ(live->threads().size(), 6u);
+    EXPECT_EQ(live->threads()[0].name, "python3.11");
+    EXPECT_EQ(memory.read<std::int32_t>(*runtime), 1);
+    EXPECT_TRUE(live->walkWasConsistent()) << "it read only what the rehearsal read";
+    EXPECT_EQ(memory.readCString(0x400001, 3), "ELF");
+    EXPECT_FALSE(live->walkWasConsistent()) << "a page beyond the copy";
+
+    for (int copy = 2; copy <= LiveProcessTarget::kCopyWalks; ++copy) {
+        live->beginWalk();
+        EXPECT_TRUE(runsAgain(child.pid()));
+        EXPECT_EQ(memory.readCString(0x400001, 3), "ELF");
+        EXPECT_TRUE(live->walkWasConsistent()) << "the last walk's pages were copied";
+        memory.readCString(0x400001 + 8192, 3);
+        EXPECT_FALSE(live->walkWasConsistent());
+    }
+    live->beginWalk();   // held, for the whole walk
     EXPECT_EQ(processState(child.pid()), 't');
-    EXPECT_EQ(Memory(*live).readCString(0x400001, 3), "ELF");
-    EXPECT_FALSE(live->beginRehearsal()) << "too late once stopped";
+    EXPECT_EQ(memory.readCString(0x400001, 3), "ELF");
+    (void)memory.read<std::uint8_t>(0x400000 + 3 * 4096);   // not copied: read under the stop
+    EXPECT_TRUE(live->walkWasConsistent());
     live->resume();
     EXPECT_TRUE(runsAgain(child.pid()));
+    EXPECT_EQ(live->stops(), LiveProcessTarget::kCopyWalks + 1);
+    EXPECT_GE(*live->stoppedFor(), live->longestStop());
+    live->beginWalk();
+    EXPECT_NE(processState(child.pid()), 't') << "never stopped again once resumed";
 }
 
 TEST(LiveProcessTarget, MissingProcessIsASystemError)
