@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <span>
 #include <fcntl.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -18,6 +19,19 @@ namespace {
 constexpr std::size_t kMaxCachedRead = 16 * 1024;
 // A rehearsal's reads remembered at most (with repeats): a walk makes ~11,000.
 constexpr std::size_t kMaxRecordedReads = 1 << 20;
+
+// Has the kernel write every page of `bytes` once, by copying them onto
+// themselves with process_vm_readv. A page written by us is not yet one the
+// kernel has written: on a paravirtualized guest (PVM) the kernel's first
+// write to each page of ours costs a fault of its own, ~4 us, which the
+// stop's copy would otherwise pay for every page it fills (300 pages: 1.6 ms
+// instead of 0.25 ms).
+void letTheKernelWrite(std::span<std::uint8_t> bytes)
+{
+    if (bytes.empty()) return;
+    iovec self{bytes.data(), bytes.size()};
+    (void)::process_vm_readv(::getpid(), &self, 1, &self, 1, 0);
+}
 
 }  // namespace
 
@@ -44,6 +58,7 @@ void ProcessMemory::reserveCache()
     if (m_pool.empty()) {
         m_pool.resize(kMaxCachedPages);   // value-initialised: every page is written, so faulted in
         m_pages.reserve(kMaxCachedPages);
+        letTheKernelWrite({m_pool.front().data(), m_pool.size() * kPageSize});
     }
 }
 
@@ -69,6 +84,7 @@ void ProcessMemory::recordPages(bool on)
         m_pool.shrink_to_fit();
         m_pool.resize(want);
         m_pages.reserve(want);
+        letTheKernelWrite({m_pool.front().data(), m_pool.size() * kPageSize});
     }
 }
 
