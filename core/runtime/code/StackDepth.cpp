@@ -161,7 +161,20 @@ std::optional<StackDepths> analyseStackDepths(const BytecodeFacts& facts, std::s
         if (!walk.reach(h.target, std::int64_t{h.depth} + (h.lasti ? 1 : 0) + 1)) return std::nullopt;
     }
     if (!walk.run()) return std::nullopt;
-    return walk.result();
+    StackDepths depths = walk.result();
+    for (const auto& at : depths.at)
+        if (at && (at->opcode == facts.roles.beginFinally || at->opcode == facts.roles.callFinally ||
+                   at->opcode == facts.roles.popFinally))
+            depths.reachesFinally = true;
+    return depths;
+}
+
+std::optional<InstructionDepth> depthAt(const StackDepths& depths, std::uint32_t unit)
+{
+    if (depths.reachesFinally) return std::nullopt;
+    const auto it = std::lower_bound(depths.units.begin(), depths.units.end(), unit);
+    if (it == depths.units.end() || *it != unit) return std::nullopt;
+    return depths.at[static_cast<std::size_t>(it - depths.units.begin())];
 }
 
 std::optional<InstructionDepth> depthBefore(const BytecodeFacts& facts, std::span<const std::uint8_t> code,
@@ -169,18 +182,7 @@ std::optional<InstructionDepth> depthBefore(const BytecodeFacts& facts, std::spa
                                             std::uint32_t maxDepth)
 {
     auto depths = analyseStackDepths(facts, code, handlers, maxDepth);
-    if (!depths) return std::nullopt;
-    std::optional<InstructionDepth> found;
-    for (std::size_t i = 0; i < depths->units.size(); ++i) {
-        const auto& at = depths->at[i];
-        // 3.8: a finally block entered without an exception has fewer values
-        // than the compiler reserves for it, so depths there are not the run-time ones.
-        if (at && (at->opcode == facts.roles.beginFinally || at->opcode == facts.roles.callFinally ||
-                   at->opcode == facts.roles.popFinally))
-            return std::nullopt;
-        if (depths->units[i] == unit) found = at;
-    }
-    return found;
+    return depths ? depthAt(*depths, unit) : std::nullopt;
 }
 
 }  // namespace pyautopsy::runtime

@@ -33,15 +33,24 @@ struct InstructionDepth {
 
 // Every decoded instruction's depth, and the deepest the stack gets (what
 // the compiler stores as co_stacksize), or nullopt where the walk gives up.
-// `maxDepth` bounds the depths; no 3.8 finally-block check (depthBefore has it).
+// `maxDepth` bounds the depths. One analysis answers depthAt() for every
+// frame running the code (a recursion's hundreds).
 struct StackDepths {
-    std::vector<std::uint32_t> units;                 // code unit of each instruction's opcode
+    std::vector<std::uint32_t> units;                 // code unit of each instruction's opcode, ascending
     std::vector<std::optional<InstructionDepth>> at;  // by instruction: nullopt where not reached
     std::uint32_t deepest = 0;
+    // 3.8: a finally block was reached. Entered without an exception it holds
+    // fewer values than the compiler reserves for it, so no depth of this
+    // code is trusted to be the run-time one.
+    bool reachesFinally = false;
 };
 std::optional<StackDepths> analyseStackDepths(const BytecodeFacts& facts, std::span<const std::uint8_t> code,
                                               std::span<const ExceptionHandler> handlers, std::uint32_t maxDepth);
 
+// The depth before the instruction whose opcode is at code unit `unit`.
+std::optional<InstructionDepth> depthAt(const StackDepths& depths, std::uint32_t unit);
+
+// analyseStackDepths, then depthAt.
 // `code` is the bytecode (3.11+: the live, possibly specialized copy),
 // `handlers` the exception table's entries (empty before 3.11), `unit` the
 // code unit of the instruction's opcode (not of an EXTENDED_ARG before it),

@@ -101,6 +101,7 @@ private:
         std::vector<ExceptionHandler> handlers;
         std::uint32_t stackSize = 0;
         std::uint64_t firstInstruction = 0;   // 3.11+: where co_code_adaptive starts
+        std::optional<std::optional<StackDepths>> depths;   // analysed once, for every frame running it
     };
 
     // 3.14+: the frame saved its stack pointer for the call.
@@ -127,11 +128,13 @@ private:
         const auto& rt = m_reader.runtime();
         const BytecodeFacts* facts = bytecodeFacts(rt.version.minor);
         if (facts == nullptr) return std::nullopt;
-        const Code* code = codeOf(*frame.codeAddress);
+        Code* code = codeOf(*frame.codeAddress);
         if (code == nullptr) return std::nullopt;
         const auto unit = currentUnit(*frame.address, *code);
         if (!unit) return std::nullopt;
-        const auto at = depthBefore(*facts, code->bytes, code->handlers, *unit, code->stackSize);
+        if (!code->depths) code->depths = analyseStackDepths(*facts, code->bytes, code->handlers, code->stackSize);
+        if (!*code->depths) return std::nullopt;
+        const auto at = depthAt(**code->depths, *unit);
         if (!at) return std::nullopt;
         const ValueStack stack = m_stacks.read(*frame.address, *frame.codeAddress, true);
         return computedCallTarget(rt.caps, *facts, *at, stack.slots);
@@ -163,7 +166,7 @@ private:
         return std::nullopt;
     }
 
-    const Code* codeOf(std::uint64_t address)
+    Code* codeOf(std::uint64_t address)
     {
         if (auto it = m_codes.find(address); it != m_codes.end()) return it->second ? &*it->second : nullptr;
         std::optional<Code> code;
