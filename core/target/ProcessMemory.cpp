@@ -55,11 +55,18 @@ void ProcessMemory::setCacheMode(CacheMode mode)
 
 void ProcessMemory::reserveCache()
 {
-    if (m_pool.empty()) {
-        m_pool.resize(kMaxCachedPages);   // value-initialised: every page is written, so faulted in
-        m_pages.reserve(kMaxCachedPages);
-        letTheKernelWrite({m_pool.front().data(), m_pool.size() * kPageSize});
-    }
+    if (m_pool.empty()) sizePool(kMaxCachedPages);
+}
+
+void ProcessMemory::sizePool(std::size_t pages)
+{
+    m_pages.clear();
+    m_poolUsed = 0;
+    m_pool.clear();
+    m_pool.shrink_to_fit();
+    m_pool.resize(pages);   // value-initialised: every page is written, so faulted in
+    m_pages.reserve(pages);
+    letTheKernelWrite({m_pool.front().data(), m_pool.size() * kPageSize});
 }
 
 void ProcessMemory::recordPages(bool on)
@@ -77,15 +84,7 @@ void ProcessMemory::recordPages(bool on)
     // (faulted in) now, before the stop. The cache is empty: nothing points
     // into the pool yet.
     const std::size_t want = std::max(kMaxCachedPages, m_recorded.size() + kMaxCachedPages);
-    if (m_pool.size() < want) {
-        m_pages.clear();
-        m_poolUsed = 0;
-        m_pool.clear();
-        m_pool.shrink_to_fit();
-        m_pool.resize(want);
-        m_pages.reserve(want);
-        letTheKernelWrite({m_pool.front().data(), m_pool.size() * kPageSize});
-    }
+    if (m_pool.size() < want) sizePool(want);
 }
 
 std::size_t ProcessMemory::prefetchRecorded()

@@ -62,6 +62,8 @@ public:
 private:
     using Page = std::array<std::uint8_t, kPageSize>;
     std::size_t readUncached(std::uint64_t address, void* out, std::size_t size);
+    // An empty cache of `pages` fresh pages, faulted in and written once by the kernel.
+    void sizePool(std::size_t pages);
     const Page* cachedPage(std::uint64_t pageAddress);
 
     int m_pid;
