@@ -249,13 +249,13 @@ void LiveProcessTarget::beginWalk()
         return;
     }
     impl.memory.setCacheMode(ProcessMemory::CacheMode::Off);
-    impl.memory.recordPages(false);   // sizes (and touches) the cache before the stop
     if (impl.walks - 1 > kCopyWalks) {
         // The copies kept missing pages (a process that changes faster than
         // it is copied): hold it for the whole walk.
         freeze();
         return;
     }
+    impl.memory.recordPages(false);   // sizes (and touches) the cache before the stop
     impl.stop();
     if (auto why = impl.stopper->mustRelease()) {
         impl.cutShort = true;
