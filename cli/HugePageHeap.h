@@ -5,7 +5,8 @@
 // hypervisor (~10 us here): 350 of them cost more than the walk itself. One
 // 2 MiB page costs about as much as ten small ones.
 //
-// Call once, first thing in main(). Best effort and process-wide: only for the
+// Call once, before anything allocates: from a constructor of priority 101,
+// as cli/main.cpp does. Best effort and process-wide: only for the
 // command-line tool's own process, never inside a debugger that loads us.
 // Only the heap's first 2 MiB past a boundary: a run costs at most 2 MiB more
 // resident memory, usually ~1 MiB (what it left unused of that page).

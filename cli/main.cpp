@@ -164,11 +164,16 @@ int runTree(int pid, const target::LiveOptions& live, const engine::AnalysisOpti
     return 0;
 }
 
+// The heap moves onto its huge page before any static constructor runs
+// (priority 101 is the first a program may use): what libstdc++'s locale and
+// iostreams allocate lands there too, instead of on ~50 small pages that
+// malloc would keep handing out after the move.
+__attribute__((constructor(101))) void backHeapBeforeStaticConstructors() { cli::backHeapWithHugePages(); }
+
 }  // namespace
 
 int main(int argc, char** argv)
 {
-    cli::backHeapWithHugePages();
     CLI::App app{"pyautopsy: why did this Python process crash or hang?"};
     app.require_subcommand(1);
     app.set_version_flag("--version",
