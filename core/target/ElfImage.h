@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,13 +58,6 @@ public:
     // The function symbol whose [value, value+size) holds `vaddr`, or the
     // nearest preceding one when sizes are missing; for native frames.
     std::optional<ElfSymbol> symbolize(std::uint64_t vaddr) const;
-    // symbolize() of each address, in order. A stack's few dozen addresses
-    // are found in one pass over the symbol tables; a sorted index of every
-    // function (~15,000 in an unstripped libpython) pays off only past
-    // kAddressesScanned addresses in all, and answers from then on. Both give
-    // the same answers.
-    std::vector<std::optional<ElfSymbol>> symbolizeAll(std::span<const std::uint64_t> vaddrs) const;
-    static constexpr std::size_t kAddressesScanned = 128;
     std::optional<ElfSection> findSection(std::string_view name) const;
 
     // GNU build-id as lowercase hex, when the file has one.
