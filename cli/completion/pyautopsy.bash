@@ -26,7 +26,7 @@ _pyautopsy()
                 --sysroot) _filedir -d; return ;;
             esac
             if [[ $cur == -* ]]; then
-                COMPREPLY=($(compgen -W "--exe --sysroot --json --locals --native --no-source -h --help" -- "$cur"))
+                COMPREPLY=($(compgen -W "--exe --sysroot --json --stats --locals --native --no-source -h --help" -- "$cur"))
             else
                 _filedir
             fi ;;

@@ -310,6 +310,7 @@ std::size_t CoreFileTarget::read(std::uint64_t address, void* out, std::size_t s
 }
 
 bool CoreFileTarget::truncated() const { return m_impl->truncated; }
+std::size_t CoreFileTarget::blocksRead() const { return m_impl->file.blocksRead(); }
 
 const ProcessInfo& CoreFileTarget::process() const { return m_impl->process; }
 const std::vector<ThreadInfo>& CoreFileTarget::threads() const { return m_impl->threads; }

@@ -59,6 +59,9 @@ public:
     // Whether the file is shorter than its program headers say (a core cut
     // short by a full disk or a size limit): whatever is read is partial.
     bool truncated() const;
+    // What reading the core's memory cost so far: blocks of ElfFile::kBlock
+    // bytes read from the file, one pread each (for --stats and bench/).
+    std::size_t blocksRead() const;
 
 private:
     struct Impl;

@@ -88,6 +88,7 @@ const std::uint8_t* ElfFile::cachedBlock(std::uint64_t index) const
         got += static_cast<std::size_t>(n);
     }
     if (got < want) return nullptr;
+    ++m_blocksRead;
     ++m_usedInChunk;
     m_blocks.emplace(index, block);
     m_lastIndex = index;
@@ -119,6 +120,12 @@ std::size_t ElfFile::copy(std::uint64_t offset, void* out, std::size_t size) con
         copied += n;
     }
     return copied;
+}
+
+std::size_t ElfFile::blocksRead() const
+{
+    std::lock_guard<std::mutex> guard(m_blocksLock);
+    return m_blocksRead;
 }
 
 }  // namespace pyautopsy::target

@@ -44,6 +44,9 @@ public:
     // ~630 preads; 2 KiB blocks ~500 preads and 1 MiB, which the CLI's heap
     // (cli/HugePageHeap.h) provides without a fault per page.
     std::size_t copy(std::uint64_t offset, void* out, std::size_t size) const;
+    // How many blocks copy() has read from the file so far (one pread each).
+    std::size_t blocksRead() const;
+    static constexpr std::uint64_t kBlock = 2048;
 
 private:
     std::string m_path;
@@ -52,7 +55,6 @@ private:
     GElf_Ehdr m_header{};
     std::span<const std::uint8_t> m_bytes;
 
-    static constexpr std::uint64_t kBlock = 2048;
     static constexpr std::size_t kBlocksPerChunk = 64;       // allocated together, filled in order
     static constexpr std::size_t kMaxCachedBlocks = 32768;   // 64 MiB; past that the cache starts over
     const std::uint8_t* cachedBlock(std::uint64_t index) const;   // nullptr: the file shrank under us
@@ -60,6 +62,7 @@ private:
     mutable std::unordered_map<std::uint64_t, const std::uint8_t*> m_blocks;   // block index -> bytes
     mutable std::vector<std::unique_ptr<std::uint8_t[]>> m_chunks;
     mutable std::size_t m_usedInChunk = kBlocksPerChunk;
+    mutable std::size_t m_blocksRead = 0;
     mutable std::uint64_t m_lastIndex = 0;                 // the block the last copy() used
     mutable const std::uint8_t* m_lastBlock = nullptr;
 };

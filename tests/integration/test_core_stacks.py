@@ -10,10 +10,12 @@ which thread holds the GIL and (3.13+) is attached.
 
 import argparse
 import os
+import re
+import subprocess
 import sys
 import tempfile
 
-from pyautopsy_testing import Mismatch, checks, cli, cores, truthcheck
+from pyautopsy_testing import Mismatch, checks, cli, cores, environment, truthcheck
 
 # The scenarios whose every recorded thread is still there, unchanged, in the
 # core, with the thread that holds the GIL in it (None: no thread does).
@@ -34,6 +36,30 @@ def check(scenario, truth, report):
     truthcheck.check_attach_state(truth, report, holder)
     frames = sum(len(truth["stacks"][str(t["ident"])]) for t in truth["threads"] if t.get("stack_final"))
     return "%d threads, %d frames match" % (threads, frames)
+
+
+STATS = re.compile(r"pyautopsy: stats: cpu ([\d.]+) ms starting, ([\d.]+) ms reading the core, ([\d.]+) ms "
+                   r"writing the report; (\d+) blocks of 2 KiB read from the core, (\d+) page faults\n")
+
+
+def check_stats(pyautopsy, core):
+    """--stats adds one line on stderr, with work in each part, and leaves the report as it was."""
+    def run(extra):
+        proc = subprocess.run([pyautopsy, "core", core] + extra, capture_output=True, timeout=60,
+                              env=environment.for_target())
+        if proc.returncode != 0:
+            raise Mismatch("pyautopsy core %s exited %d: %s" % (" ".join(extra), proc.returncode, proc.stderr))
+        return proc
+    plain, stats = run([]), run(["--stats"])
+    if stats.stdout != plain.stdout:
+        raise Mismatch("--stats changed the report on stdout")
+    m = STATS.fullmatch(stats.stderr.decode())
+    if not m:
+        raise Mismatch("--stats printed %r, not one stats line" % stats.stderr.decode())
+    starting, reading, writing, blocks, faults = (float(g) for g in m.groups())
+    if not (starting > 0 and reading > 0 and writing > 0 and blocks > 0 and faults > 0):
+        raise Mismatch("--stats counted nothing somewhere: %s" % m.group(0).strip())
+    return "%d blocks read, %.1f ms reading the core" % (blocks, reading)
 
 
 def main():
@@ -60,6 +86,7 @@ def main():
         for label, extra in runs:
             failures += checks.run("%s%s (%s)" % (where, label, os.path.basename(core)), lambda: check(
                 scenario, truth, cli.report_of(args.pyautopsy, ["core", core] + extra)))
+        failures += checks.run("%s --stats" % where, lambda: check_stats(args.pyautopsy, core))
     os.rmdir(empty_root)
     print("%s: %d failures" % (args.interpreter, failures))
     return 1 if failures else 0
