@@ -39,19 +39,19 @@ std::optional<std::size_t> frameHolding(const std::vector<unwind::NativeFrame>& 
 
 }  // namespace
 
-snapshot::Frame toSnapshotFrame(const unwind::NativeFrame& native)
+snapshot::Frame toSnapshotFrame(unwind::NativeFrame native)
 {
     snapshot::Frame frame;
     frame.kind = snapshot::FrameKind::Native;
-    frame.function = native.function;
-    frame.file = native.module;
+    frame.role = nativeRoleOf(native.function);
+    frame.function = std::move(native.function);
+    frame.file = std::move(native.module);
     frame.address = native.pc;
     frame.symbolOffset = native.symbolOffset;
-    frame.role = nativeRoleOf(native.function);
     return frame;
 }
 
-Interleaving interleave(const std::vector<snapshot::Frame>& python, const std::vector<unwind::NativeFrame>& native,
+Interleaving interleave(const std::vector<snapshot::Frame>& python, std::vector<unwind::NativeFrame> native,
                         bool groupsEndAtEntry)
 {
     Interleaving out;
@@ -85,7 +85,7 @@ Interleaving interleave(const std::vector<snapshot::Frame>& python, const std::v
     std::size_t next = 0;
     std::size_t unmatchedEvalFrames = 0;
     for (std::size_t i = 0; i < native.size(); ++i) {
-        snapshot::Frame frame = toSnapshotFrame(native[i]);
+        snapshot::Frame frame = toSnapshotFrame(std::move(native[i]));
         if (next < anchors.size() && anchors[next] == i) {
             const auto& group = groups[next++];
             out.frames.insert(out.frames.end(), group.begin(), group.end());
@@ -132,7 +132,7 @@ void MixedStackBuilder::addNativeFrames(snapshot::Thread& thread)
     unwind::NativeStack stack = m_unwinder.unwind(*info);
     thread.nativeNotes.insert(thread.nativeNotes.end(), stack.notes.begin(), stack.notes.end());
     if (!stack.available) return;
-    Interleaving mixed = interleave(thread.frames, stack.frames, m_groupsEndAtEntry);
+    Interleaving mixed = interleave(thread.frames, std::move(stack.frames), m_groupsEndAtEntry);
     thread.frames = std::move(mixed.frames);
     thread.status = statusFromNativeFrames(thread.frames);
     thread.nativeNotes.insert(thread.nativeNotes.end(), mixed.notes.begin(), mixed.notes.end());
@@ -150,7 +150,8 @@ void MixedStackBuilder::addThreadsWithoutPython(snapshot::Snapshot& snapshot, st
         thread.nativeNotes.push_back("no Python thread state: a native thread");
         unwind::NativeStack stack = m_unwinder.unwind(info);
         thread.nativeNotes.insert(thread.nativeNotes.end(), stack.notes.begin(), stack.notes.end());
-        for (const auto& frame : stack.frames) thread.frames.push_back(toSnapshotFrame(frame));
+        thread.frames.reserve(stack.frames.size());
+        for (auto& frame : stack.frames) thread.frames.push_back(toSnapshotFrame(std::move(frame)));
         // Waiting for the GIL (PyGILState_Ensure) is the one status that
         // means something for a thread that runs no Python.
         if (stack.available && statusFromNativeFrames(thread.frames) == snapshot::ThreadStatus::WaitingForGil)

@@ -31,11 +31,12 @@ struct Interleaving {
 };
 
 // `python` and `native` innermost first. `groupsEndAtEntry`: 3.11+ (one eval
-// call runs several frames); otherwise one Python frame per eval call.
-Interleaving interleave(const std::vector<snapshot::Frame>& python, const std::vector<unwind::NativeFrame>& native,
+// call runs several frames); otherwise one Python frame per eval call. The
+// native frames' names move into the result.
+Interleaving interleave(const std::vector<snapshot::Frame>& python, std::vector<unwind::NativeFrame> native,
                         bool groupsEndAtEntry);
 
-snapshot::Frame toSnapshotFrame(const unwind::NativeFrame& native);
+snapshot::Frame toSnapshotFrame(unwind::NativeFrame native);
 
 // Adds native frames and status to the threads of one snapshot.
 class MixedStackBuilder {
