@@ -5,25 +5,39 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
+
 namespace pyautopsy::runtime {
 namespace {
 
-// Python frames cut into the runs that one eval-loop call each executes.
-std::vector<std::vector<snapshot::Frame>> evalGroups(const std::vector<snapshot::Frame>& python, bool groupsEndAtEntry)
+// Python frames cut into the runs that one eval-loop call each executes, as
+// [first, last) ranges of indexes.
+struct EvalGroup {
+    std::size_t first = 0, last = 0;
+};
+
+std::vector<EvalGroup> evalGroups(const std::vector<snapshot::Frame>& python, bool groupsEndAtEntry)
 {
-    std::vector<std::vector<snapshot::Frame>> groups;
-    std::vector<snapshot::Frame> current;
-    for (const auto& frame : python) {
-        current.push_back(frame);
-        if (!groupsEndAtEntry || frame.entry) {
-            groups.push_back(std::move(current));
-            current.clear();
+    std::vector<EvalGroup> groups;
+    std::size_t first = 0;
+    for (std::size_t i = 0; i < python.size(); ++i) {
+        if (!groupsEndAtEntry || python[i].entry) {
+            groups.push_back({first, i + 1});
+            first = i + 1;
         }
     }
     // Frames below the last entry flag (a flag that could not be read) still
     // belong to some eval call: keep them as one more group.
-    if (!current.empty()) groups.push_back(std::move(current));
+    if (first < python.size()) groups.push_back({first, python.size()});
     return groups;
+}
+
+// Appends a group's frames to `out`, moving them out of `python`.
+void moveGroup(std::vector<snapshot::Frame>& python, const EvalGroup& group, std::vector<snapshot::Frame>& out)
+{
+    const auto begin = python.begin() + static_cast<std::ptrdiff_t>(group.first);
+    const auto end = python.begin() + static_cast<std::ptrdiff_t>(group.last);
+    out.insert(out.end(), std::make_move_iterator(begin), std::make_move_iterator(end));
 }
 
 // The native frame whose stack memory holds `address`: frame i owns
@@ -51,7 +65,7 @@ snapshot::Frame toSnapshotFrame(unwind::NativeFrame native)
     return frame;
 }
 
-Interleaving interleave(const std::vector<snapshot::Frame>& python, std::vector<unwind::NativeFrame> native,
+Interleaving interleave(std::vector<snapshot::Frame> python, std::vector<unwind::NativeFrame> native,
                         bool groupsEndAtEntry)
 {
     Interleaving out;
@@ -70,8 +84,8 @@ Interleaving interleave(const std::vector<snapshot::Frame>& python, std::vector<
     std::size_t from = 0;
     for (const auto& group : groups) {
         std::optional<std::size_t> anchor;
-        if (group.back().shimAddress) {
-            anchor = frameHolding(native, from, *group.back().shimAddress);
+        if (const auto& shim = python[group.last - 1].shimAddress) {
+            anchor = frameHolding(native, from, *shim);
             if (anchor) anchoredByStack[*anchor] = true;
         }
         for (std::size_t i = from; !anchor && i < native.size(); ++i) {
@@ -87,8 +101,7 @@ Interleaving interleave(const std::vector<snapshot::Frame>& python, std::vector<
     for (std::size_t i = 0; i < native.size(); ++i) {
         snapshot::Frame frame = toSnapshotFrame(std::move(native[i]));
         if (next < anchors.size() && anchors[next] == i) {
-            const auto& group = groups[next++];
-            out.frames.insert(out.frames.end(), group.begin(), group.end());
+            moveGroup(python, groups[next++], out.frames);
             // Holding the eval call's shim makes this frame the eval loop,
             // whatever its (stripped) symbol table says.
             if (anchoredByStack[i] && frame.function.empty()) {
@@ -101,7 +114,7 @@ Interleaving interleave(const std::vector<snapshot::Frame>& python, std::vector<
         out.frames.push_back(std::move(frame));
     }
     const std::size_t leftover = groups.size() - next;
-    for (; next < groups.size(); ++next) out.frames.insert(out.frames.end(), groups[next].begin(), groups[next].end());
+    for (; next < groups.size(); ++next) moveGroup(python, groups[next], out.frames);
     if (leftover != 0 || unmatchedEvalFrames != 0) {
         out.notes.push_back(fmt::format(
             "{} of {} group(s) of Python frames matched no eval-loop native frame (placed outermost, in order); "
@@ -132,7 +145,7 @@ void MixedStackBuilder::addNativeFrames(snapshot::Thread& thread)
     unwind::NativeStack stack = m_unwinder.unwind(*info);
     thread.nativeNotes.insert(thread.nativeNotes.end(), stack.notes.begin(), stack.notes.end());
     if (!stack.available) return;
-    Interleaving mixed = interleave(thread.frames, std::move(stack.frames), m_groupsEndAtEntry);
+    Interleaving mixed = interleave(std::move(thread.frames), std::move(stack.frames), m_groupsEndAtEntry);
     thread.frames = std::move(mixed.frames);
     thread.status = statusFromNativeFrames(thread.frames);
     thread.nativeNotes.insert(thread.nativeNotes.end(), mixed.notes.begin(), mixed.notes.end());

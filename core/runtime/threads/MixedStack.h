@@ -31,9 +31,9 @@ struct Interleaving {
 };
 
 // `python` and `native` innermost first. `groupsEndAtEntry`: 3.11+ (one eval
-// call runs several frames); otherwise one Python frame per eval call. The
-// native frames' names move into the result.
-Interleaving interleave(const std::vector<snapshot::Frame>& python, std::vector<unwind::NativeFrame> native,
+// call runs several frames); otherwise one Python frame per eval call. Both
+// move into the result.
+Interleaving interleave(std::vector<snapshot::Frame> python, std::vector<unwind::NativeFrame> native,
                         bool groupsEndAtEntry);
 
 snapshot::Frame toSnapshotFrame(unwind::NativeFrame native);
