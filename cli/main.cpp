@@ -99,7 +99,10 @@ void print(const engine::Report& report, const OutputOptions& output)
         report::TextOptions text;
         text.color = useColor();
         text.source = !output.noSource;
-        std::cout << report::formatSnapshot(report.snapshot, report.diagnosis, text);
+        // In pieces: a --native report before 3.11 is ~250 KiB, never held whole.
+        report::writeSnapshot(report.snapshot, report.diagnosis, text, [](std::string_view piece) {
+            std::cout.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+        });
     }
 }
 

@@ -283,12 +283,31 @@ std::shared_ptr<const DecodedText> cachedText(const std::string& path, const str
     return g_cache.insert_or_assign(path, std::move(entry)).first->second.text;
 }
 
+// The looks at files taken while a SourceCheckScope exists.
+std::mutex g_checkLock;
+int g_checkScopes = 0;
+std::map<std::string, std::optional<struct stat>> g_checked;
+
 // stat() of a regular file small enough to read, else nullopt.
-std::optional<struct stat> readableSource(const std::string& path)
+std::optional<struct stat> statReadable(const std::string& path)
 {
     struct stat st {};
     if (path.empty() || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
     if (static_cast<std::uint64_t>(st.st_size) > kMaxSourceBytes) return std::nullopt;
+    return st;
+}
+
+std::optional<struct stat> readableSource(const std::string& path)
+{
+    {
+        std::lock_guard lock(g_checkLock);
+        if (g_checkScopes > 0) {
+            if (auto it = g_checked.find(path); it != g_checked.end()) return it->second;
+        }
+    }
+    auto st = statReadable(path);
+    std::lock_guard lock(g_checkLock);
+    if (g_checkScopes > 0) g_checked.emplace(path, st);
     return st;
 }
 
@@ -298,6 +317,18 @@ bool newerThan(const struct stat& st, std::optional<std::int64_t> notAfter)
 }
 
 }  // namespace
+
+SourceCheckScope::SourceCheckScope()
+{
+    std::lock_guard lock(g_checkLock);
+    ++g_checkScopes;
+}
+
+SourceCheckScope::~SourceCheckScope()
+{
+    std::lock_guard lock(g_checkLock);
+    if (--g_checkScopes == 0) g_checked.clear();
+}
 
 std::optional<SourceText> readSource(const std::string& path, std::optional<std::int64_t> notAfter)
 {

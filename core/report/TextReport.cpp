@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
+#include <string_view>
 #include <vector>
 
 namespace pyautopsy::report {
@@ -61,11 +63,59 @@ std::string repeatedLine(std::size_t count)
 }
 
 
-}  // namespace
-
-std::string formatFrames(const std::vector<const snapshot::Frame*>& frames, const TextOptions& options)
+// formatFrame() appended to `out`: a --native stack before 3.11 is ~1,800
+// lines, and a string per line, copied into the report, cost more than
+// formatting them.
+void appendFrame(std::string& out, const snapshot::Frame& f, const TextOptions& options)
 {
-    std::string out;
+    const Palette p = palette(options);
+    auto to = std::back_inserter(out);
+    if (f.kind == snapshot::FrameKind::Native) {
+        const std::string_view file = f.file.empty() ? std::string_view("??") : std::string_view(f.file);
+        if (f.function.empty())
+            fmt::format_to(to, "  {}{:#018x} ?? ({}){}\n", p.dim, f.address.value_or(0), file, p.reset);
+        else if (f.symbolOffset)
+            fmt::format_to(to, "  {}{:#018x} {}+{:#x} ({}){}\n", p.dim, f.address.value_or(0), f.function,
+                           *f.symbolOffset, file, p.reset);
+        else
+            fmt::format_to(to, "  {}{:#018x} {} ({}){}\n", p.dim, f.address.value_or(0), f.function, file, p.reset);
+        return;
+    }
+    // The C callable the frame is calling, and a collection it started, sit on
+    // the newer side of it, as libpython shows them: the callable next to it.
+    auto appendCallAndGc = [&] {
+        if (f.calling) fmt::format_to(to, "  {}\n", *f.calling);
+        if (f.startedGc) out += "  Garbage-collecting\n";
+    };
+    auto appendGcAndCall = [&] {
+        if (f.startedGc) out += "  Garbage-collecting\n";
+        if (f.calling) fmt::format_to(to, "  {}\n", *f.calling);
+    };
+    if (!options.mostRecentLast) appendGcAndCall();
+    if (f.line)
+        fmt::format_to(to, "  File \"{}\", line {}, in {}{}{}\n", f.file, *f.line, p.bold, f.function, p.reset);
+    else
+        fmt::format_to(to, "  File \"{}\", line ?, in {}{}{}\n", f.file, p.bold, f.function, p.reset);
+    if (options.source && f.line) {
+        auto source = sourceLine(f.file, *f.line, options.sourceNotAfter);
+        if (source && !source->text.empty()) {
+            fmt::format_to(to, "    {}\n", source->text);
+            if (source->mayHaveChanged)
+                fmt::format_to(to, "    {}(the file was modified after the process started: the source may have "
+                                   "changed){}\n",
+                               p.dim, p.reset);
+        }
+    }
+    for (const auto& local : f.locals) fmt::format_to(to, "      {} = {}\n", local.name, local.repr);
+    if (options.mostRecentLast) appendCallAndGc();
+}
+
+// `between()` runs after each frame's text: the streaming writer empties
+// `out` there once it is large.
+template <typename Between>
+void appendFrames(std::string& out, const std::vector<const snapshot::Frame*>& frames, const TextOptions& options,
+                  Between&& between)
+{
     const snapshot::Frame* last = nullptr;
     std::size_t count = 0;
     for (const snapshot::Frame* frame : frames) {
@@ -75,9 +125,42 @@ std::string formatFrames(const std::vector<const snapshot::Frame*>& frames, cons
             count = 0;
         }
         if (++count > kRecursiveCutoff) continue;
-        out += formatFrame(*frame, options);
+        appendFrame(out, *frame, options);
+        between();
     }
     if (count > kRecursiveCutoff) out += repeatedLine(count);
+}
+
+void nothingBetween() {}
+
+// The streaming writer's buffer: pieces go to the sink once it holds kPiece.
+class PieceWriter {
+public:
+    explicit PieceWriter(const TextSink& sink) : m_sink(sink) { m_out.reserve(kPiece + kPiece / 4); }
+    std::string& out() { return m_out; }
+    void flushIfLarge()
+    {
+        if (m_out.size() >= kPiece) flush();
+    }
+    void flush()
+    {
+        if (m_out.empty()) return;
+        m_sink(m_out);
+        m_out.clear();
+    }
+
+private:
+    static constexpr std::size_t kPiece = 64 << 10;
+    const TextSink& m_sink;
+    std::string m_out;
+};
+
+}  // namespace
+
+std::string formatFrames(const std::vector<const snapshot::Frame*>& frames, const TextOptions& options)
+{
+    std::string out;
+    appendFrames(out, frames, options, nothingBetween);
     return out;
 }
 
@@ -144,38 +227,17 @@ std::string formatThreadHeader(const snapshot::Thread& t, const TextOptions& opt
 
 std::string formatFrame(const snapshot::Frame& f, const TextOptions& options)
 {
-    const Palette p = palette(options);
-    if (f.kind == snapshot::FrameKind::Native) {
-        std::string where = f.function.empty() ? "??" : f.function;
-        if (f.symbolOffset && !f.function.empty()) where += fmt::format("+{:#x}", *f.symbolOffset);
-        return fmt::format("  {}{:#018x} {} ({}){}\n", p.dim, f.address.value_or(0), where,
-                           f.file.empty() ? "??" : f.file, p.reset);
-    }
-    std::string line = f.line ? std::to_string(*f.line) : std::string("?");
-    // The C callable the frame is calling, and a collection it started, sit on
-    // the newer side of it, as libpython shows them: the callable next to it.
-    const std::string gc = f.startedGc ? "  Garbage-collecting\n" : "";
-    const std::string call = f.calling ? fmt::format("  {}\n", *f.calling) : std::string();
-    std::string out = options.mostRecentLast ? std::string() : gc + call;
-    out += fmt::format("  File \"{}\", line {}, in {}{}{}\n", f.file, line, p.bold, f.function, p.reset);
-    if (options.source && f.line) {
-        auto source = sourceLine(f.file, *f.line, options.sourceNotAfter);
-        if (source && !source->text.empty()) {
-            out += fmt::format("    {}\n", source->text);
-            if (source->mayHaveChanged)
-                out += fmt::format("    {}(the file was modified after the process started: the source may have "
-                                   "changed){}\n",
-                                   p.dim, p.reset);
-        }
-    }
-    for (const auto& local : f.locals) out += fmt::format("      {} = {}\n", local.name, local.repr);
-    if (options.mostRecentLast) out += call + gc;
+    std::string out;
+    appendFrame(out, f, options);
     return out;
 }
 
-std::string formatThread(const snapshot::Thread& t, const TextOptions& options)
+namespace {
+
+template <typename Between>
+void appendThread(std::string& out, const snapshot::Thread& t, const TextOptions& options, Between&& between)
 {
-    std::string out = formatThreadHeader(t, options);
+    out += formatThreadHeader(t, options);
     if (t.frames.empty()) {
         out += "  (no Python frames)\n";
     } else {
@@ -193,29 +255,49 @@ std::string formatThread(const snapshot::Thread& t, const TextOptions& options)
                                        skipped, skipped > 1 ? "s" : "");
         if (!options.mostRecentLast) out += leftOut;
         if (options.mostRecentLast) std::reverse(order.begin(), order.end());
-        out += formatFrames(order, options);
+        appendFrames(out, order, options, between);
         if (options.mostRecentLast) out += leftOut;
     }
-    for (const auto& note : t.notes) out += fmt::format("  note: {}\n", note);
-    for (const auto& note : t.nativeNotes) out += fmt::format("  note: {}\n", note);
+    for (const auto& note : t.notes) fmt::format_to(std::back_inserter(out), "  note: {}\n", note);
+    for (const auto& note : t.nativeNotes) fmt::format_to(std::back_inserter(out), "  note: {}\n", note);
     out += formatGreenlets(t.greenlets, options);
+}
+
+}  // namespace
+
+std::string formatThread(const snapshot::Thread& t, const TextOptions& options)
+{
+    std::string out;
+    appendThread(out, t, options, nothingBetween);
     return out;
 }
 
-std::string formatSnapshot(const snapshot::Snapshot& s, const diagnosis::Diagnosis& diagnosis,
-                           const TextOptions& givenOptions)
+void writeSnapshot(const snapshot::Snapshot& s, const diagnosis::Diagnosis& diagnosis, const TextOptions& givenOptions,
+                   const TextSink& sink)
 {
     const TextOptions options = withSourceReference(givenOptions, s);
-    std::string out = formatProcessHeader(s, options);
+    const SourceCheckScope oneLookPerFile;
+    PieceWriter writer(sink);
+    std::string& out = writer.out();
+    out += formatProcessHeader(s, options);
     out += "\n" + formatDiagnosis(diagnosis, options.color) + "\n";
     out += formatProcessState(s);
     for (const auto& thread : s.threads) {
         out += "\n";
-        out += formatThread(thread, options);
+        appendThread(out, thread, options, [&] { writer.flushIfLarge(); });
+        writer.flushIfLarge();
     }
     if (s.threads.empty()) out += "\nNo Python threads.\n";
     if (std::string tasks = formatAsyncio(s, options); !tasks.empty()) out += "\n" + tasks;
     if (std::string orphans = formatGreenletsWithoutThread(s, options); !orphans.empty()) out += "\n" + orphans;
+    writer.flush();
+}
+
+std::string formatSnapshot(const snapshot::Snapshot& s, const diagnosis::Diagnosis& diagnosis,
+                           const TextOptions& options)
+{
+    std::string out;
+    writeSnapshot(s, diagnosis, options, [&](std::string_view piece) { out += piece; });
     return out;
 }
 

@@ -14,8 +14,10 @@
 #include "snapshot/Snapshot.h"
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pyautopsy::report {
@@ -42,5 +44,12 @@ std::string formatThread(const snapshot::Thread& thread, const TextOptions& opti
 // holding more evidence than this one shows), then the snapshot.
 std::string formatSnapshot(const snapshot::Snapshot& snapshot, const diagnosis::Diagnosis& diagnosis,
                            const TextOptions& options);
+// formatSnapshot()'s text handed to `sink` in pieces of about 64 KiB, in
+// order, as it is made: a --native stack before 3.11 is ~1,800 lines, and the
+// whole report in one string (grown by doubling, then copied) cost more fresh
+// memory than the walk that found them.
+using TextSink = std::function<void(std::string_view)>;
+void writeSnapshot(const snapshot::Snapshot& snapshot, const diagnosis::Diagnosis& diagnosis,
+                   const TextOptions& options, const TextSink& sink);
 
 }  // namespace pyautopsy::report
