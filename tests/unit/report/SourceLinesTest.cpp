@@ -78,6 +78,21 @@ TEST(SourceLine, NewerThanTheReferenceMayHaveChanged)
     EXPECT_FALSE(sourceLine(file.path(), 1, now + 3600)->mayHaveChanged);
 }
 
+// A report looks at each file once; a debugger command, which has no scope,
+// sees the file as it is now.
+TEST(SourceLine, OneLookPerFileWhileAScopeExists)
+{
+    TempFile file("first = 1\n");
+    auto rewrite = [&] { std::ofstream(file.path(), std::ios::binary | std::ios::trunc) << "second = 2\n"; };
+    {
+        const SourceCheckScope scope;
+        EXPECT_EQ(sourceLine(file.path(), 1, std::nullopt)->text, "first = 1");
+        rewrite();
+        EXPECT_EQ(sourceLine(file.path(), 1, std::nullopt)->text, "first = 1");
+    }
+    EXPECT_EQ(sourceLine(file.path(), 1, std::nullopt)->text, "second = 2");
+}
+
 TEST(SourceReferenceTime, ProcessStartOrCoreTime)
 {
     snapshot::TargetFacts self;
