@@ -91,6 +91,7 @@ struct ElfImage::Impl {
     SymbolTable dynsym, symtab;
     std::once_flag functionsSorted;
     std::vector<FunctionEntry> functions;    // sorted by address, one per address
+    std::atomic<unsigned> addressScans{0};
 
     // The symbol's name, straight from the string table's bytes (elf_strptr
     // re-validates the section on every call); empty when out of range or
@@ -270,6 +271,34 @@ struct ElfImage::Impl {
         if (it == functions.begin()) return std::nullopt;
         return *--it;
     }
+
+    // What functionAt() answers for each of `sorted` (ascending, distinct),
+    // by one pass over the tables. An entry can answer only the addresses at
+    // or above it, and answers them up to the first one that already has a
+    // nearer entry (or an equal one of larger or equal size, earlier in table
+    // order: the index's choice among aliases). Answers never decrease along
+    // `sorted`, so stopping there leaves the rest right.
+    std::vector<std::optional<FunctionEntry>> scanFunctionsAt(const std::vector<std::uint64_t>& sorted) const
+    {
+        std::vector<std::optional<FunctionEntry>> best(sorted.size());
+        forEachFunctionEntry([&](const FunctionEntry& entry) {
+            auto from = std::lower_bound(sorted.begin(), sorted.end(), entry.value);
+            for (auto k = static_cast<std::size_t>(from - sorted.begin()); k < sorted.size(); ++k) {
+                std::optional<FunctionEntry>& answer = best[k];
+                if (answer && (answer->value > entry.value || (answer->value == entry.value && answer->size >= entry.size)))
+                    break;
+                answer = entry;
+            }
+        });
+        return best;
+    }
+
+    std::optional<ElfSymbol> symbolOf(const std::optional<FunctionEntry>& entry, std::uint64_t vaddr) const
+    {
+        if (!entry) return std::nullopt;
+        if (entry->size != 0 && vaddr - entry->value >= entry->size) return std::nullopt;
+        return ElfSymbol{std::string(nameOfRef(entry->ref)), entry->value, entry->size, true};
+    }
 };
 
 ElfImage::ElfImage(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -337,10 +366,27 @@ std::optional<ElfSymbol> ElfImage::findSymbol(std::string_view name, bool dynami
 
 std::optional<ElfSymbol> ElfImage::symbolize(std::uint64_t vaddr) const
 {
-    auto entry = m_impl->functionAt(vaddr);
-    if (!entry) return std::nullopt;
-    if (entry->size != 0 && vaddr - entry->value >= entry->size) return std::nullopt;
-    return ElfSymbol{std::string(m_impl->nameOfRef(entry->ref)), entry->value, entry->size, true};
+    return std::move(symbolizeAll(std::span(&vaddr, 1)).front());
+}
+
+std::vector<std::optional<ElfSymbol>> ElfImage::symbolizeAll(std::span<const std::uint64_t> vaddrs) const
+{
+    std::vector<std::optional<ElfSymbol>> symbols;
+    symbols.reserve(vaddrs.size());
+    if (vaddrs.size() > kAddressesPerScan ||
+        m_impl->addressScans.fetch_add(1, std::memory_order_relaxed) >= kScansBeforeIndexing) {
+        for (std::uint64_t vaddr : vaddrs) symbols.push_back(m_impl->symbolOf(m_impl->functionAt(vaddr), vaddr));
+        return symbols;
+    }
+    std::vector<std::uint64_t> sorted(vaddrs.begin(), vaddrs.end());
+    std::sort(sorted.begin(), sorted.end());
+    sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+    const auto entries = m_impl->scanFunctionsAt(sorted);
+    for (std::uint64_t vaddr : vaddrs) {
+        const auto at = static_cast<std::size_t>(std::lower_bound(sorted.begin(), sorted.end(), vaddr) - sorted.begin());
+        symbols.push_back(m_impl->symbolOf(entries[at], vaddr));
+    }
+    return symbols;
 }
 
 std::optional<ElfSection> ElfImage::findSection(std::string_view name) const

@@ -180,18 +180,34 @@ std::optional<ModuleIndex::SectionRange> ModuleIndex::findSection(std::string_vi
 
 std::optional<SymbolHit> ModuleIndex::symbolize(std::uint64_t address) const
 {
-    const Module* module = moduleAt(address);
-    if (module == nullptr) return std::nullopt;
-    SymbolHit hit;
-    hit.module = module;
-    hit.offset = address - module->start;
-    if (auto elf = image(*module)) {
-        if (auto symbol = elf->symbolize(address - module->bias)) {
-            hit.name = symbol->name;
-            hit.offset = address - module->bias - symbol->value;
+    return std::move(symbolizeAll(std::span(&address, 1)).front());
+}
+
+std::vector<std::optional<SymbolHit>> ModuleIndex::symbolizeAll(std::span<const std::uint64_t> addresses) const
+{
+    std::vector<std::optional<SymbolHit>> hits(addresses.size());
+    // Each module's addresses (file virtual addresses) and where they go.
+    std::map<const Module*, std::pair<std::vector<std::uint64_t>, std::vector<std::size_t>>> byModule;
+    for (std::size_t i = 0; i < addresses.size(); ++i) {
+        const Module* module = moduleAt(addresses[i]);
+        if (module == nullptr) continue;
+        hits[i] = SymbolHit{module, {}, addresses[i] - module->start};
+        auto& [vaddrs, positions] = byModule[module];
+        vaddrs.push_back(addresses[i] - module->bias);
+        positions.push_back(i);
+    }
+    for (const auto& [module, wanted] : byModule) {
+        auto elf = image(*module);
+        if (!elf) continue;
+        const auto symbols = elf->symbolizeAll(wanted.first);
+        for (std::size_t j = 0; j < symbols.size(); ++j) {
+            if (!symbols[j]) continue;
+            SymbolHit& hit = *hits[wanted.second[j]];
+            hit.name = symbols[j]->name;
+            hit.offset = wanted.first[j] - symbols[j]->value;
         }
     }
-    return hit;
+    return hits;
 }
 
 const std::vector<std::string>& ModuleIndex::warnings() const

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +58,9 @@ public:
     std::optional<SectionRange> findSection(std::string_view name, const Module* in = nullptr) const;
 
     std::optional<SymbolHit> symbolize(std::uint64_t address) const;
+    // symbolize() of each address, in order: a stack's addresses together,
+    // one pass over each module's symbols (ElfImage::symbolizeAll).
+    std::vector<std::optional<SymbolHit>> symbolizeAll(std::span<const std::uint64_t> addresses) const;
 
     // Problems found while opening modules: missing files, build-id mismatches.
     const std::vector<std::string>& warnings() const;

@@ -194,21 +194,28 @@ struct NativeUnwinder::Impl {
         return true;
     }
 
-    void symbolize(NativeFrame& frame) const
+    void symbolize(std::vector<NativeFrame>& frames) const
     {
         // A return address may point just past the call, into the next
         // function (a noreturn call ends its function): look up pc-1.
-        const std::uint64_t lookup = frame.exact || frame.pc == 0 ? frame.pc : frame.pc - 1;
+        std::vector<std::uint64_t> lookups;
+        lookups.reserve(frames.size());
+        for (const NativeFrame& frame : frames)
+            lookups.push_back(frame.exact || frame.pc == 0 ? frame.pc : frame.pc - 1);
+        std::vector<std::optional<target::SymbolHit>> hits;
         try {
-            auto hit = modules.symbolize(lookup);
-            if (!hit) return;
-            frame.module = hit->module->path;
-            if (!hit->name.empty()) {
-                frame.function = hit->name;
-                frame.symbolOffset = hit->offset + (frame.pc - lookup);
-            }
+            hits = modules.symbolizeAll(lookups);
         } catch (const std::exception&) {
-            // An unreadable symbol table leaves the frame unnamed.
+            return;   // an unreadable symbol table leaves the frames unnamed
+        }
+        for (std::size_t i = 0; i < frames.size(); ++i) {
+            if (!hits[i]) continue;
+            NativeFrame& frame = frames[i];
+            frame.module = hits[i]->module->path;
+            if (!hits[i]->name.empty()) {
+                frame.function = hits[i]->name;
+                frame.symbolOffset = hits[i]->offset + (frame.pc - lookups[i]);
+            }
         }
     }
 };
@@ -246,7 +253,7 @@ NativeStack NativeUnwinder::unwind(const target::ThreadInfo& thread)
                                          "frames are lost",
                                          *m_impl->failedRead));
     }
-    for (NativeFrame& frame : walk.frames) m_impl->symbolize(frame);
+    m_impl->symbolize(walk.frames);
     stack.frames = std::move(walk.frames);
     stack.notes = std::move(walk.notes);
     return stack;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 using namespace pyautopsy;
 using namespace pyautopsy::target;
@@ -53,6 +54,53 @@ TEST(ElfImage, SymbolizeFindsTheFunctionHoldingAnAddress)
     ASSERT_TRUE(hit);
     EXPECT_EQ(hit->name, "Py_FinalizeEx");
     EXPECT_EQ(hit->value, function->value);
+}
+
+// The one-pass answers for a stack's addresses must be the sorted index's,
+// aliases and gaps between functions included: compare both on addresses
+// spread over the whole text of real binaries.
+TEST(ElfImage, SymbolizeAllScansTheTablesAsTheIndexAnswers)
+{
+    std::vector<std::string> paths = {kPython};
+    if (std::string libpython = pyenvLibpython(); !libpython.empty()) paths.push_back(libpython);
+    for (const std::string& path : paths) {
+        SCOPED_TRACE(path);
+        auto scanned = ElfImage::open(path);
+        auto indexed = ElfImage::open(path);
+        const ElfSegment* text = nullptr;
+        for (const ElfSegment& load : scanned->loadSegments())
+            if (load.executable) text = &load;
+        ASSERT_NE(text, nullptr);
+        std::vector<std::uint64_t> addresses;
+        for (std::uint64_t i = 0; i < 50; ++i) addresses.push_back(text->vaddr + text->memsz / 50 * i + i);
+        for (const char* name : {"Py_FinalizeEx", "PyObject_Call", "main"}) {
+            if (auto symbol = scanned->findSymbol(name)) {
+                for (std::uint64_t at : {symbol->value - 1, symbol->value, symbol->value + symbol->size - 1,
+                                         symbol->value + symbol->size})
+                    addresses.push_back(at);
+            }
+        }
+        addresses.push_back(addresses.front());   // repeated addresses are answered in place
+        ASSERT_LE(addresses.size(), ElfImage::kAddressesPerScan);
+
+        for (unsigned scan = 0; scan < ElfImage::kScansBeforeIndexing; ++scan)
+            indexed->symbolizeAll(std::span(addresses).first(1));   // past these, the index answers
+        const auto byScan = scanned->symbolizeAll(addresses);
+        const auto byIndex = indexed->symbolizeAll(addresses);
+        ASSERT_EQ(byScan.size(), addresses.size());
+        std::size_t named = 0;
+        for (std::size_t i = 0; i < addresses.size(); ++i) {
+            SCOPED_TRACE(addresses[i]);
+            ASSERT_EQ(byScan[i].has_value(), byIndex[i].has_value());
+            if (!byScan[i]) continue;
+            ++named;
+            EXPECT_EQ(byScan[i]->name, byIndex[i]->name);
+            EXPECT_EQ(byScan[i]->value, byIndex[i]->value);
+            EXPECT_EQ(byScan[i]->size, byIndex[i]->size);
+        }
+        // Debian's python3.11 keeps only exported symbols: still, some names compared.
+        EXPECT_GE(named, 10u);
+    }
 }
 
 TEST(ElfImage, ReadVirtualReturnsFileBytesAndStopsAtBss)
