@@ -199,11 +199,11 @@ std::vector<std::optional<SymbolHit>> ModuleIndex::symbolizeAll(std::span<const 
     for (const auto& [module, wanted] : byModule) {
         auto elf = image(*module);
         if (!elf) continue;
-        const auto symbols = elf->symbolizeAll(wanted.first);
+        auto symbols = elf->symbolizeAll(wanted.first);
         for (std::size_t j = 0; j < symbols.size(); ++j) {
             if (!symbols[j]) continue;
             SymbolHit& hit = *hits[wanted.second[j]];
-            hit.name = symbols[j]->name;
+            hit.name = std::move(symbols[j]->name);
             hit.offset = wanted.first[j] - symbols[j]->value;
         }
     }

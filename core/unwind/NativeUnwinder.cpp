@@ -213,7 +213,7 @@ struct NativeUnwinder::Impl {
             NativeFrame& frame = frames[i];
             frame.module = hits[i]->module->path;
             if (!hits[i]->name.empty()) {
-                frame.function = hits[i]->name;
+                frame.function = std::move(hits[i]->name);
                 frame.symbolOffset = hits[i]->offset + (frame.pc - lookups[i]);
             }
         }
