@@ -283,10 +283,11 @@ std::shared_ptr<const DecodedText> cachedText(const std::string& path, const str
     return g_cache.insert_or_assign(path, std::move(entry)).first->second.text;
 }
 
-// The looks at files taken while a SourceCheckScope exists.
-std::mutex g_checkLock;
-int g_checkScopes = 0;
-std::map<std::string, std::optional<struct stat>> g_checked;
+// The looks at files taken while a SourceCheckScope exists on this thread: a
+// report is formatted on one thread, and another thread's lookups (a
+// debugger's) must not see its looks.
+thread_local int t_checkScopes = 0;
+thread_local std::map<std::string, std::optional<struct stat>> t_checked;
 
 // stat() of a regular file small enough to read, else nullopt.
 std::optional<struct stat> statReadable(const std::string& path)
@@ -299,16 +300,9 @@ std::optional<struct stat> statReadable(const std::string& path)
 
 std::optional<struct stat> readableSource(const std::string& path)
 {
-    {
-        std::lock_guard lock(g_checkLock);
-        if (g_checkScopes > 0) {
-            if (auto it = g_checked.find(path); it != g_checked.end()) return it->second;
-        }
-    }
-    auto st = statReadable(path);
-    std::lock_guard lock(g_checkLock);
-    if (g_checkScopes > 0) g_checked.emplace(path, st);
-    return st;
+    if (t_checkScopes == 0) return statReadable(path);
+    if (auto it = t_checked.find(path); it != t_checked.end()) return it->second;
+    return t_checked.emplace(path, statReadable(path)).first->second;
 }
 
 bool newerThan(const struct stat& st, std::optional<std::int64_t> notAfter)
@@ -318,16 +312,11 @@ bool newerThan(const struct stat& st, std::optional<std::int64_t> notAfter)
 
 }  // namespace
 
-SourceCheckScope::SourceCheckScope()
-{
-    std::lock_guard lock(g_checkLock);
-    ++g_checkScopes;
-}
+SourceCheckScope::SourceCheckScope() { ++t_checkScopes; }
 
 SourceCheckScope::~SourceCheckScope()
 {
-    std::lock_guard lock(g_checkLock);
-    if (--g_checkScopes == 0) g_checked.clear();
+    if (--t_checkScopes == 0) t_checked.clear();
 }
 
 std::optional<SourceText> readSource(const std::string& path, std::optional<std::int64_t> notAfter)

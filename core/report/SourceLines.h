@@ -31,7 +31,8 @@ struct SourceText {
 // neither can be told (then no line is flagged).
 std::optional<std::int64_t> sourceReferenceTime(const snapshot::TargetFacts& target);
 
-// While one exists, each file is stat()ed once and that look is reused: a
+// While one exists on a thread, each file that thread looks up is stat()ed
+// once and that look is reused: a
 // report prints its lines from one look at each file (a 300-frame recursion
 // is 300 lines of one file). Without one, as for a debugger command showing
 // one frame, every lookup checks the file again.

@@ -83,19 +83,15 @@ void appendFrame(std::string& out, const snapshot::Frame& f, const TextOptions& 
     }
     // The C callable the frame is calling, and a collection it started, sit on
     // the newer side of it, as libpython shows them: the callable next to it.
-    auto appendCallAndGc = [&] {
+    // Newest first: the collection, then the callable; traceback order reverses both.
+    auto appendCallAndGc = [&](bool gcFirst) {
+        if (gcFirst && f.startedGc) out += "  Garbage-collecting\n";
         if (f.calling) fmt::format_to(to, "  {}\n", *f.calling);
-        if (f.startedGc) out += "  Garbage-collecting\n";
+        if (!gcFirst && f.startedGc) out += "  Garbage-collecting\n";
     };
-    auto appendGcAndCall = [&] {
-        if (f.startedGc) out += "  Garbage-collecting\n";
-        if (f.calling) fmt::format_to(to, "  {}\n", *f.calling);
-    };
-    if (!options.mostRecentLast) appendGcAndCall();
-    if (f.line)
-        fmt::format_to(to, "  File \"{}\", line {}, in {}{}{}\n", f.file, *f.line, p.bold, f.function, p.reset);
-    else
-        fmt::format_to(to, "  File \"{}\", line ?, in {}{}{}\n", f.file, p.bold, f.function, p.reset);
+    if (!options.mostRecentLast) appendCallAndGc(true);
+    const std::string line = f.line ? std::to_string(*f.line) : std::string("?");
+    fmt::format_to(to, "  File \"{}\", line {}, in {}{}{}\n", f.file, line, p.bold, f.function, p.reset);
     if (options.source && f.line) {
         auto source = sourceLine(f.file, *f.line, options.sourceNotAfter);
         if (source && !source->text.empty()) {
@@ -107,7 +103,7 @@ void appendFrame(std::string& out, const snapshot::Frame& f, const TextOptions& 
         }
     }
     for (const auto& local : f.locals) fmt::format_to(to, "      {} = {}\n", local.name, local.repr);
-    if (options.mostRecentLast) appendCallAndGc();
+    if (options.mostRecentLast) appendCallAndGc(false);
 }
 
 // `between()` runs after each frame's text: the streaming writer empties
