@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
@@ -55,6 +56,18 @@ struct CoreFileTarget::Impl {
     CoreOptions options;
     std::vector<Segment> segments;                  // sorted by vaddr
     std::atomic<std::size_t> lastSegment{0};        // where the last read was; only a hint
+
+    // The core's blocks that reads used last, by the address they show, so
+    // that a read within one block (most of a walk's ~12,000 reads of a few
+    // bytes) is one lookup and a copy: no segment search, lock or hash.
+    struct RecentBlock {
+        std::uint64_t key = ~std::uint64_t{0};   // address / ElfFile::kBlock
+        const std::uint8_t* bytes = nullptr;     // ElfFile::kBlock bytes
+    };
+    static constexpr std::size_t kRecentBlocks = 64;
+    std::array<RecentBlock, kRecentBlocks> recent{};
+    std::size_t recentEpoch = 0;                   // file.cacheEpoch() the pointers belong to
+    void rememberBlock(const Segment& segment, std::uint64_t address);
     std::vector<core_notes::FileNoteEntry> files;   // sorted by start
     ProcessInfo process;
     std::vector<ThreadInfo> threads;
@@ -264,8 +277,36 @@ std::unique_ptr<CoreFileTarget> CoreFileTarget::open(const std::string& corePath
     return std::unique_ptr<CoreFileTarget>(new CoreFileTarget(std::move(impl)));
 }
 
+void CoreFileTarget::Impl::rememberBlock(const Segment& segment, std::uint64_t address)
+{
+    constexpr std::uint64_t kBlock = ElfFile::kBlock;
+    // The copy that brought the block in may have started the file's cache
+    // over, taking every remembered block with it.
+    if (const std::size_t epoch = file.cacheEpoch(); epoch != recentEpoch) {
+        recent.fill({});
+        recentEpoch = epoch;
+    }
+    // Only a whole block of the address space that is a whole block of the
+    // file: segments start on page boundaries, so their offsets and
+    // addresses agree modulo kBlock (a corrupt header may not).
+    const std::uint64_t key = address / kBlock;
+    const std::uint64_t start = key * kBlock;
+    if (segment.offset % kBlock != segment.vaddr % kBlock || start < segment.vaddr
+        || start - segment.vaddr + kBlock > segment.filesz)
+        return;
+    const auto bytes = file.block((segment.offset + (start - segment.vaddr)) / kBlock);
+    if (bytes.size() == kBlock) recent[key % kRecentBlocks] = {key, bytes.data()};
+}
+
 std::size_t CoreFileTarget::read(std::uint64_t address, void* out, std::size_t size)
 {
+    if (const std::uint64_t within = address % ElfFile::kBlock; size <= ElfFile::kBlock - within) {
+        const auto& slot = m_impl->recent[(address / ElfFile::kBlock) % Impl::kRecentBlocks];
+        if (slot.key == address / ElfFile::kBlock) {
+            std::memcpy(out, slot.bytes + within, size);
+            return size;
+        }
+    }
     auto* dest = static_cast<std::uint8_t*>(out);
     auto& segments = m_impl->segments;
     std::size_t copied = 0;
@@ -291,6 +332,7 @@ std::size_t CoreFileTarget::read(std::uint64_t address, void* out, std::size_t s
             if (within < segment->filesz) {
                 const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(want, segment->filesz - within));
                 const std::size_t got = m_impl->file.copy(segment->offset + within, dest + copied, n);
+                m_impl->rememberBlock(*segment, at);
                 copied += got;
                 if (got < n) break;
                 continue;

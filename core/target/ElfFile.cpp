@@ -72,6 +72,7 @@ const std::uint8_t* ElfFile::cachedBlock(std::uint64_t index) const
         m_chunks.clear();
         m_lastBlock = nullptr;
         m_usedInChunk = kBlocksPerChunk;
+        ++m_cacheEpoch;
     }
     if (m_usedInChunk == kBlocksPerChunk) {
         m_chunks.push_back(std::make_unique_for_overwrite<std::uint8_t[]>(kBlock * kBlocksPerChunk));
@@ -107,8 +108,8 @@ std::size_t ElfFile::copy(std::uint64_t offset, void* out, std::size_t size) con
     while (copied < size) {
         const std::uint64_t at = offset + copied;
         const std::uint64_t index = at / kBlock;
-        const std::uint8_t* block = cachedBlock(index);
-        if (block == nullptr) {
+        const std::uint8_t* cached = cachedBlock(index);
+        if (cached == nullptr) {
             // The file shrank under us: fall back to what the mapping still shows.
             auto bytes = slice(at, size - copied);
             std::memcpy(dest + copied, bytes.data(), bytes.size());
@@ -116,10 +117,26 @@ std::size_t ElfFile::copy(std::uint64_t offset, void* out, std::size_t size) con
         }
         const std::uint64_t within = at - index * kBlock;
         const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kBlock - within, size - copied));
-        std::memcpy(dest + copied, block + within, n);
+        std::memcpy(dest + copied, cached + within, n);
         copied += n;
     }
     return copied;
+}
+
+std::span<const std::uint8_t> ElfFile::block(std::uint64_t index) const
+{
+    const std::uint64_t start = index * kBlock;
+    if (index >= m_bytes.size() / kBlock + 1 || start >= m_bytes.size()) return {};
+    std::lock_guard<std::mutex> guard(m_blocksLock);
+    const std::uint8_t* bytes = cachedBlock(index);
+    if (bytes == nullptr) return {};
+    return {bytes, static_cast<std::size_t>(std::min<std::uint64_t>(kBlock, m_bytes.size() - start))};
+}
+
+std::size_t ElfFile::cacheEpoch() const
+{
+    std::lock_guard<std::mutex> guard(m_blocksLock);
+    return m_cacheEpoch;
 }
 
 std::size_t ElfFile::blocksRead() const

@@ -47,6 +47,12 @@ public:
     // How many blocks copy() has read from the file so far (one pread each).
     std::size_t blocksRead() const;
     static constexpr std::uint64_t kBlock = 2048;
+    // The cached bytes of block `index` (file offset index * kBlock), read on
+    // first use: kBlock bytes, fewer for the file's last block, empty past
+    // the end or if the file shrank. Valid until the cache starts over (past
+    // 64 MiB of blocks), which changes cacheEpoch().
+    std::span<const std::uint8_t> block(std::uint64_t index) const;
+    std::size_t cacheEpoch() const;
 
 private:
     std::string m_path;
@@ -63,6 +69,7 @@ private:
     mutable std::vector<std::unique_ptr<std::uint8_t[]>> m_chunks;
     mutable std::size_t m_usedInChunk = kBlocksPerChunk;
     mutable std::size_t m_blocksRead = 0;
+    mutable std::size_t m_cacheEpoch = 0;                  // how many times the cache started over
     mutable std::uint64_t m_lastIndex = 0;                 // the block the last copy() used
     mutable const std::uint8_t* m_lastBlock = nullptr;
 };

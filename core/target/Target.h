@@ -13,6 +13,8 @@
 //  - mappings() lists the address space in ascending order; file-backed
 //    mappings carry the path the target knows them by.
 //  - Anything unknown stays empty (std::optional, empty string); nothing is invented.
+//  - One thread at a time: read() keeps what it read last (a core's blocks,
+//    a live process's pages) without locks.
 #pragma once
 
 #include "target/ProcessFacts.h"

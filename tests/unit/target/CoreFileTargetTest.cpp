@@ -161,6 +161,40 @@ TEST_F(AbortCore, ReadOnlyDataLeftOutOfTheCoreIsReadFromDisk)
     EXPECT_EQ(fromCore, bytes);
 }
 
+TEST_F(AbortCore, SmallReadsSeeWhatOneLargeReadSees)
+{
+    // A walk's reads are a few bytes each; those within one block of the core
+    // are served from the blocks read last. Read a written region (in the
+    // core, not on disk) whole, then in small pieces that straddle block
+    // bounds, come back to earlier blocks and cycle through more blocks
+    // than are remembered, from a fresh target.
+    auto whole = CoreFileTarget::open(*s_core, {});
+    const Mapping* region = nullptr;
+    for (const Mapping& mapping : whole->mappings())
+        if (mapping.writable && mapping.end - mapping.start >= (512u << 10)) region = &mapping;
+    ASSERT_NE(region, nullptr);
+    constexpr std::size_t kSpan = 384u << 10;   // 192 blocks of ElfFile::kBlock
+    std::vector<std::uint8_t> expected(kSpan);
+    ASSERT_EQ(whole->read(region->start, expected.data(), kSpan), kSpan);
+
+    auto pieces = CoreFileTarget::open(*s_core, {});
+    std::vector<std::uint8_t> seen(kSpan, 0xa5);
+    std::size_t at = 0;
+    std::uint64_t step = 1;
+    for (int i = 0; i < 40000; ++i) {
+        step = step * 6364136223846793005u + 1442695040888963407u;   // a fixed pseudo-random walk
+        const std::size_t size = 1 + (step >> 40) % 24;
+        at = (at + (step >> 20) % 5000) % (kSpan - size);
+        ASSERT_EQ(pieces->read(region->start + at, seen.data() + at, size), size) << "at " << at;
+        ASSERT_TRUE(std::equal(seen.begin() + static_cast<std::ptrdiff_t>(at),
+                               seen.begin() + static_cast<std::ptrdiff_t>(at + size),
+                               expected.begin() + static_cast<std::ptrdiff_t>(at)))
+            << size << " bytes at " << at;
+    }
+    // Reads are remembered, not re-read: ~200 blocks for 40,000 reads.
+    EXPECT_LE(pieces->blocksRead(), whole->blocksRead());
+}
+
 TEST_F(AbortCore, UnmappedAddressesReadNothing)
 {
     auto core = CoreFileTarget::open(*s_core, {});
