@@ -273,23 +273,25 @@ struct ElfImage::Impl {
     }
 
     // What functionAt() answers for each of `sorted` (ascending, distinct),
-    // by one pass over the tables. An entry can answer only the addresses at
-    // or above it, and answers them up to the first one that already has a
-    // nearer entry (or an equal one of larger or equal size, earlier in table
-    // order: the index's choice among aliases). Answers never decrease along
-    // `sorted`, so stopping there leaves the rest right.
+    // by one pass over the tables. An entry answers the addresses at or
+    // above it; it is kept only for the first of them, the gap it falls in,
+    // if it is the highest there (among equal ones, the larger, then the
+    // earlier in table order: the index's choice among aliases). An address
+    // whose gap has no entry takes the answer of the address below, after
+    // the pass. Updating every address above each entry instead made the
+    // pass quadratic: tables list most functions in ascending order.
     std::vector<std::optional<FunctionEntry>> scanFunctionsAt(const std::vector<std::uint64_t>& sorted) const
     {
         std::vector<std::optional<FunctionEntry>> best(sorted.size());
         forEachFunctionEntry([&](const FunctionEntry& entry) {
-            auto from = std::lower_bound(sorted.begin(), sorted.end(), entry.value);
-            for (auto k = static_cast<std::size_t>(from - sorted.begin()); k < sorted.size(); ++k) {
-                std::optional<FunctionEntry>& answer = best[k];
-                if (answer && (answer->value > entry.value || (answer->value == entry.value && answer->size >= entry.size)))
-                    break;
+            const auto gap = std::lower_bound(sorted.begin(), sorted.end(), entry.value);
+            if (gap == sorted.end()) return;
+            std::optional<FunctionEntry>& answer = best[static_cast<std::size_t>(gap - sorted.begin())];
+            if (!answer || answer->value < entry.value || (answer->value == entry.value && answer->size < entry.size))
                 answer = entry;
-            }
         });
+        for (std::size_t k = 1; k < best.size(); ++k)
+            if (!best[k]) best[k] = best[k - 1];
         return best;
     }
 
