@@ -280,21 +280,22 @@ std::unique_ptr<CoreFileTarget> CoreFileTarget::open(const std::string& corePath
 void CoreFileTarget::Impl::rememberBlock(const Segment& segment, std::uint64_t address)
 {
     constexpr std::uint64_t kBlock = ElfFile::kBlock;
-    // The copy that brought the block in may have started the file's cache
-    // over, taking every remembered block with it.
-    if (const std::size_t epoch = file.cacheEpoch(); epoch != recentEpoch) {
-        recent.fill({});
-        recentEpoch = epoch;
-    }
     // Only a whole block of the address space that is a whole block of the
     // file: segments start on page boundaries, so their offsets and
     // addresses agree modulo kBlock (a corrupt header may not).
     const std::uint64_t key = address / kBlock;
     const std::uint64_t start = key * kBlock;
-    if (segment.offset % kBlock != segment.vaddr % kBlock || start < segment.vaddr
-        || start - segment.vaddr + kBlock > segment.filesz)
-        return;
-    const auto bytes = file.block((segment.offset + (start - segment.vaddr)) / kBlock);
+    std::span<const std::uint8_t> bytes;
+    if (segment.offset % kBlock == segment.vaddr % kBlock && start >= segment.vaddr
+        && start - segment.vaddr + kBlock <= segment.filesz)
+        bytes = file.block((segment.offset + (start - segment.vaddr)) / kBlock);
+    // The copy that brought the block in, or block() if the file shrank since,
+    // may have started the file's cache over, taking every remembered block
+    // with it: checked after both.
+    if (const std::size_t epoch = file.cacheEpoch(); epoch != recentEpoch) {
+        recent.fill({});
+        recentEpoch = epoch;
+    }
     if (bytes.size() == kBlock) recent[key % kRecentBlocks] = {key, bytes.data()};
 }
 
